@@ -1,0 +1,43 @@
+"""Helpers shared by the CLI commands: settings loading and one-line failures with exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from cityplatform.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Exit codes that mean something to scripts calling `city`.
+EXIT_CONFIG = 2  # bad settings or arguments
+EXIT_STORAGE = 3  # object store unreachable, refused credentials, server will not start
+EXIT_DATA = 4  # a run completed but data failed its checks
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except (ValidationError, ValueError) as exc:
+        raise fail(
+            str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc), EXIT_CONFIG
+        ) from exc
+
+
+@contextmanager
+def exit_on(*errors: type[Exception], code: int) -> Iterator[None]:
+    """Turn the listed exceptions into a one-line message and an exit code."""
+    try:
+        yield
+    except errors as exc:
+        raise fail(str(exc), code) from exc

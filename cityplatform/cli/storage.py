@@ -1,0 +1,48 @@
+"""``city storage up|down|status``: the embedded S3 server on loopback."""
+
+from __future__ import annotations
+
+import typer
+
+from cityplatform.cli.common import EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
+from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
+from governance.registry.departments import mart_buckets
+
+app = typer.Typer(help="Start, stop and inspect the embedded S3 server.", no_args_is_help=True)
+
+
+@app.command()
+def up(timeout: float = typer.Option(60.0, help="Seconds to wait for S3 to answer.")) -> None:
+    """Start the S3 server (minio if on PATH, else SeaweedFS) and create the platform's buckets."""
+    settings = settings_or_exit()
+    with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE):
+        server = EmbeddedS3.from_settings(settings)
+        state = server.start(timeout=timeout)
+        created = ObjectStore.from_settings(settings).ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
+    console.print(
+        f"S3 ({state.backend}) answering at http://{state.endpoint}, pid {state.pid}, "
+        f"data in {server.data_dir}"
+    )
+    if created:
+        console.print(f"created buckets: {', '.join(created)}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded S3 server; the data stays in the data folder."""
+    settings = settings_or_exit()
+    with exit_on(EmbeddedS3Error, code=EXIT_STORAGE):
+        stopped = EmbeddedS3.from_settings(settings).stop()
+    console.print("stopped" if stopped else "not running")
+
+
+@app.command()
+def status() -> None:
+    """Say whether S3 answers at the configured endpoint; exit 3 when it does not."""
+    settings = settings_or_exit()
+    store = ObjectStore.from_settings(settings)
+    with exit_on(ObjectStoreError, code=EXIT_STORAGE):
+        store.ping()
+    buckets = sorted(b.name for b in store.client.list_buckets())
+    console.print(f"S3 answering at {store.url}; buckets: {', '.join(buckets) or '(none)'}")

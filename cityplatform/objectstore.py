@@ -1,0 +1,179 @@
+"""The one place the platform talks S3: a thin layer over the ``minio`` client.
+
+Pointing the platform at a MinIO cluster instead of the embedded server is a settings change:
+everything above this module sees buckets, keys and etags, never a server.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import urllib3
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
+
+from cityplatform.settings import Settings
+
+# Core buckets; department mart buckets (marts-<department>) come from the governance registry.
+LANDING = "landing"
+BRONZE = "bronze"
+SILVER = "silver"
+QUARANTINE = "quarantine"
+LINEAGE = "lineage"
+CORE_BUCKETS = (LANDING, BRONZE, SILVER, QUARANTINE, LINEAGE)
+
+_CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
+
+
+class ObjectStoreError(RuntimeError):
+    """A storage problem explained in one line, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``, with an error naming the bad URI."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+class ObjectStore:
+    """Buckets, keys and bytes; nothing about which server is behind them."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        secure: bool = False,
+        region: str = "us-east-1",
+    ) -> None:
+        self.endpoint = endpoint
+        self.secure = secure
+        # Fail fast when the server is down instead of urllib3's long default retry loop.
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=3, read=60),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503]),
+            maxsize=16,
+        )
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ObjectStore:
+        return cls(
+            settings.s3_endpoint,
+            settings.s3_access_key.get_secret_value(),
+            settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+    def ping(self) -> None:
+        """Raise :class:`ObjectStoreError` with a one-line reason unless S3 answers and accepts us."""
+        try:
+            self.client.list_buckets()
+        except S3Error as exc:
+            if exc.code in _CREDENTIAL_ERRORS:
+                raise ObjectStoreError(
+                    f"S3 at {self.url} rejected the credentials ({exc.code}): check "
+                    "CITY_S3_ACCESS_KEY and CITY_S3_SECRET_KEY."
+                ) from exc
+            raise ObjectStoreError(f"S3 at {self.url} answered with an error: {exc.code}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ObjectStoreError(
+                f"S3 at {self.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
+            ) from exc
+
+    def ensure_buckets(self, names: Iterable[str]) -> list[str]:
+        """Create missing buckets; return the ones created (idempotent)."""
+        created = []
+        for name in names:
+            if not self.client.bucket_exists(name):
+                try:
+                    self.client.make_bucket(name)
+                    created.append(name)
+                except S3Error as exc:  # another process won the race
+                    if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+        return created
+
+    def put_bytes(
+        self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        return ObjectInfo(bucket, key, (result.etag or "").strip('"'), len(data))
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        response = self.client.get_object(bucket, key)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def get_many(self, objects: Iterable[ObjectInfo], workers: int = 8) -> list[bytes]:
+        """Fetch several objects concurrently, in the order given (network-bound, so threads)."""
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda o: self.get_bytes(o.bucket, o.key), objects))
+
+    def stat(self, bucket: str, key: str) -> ObjectInfo | None:
+        try:
+            st = self.client.stat_object(bucket, key)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchBucket", "NoSuchObject"}:
+                return None
+            raise
+        return ObjectInfo(bucket, key, (st.etag or "").strip('"'), st.size or 0, st.last_modified)
+
+    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under ``prefix``, recursively, in key order."""
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+            if obj.is_dir:
+                continue
+            yield ObjectInfo(
+                bucket,
+                obj.object_name or "",
+                (obj.etag or "").strip('"'),
+                obj.size or 0,
+                obj.last_modified,
+            )
+
+    def delete_prefix(self, bucket: str, prefix: str) -> int:
+        """Delete everything under ``prefix``; return how many objects went."""
+        keys = [o.key for o in self.list_objects(bucket, prefix)]
+        if not keys:
+            return 0
+        errors = list(self.client.remove_objects(bucket, (DeleteObject(k) for k in keys)))
+        if errors:
+            raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}")
+        return len(keys)

@@ -1,0 +1,99 @@
+"""Platform settings, read from the environment (prefix ``CITY_``), a ``.env`` file, or secret files.
+
+The dev defaults exist so that one command runs the platform on a laptop. They are published in
+this repository, so they are refused when ``CITY_MODE=production``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Laptop-only credentials for the embedded S3 server. Public, so never valid in production.
+DEV_ACCESS_KEY = "city-dev-admin"
+DEV_SECRET_KEY = "city-dev-secret-change-me"
+
+
+class InsecureProductionConfig(ValueError):
+    """Raised when production mode would start with laptop defaults."""
+
+
+class Settings(BaseSettings):
+    """Where the platform keeps its state and how it reaches object storage."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITY_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        secrets_dir=None,
+    )
+
+    mode: Literal["dev", "production"] = "dev"
+    home: Path = Field(default=Path(".city"), description="Local state: S3 data, Dagster, warehouse.")
+    s3_endpoint: str = Field(default="127.0.0.1:8333", description="host:port of the S3 API.")
+    s3_access_key: SecretStr = SecretStr(DEV_ACCESS_KEY)
+    s3_secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    s3_secret_key_file: Path | None = Field(
+        default=None, description="File holding the secret key (Docker/Kubernetes secrets)."
+    )
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    timezone: str = "Asia/Seoul"
+
+    @model_validator(mode="after")
+    def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:
+        if self.s3_secret_key_file is not None:
+            self.s3_secret_key = SecretStr(self.s3_secret_key_file.read_text().strip())
+        if self.mode == "production":
+            uses_dev = (
+                self.s3_access_key.get_secret_value() == DEV_ACCESS_KEY
+                or self.s3_secret_key.get_secret_value() == DEV_SECRET_KEY
+            )
+            if uses_dev:
+                raise InsecureProductionConfig(
+                    "CITY_MODE=production refuses the laptop S3 credentials: set "
+                    "CITY_S3_ACCESS_KEY and CITY_S3_SECRET_KEY (or CITY_S3_SECRET_KEY_FILE)."
+                )
+            if not self.s3_secure:
+                raise InsecureProductionConfig(
+                    "CITY_MODE=production needs TLS to object storage: set CITY_S3_SECURE=true."
+                )
+        return self
+
+    @cached_property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def s3_host(self) -> str:
+        return self.s3_endpoint.rsplit(":", 1)[0]
+
+    @property
+    def s3_port(self) -> int:
+        return int(self.s3_endpoint.rsplit(":", 1)[1])
+
+    @property
+    def s3_data_dir(self) -> Path:
+        return self.home_dir / "s3"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home_dir / "dagster"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home_dir / "warehouse.duckdb"
+
+    @property
+    def lineage_dir(self) -> Path:
+        return self.home_dir / "lineage"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

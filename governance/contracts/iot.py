@@ -1,0 +1,142 @@
+"""The IoT reading contract: what each sensor kind sends, in which units, within which ranges.
+
+One spec per kind drives everything that must agree on it: the Pandera schema that guards bronze,
+the parser's expected fields, and the simulator's fault injection (an out-of-range fault is only
+out of range by this contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandera.polars as pa
+import polars as pl
+from pandera.config import ValidationDepth, config_context
+
+COMMON_FIELDS = ("sensor_id", "kind", "observed_at")
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    dtype: type[pl.DataType]
+    unit: str
+    min: float
+    max: float
+    description: str
+
+
+@dataclass(frozen=True)
+class SensorKind:
+    name: str
+    id_prefix: str
+    description: str
+    measures: tuple[Measure, ...]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return COMMON_FIELDS + tuple(m.name for m in self.measures)
+
+    @property
+    def id_pattern(self) -> str:
+        return rf"^{self.id_prefix}-\d{{4}}$"
+
+
+SENSOR_KINDS: dict[str, SensorKind] = {
+    kind.name: kind
+    for kind in (
+        SensorKind(
+            "air_quality",
+            "AQ",
+            "Air-quality station: particulates and gases, 5-minute means.",
+            (
+                Measure("pm10", pl.Float64, "ug/m3", 0, 2000, "PM10 mass concentration"),
+                Measure("pm25", pl.Float64, "ug/m3", 0, 1000, "PM2.5 mass concentration"),
+                Measure("no2", pl.Float64, "ppm", 0, 2, "Nitrogen dioxide"),
+                Measure("o3", pl.Float64, "ppm", 0, 1, "Ozone"),
+            ),
+        ),
+        SensorKind(
+            "noise",
+            "NS",
+            "Noise monitor: A-weighted equivalent and maximum level over 5 minutes.",
+            (
+                Measure("laeq_db", pl.Float64, "dB(A)", 20, 140, "Equivalent continuous level"),
+                Measure("lamax_db", pl.Float64, "dB(A)", 20, 150, "Maximum level"),
+            ),
+        ),
+        SensorKind(
+            "traffic",
+            "TL",
+            "Inductive loop detector on a road segment, both directions, 5-minute totals.",
+            (
+                Measure("vehicle_count", pl.Int64, "vehicles", 0, 600, "Vehicles passed"),
+                Measure("mean_speed_kmh", pl.Float64, "km/h", 0, 200, "Mean spot speed"),
+                Measure("occupancy_pct", pl.Float64, "%", 0, 100, "Share of time the loop was occupied"),
+            ),
+        ),
+        SensorKind(
+            "rain",
+            "RG",
+            "Tipping-bucket rain gauge, 5-minute accumulation.",
+            (Measure("rainfall_mm", pl.Float64, "mm", 0, 150, "Rain in the 5 minutes"),),
+        ),
+        SensorKind(
+            "river_level",
+            "WL",
+            "River water-level gauge, stage above the gauge datum.",
+            (Measure("level_m", pl.Float64, "m", -5, 30, "Water level"),),
+        ),
+    )
+}
+
+
+class QuarantineReason(StrEnum):
+    """Why a landing line did not reach bronze, in order of precedence (first match wins)."""
+
+    MALFORMED_JSON = "malformed_json"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    OUT_OF_RANGE = "out_of_range"
+    UNKNOWN_SENSOR = "unknown_sensor"
+    LATE_ARRIVAL = "late_arrival"
+    DUPLICATE = "duplicate"
+
+
+def reading_schema(kind: str) -> pa.DataFrameSchema:
+    """The Pandera contract of one kind's bronze readings (typed, after parsing)."""
+    spec = SENSOR_KINDS[kind]
+    columns: dict[str, pa.Column] = {
+        "sensor_id": pa.Column(
+            pl.String,
+            pa.Check.str_matches(spec.id_pattern),
+            nullable=False,
+            description="Registry id of the sensor",
+        ),
+        "kind": pa.Column(pl.String, pa.Check.isin([kind]), nullable=False),
+        "observed_at": pa.Column(
+            pl.Datetime("us", "UTC"), nullable=False, description="Start of the 5-minute interval"
+        ),
+    }
+    for measure in spec.measures:
+        columns[measure.name] = pa.Column(
+            measure.dtype,
+            pa.Check.in_range(measure.min, measure.max),
+            nullable=False,
+            description=f"{measure.description} [{measure.unit}]",
+            metadata={"unit": measure.unit},
+        )
+    return pa.DataFrameSchema(
+        columns,
+        name=f"iot_{kind}_reading",
+        unique=["sensor_id", "observed_at"],
+        strict="filter",
+        description=spec.description,
+    )
+
+
+def validate_readings(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Validate every row (schema and data, not a sample); raises ``SchemaErrors`` listing all."""
+    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+        return reading_schema(kind).validate(frame, lazy=True)
