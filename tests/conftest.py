@@ -1,0 +1,52 @@
+"""Session fixtures: a real embedded S3 server on free ports in a temp dir, stopped at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, free_port
+from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
+from cityplatform.settings import Settings, load_settings
+from governance.registry.departments import mart_buckets
+
+TEST_ACCESS_KEY = "test-admin"
+TEST_SECRET_KEY = "test-secret-not-for-production"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    """A real S3 server (SeaweedFS or minio) that coexists with a running demo: every port is free."""
+    server = EmbeddedS3(
+        data_dir=tmp_path_factory.mktemp("s3"),
+        access_key=TEST_ACCESS_KEY,
+        secret_key=TEST_SECRET_KEY,
+        s3_port=free_port(),
+        ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
+    )
+    server.start(timeout=90)
+    server.store().ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def store(s3_server: EmbeddedS3) -> ObjectStore:
+    return s3_server.store()
+
+
+@pytest.fixture
+def city_settings(s3_server: EmbeddedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Platform settings pointing at the test server, with local state in a fresh temp dir."""
+    env = {
+        "CITY_MODE": "dev",
+        "CITY_HOME": str(tmp_path / "home"),
+        "CITY_S3_ENDPOINT": s3_server.endpoint,
+        "CITY_S3_ACCESS_KEY": TEST_ACCESS_KEY,
+        "CITY_S3_SECRET_KEY": TEST_SECRET_KEY,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()
