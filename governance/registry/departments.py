@@ -5,14 +5,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
+
+from governance.registry.loading import RegistryError, read_section, validated
 
 REGISTRY_FILE = Path(__file__).with_name("departments.yaml")
-
-
-class RegistryError(ValueError):
-    """A registry file failed validation; the message names file, entry and field."""
 
 
 class Department(BaseModel):
@@ -27,17 +24,10 @@ class Department(BaseModel):
 
 @cache
 def load_departments(path: Path = REGISTRY_FILE) -> tuple[Department, ...]:
-    entries = (yaml.safe_load(path.read_text()) or {}).get("departments", [])
-    departments = []
-    for index, entry in enumerate(entries):
-        try:
-            departments.append(Department.model_validate(entry))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise RegistryError(
-                f"{path}: departments[{index}] (id={entry.get('id')!r}) field {field!r}: {first['msg']}"
-            ) from exc
+    departments = [
+        validated(Department, entry, f"{path}: departments[{index}] (id={entry.get('id')!r})")
+        for index, entry in enumerate(read_section(path, "departments"))
+    ]
     ids = [d.id for d in departments]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -1,0 +1,85 @@
+"""Ingest one day: manifest objects from landing -> bronze parquet per kind + one quarantine file.
+
+Writing replaces the day's objects under fixed keys, so re-running a day never appends twice.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from cityplatform.ingest.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
+from cityplatform.ingest.landing import LandingManifest
+from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
+from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore
+from governance.contracts.iot import SENSOR_KINDS
+
+
+@dataclass
+class DayIngest:
+    results: dict[str, IngestResult]
+    written: dict[str, ObjectInfo] = field(default_factory=dict)  # kind (or "quarantine") -> object
+
+    @property
+    def lines_in(self) -> int:
+        return sum(r.lines_in for r in self.results.values())
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.accepted.height for r in self.results.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(r.quarantined.height for r in self.results.values())
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for result in self.results.values():
+            total.update(result.reasons)
+        return dict(sorted(total.items()))
+
+    @property
+    def reconciles(self) -> bool:
+        return all(r.reconciles for r in self.results.values())
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
+
+
+def read_parquet(store: ObjectStore, bucket: str, key: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(store.get_bytes(bucket, key)))
+
+
+def registered_sensor_ids(store: ObjectStore) -> list[str]:
+    """Sensor ids from the bronze registry (materialised by ``iot/bronze/sensor_registry``)."""
+    return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
+
+
+def ingest_manifest(
+    store: ObjectStore, manifest: LandingManifest, *, known_sensors: list[str], tz: ZoneInfo
+) -> DayIngest:
+    """Validate every landing line of the manifest's day and write bronze and quarantine to S3."""
+    results: dict[str, IngestResult] = {}
+    for kind in SENSOR_KINDS:
+        objects = manifest.objects.get(kind, [])
+        files = [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
+        results[kind] = ingest_kind(kind, files, known_sensors=known_sensors, tz=tz)
+    day_ingest = DayIngest(results)
+    for kind, result in results.items():
+        frame = result.accepted.select(list(bronze_schema(kind)))
+        day_ingest.written[kind] = store.put_bytes(
+            BRONZE, bronze_readings_key(kind, manifest.day), parquet_bytes(frame)
+        )
+    quarantine = pl.concat([r.quarantined for r in results.values()])
+    day_ingest.written["quarantine"] = store.put_bytes(
+        QUARANTINE, quarantine_readings_key(manifest.day), parquet_bytes(quarantine)
+    )
+    return day_ingest

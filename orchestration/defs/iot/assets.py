@@ -1,0 +1,245 @@
+"""IoT assets: landing snapshot -> validated bronze readings + quarantine, per local day."""
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pandera.errors
+import polars as pl
+
+from cityplatform.ingest.day import ingest_manifest, parquet_bytes, read_parquet, registered_sensor_ids
+from cityplatform.ingest.iot import bronze_schema
+from cityplatform.ingest.landing import LandingManifest
+from cityplatform.layout import (
+    REGISTRY_TABLES,
+    bronze_readings_key,
+    bronze_registry_key,
+    landing_manifest_key,
+    landing_registry_key,
+    quarantine_readings_key,
+)
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
+from governance.contracts.iot import SENSOR_KINDS, reading_schema, validate_readings
+from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
+from orchestration.defs.iot.partitions import daily_partitions
+from orchestration.lib.resources import CityStorage
+
+RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
+BRONZE_READINGS = dg.AssetKey(["iot", "bronze", "readings"])
+QUARANTINE_READINGS = dg.AssetKey(["iot", "quarantine", "readings"])
+SENSOR_REGISTRY = dg.AssetKey(["iot", "bronze", "sensor_registry"])
+
+
+def _column_schema(kind: str) -> dg.TableSchema:
+    columns = reading_schema(kind).columns
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                str(dtype),
+                description=columns[name].description if name in columns else "provenance",
+            )
+            for name, dtype in bronze_schema(kind).items()
+        ]
+    )
+
+
+@dg.asset(
+    key=RAW_READINGS,
+    group_name="iot",
+    partitions_def=daily_partitions,
+    kinds={"s3", "json"},
+    description=(
+        "The landing snapshot of one day of IoT readings: every JSON-lines object under "
+        "s3://landing/iot/<kind>/date=<day>/ with its etag, frozen into a manifest so bronze "
+        "ingests exactly this snapshot."
+    ),
+    metadata={"dagster/uri": "s3://landing/iot/"},
+)
+def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    store = storage.store()
+    day = date.fromisoformat(context.partition_key)
+    manifest = LandingManifest.from_listing(store, day)
+    if manifest.object_count == 0:
+        raise dg.Failure(
+            f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
+            allow_retries=False,
+        )
+    manifest.save(store)
+    return dg.MaterializeResult(
+        metadata={
+            "objects": manifest.object_count,
+            "bytes": manifest.total_bytes,
+            "objects_by_kind": {kind: len(objs) for kind, objs in manifest.objects.items()},
+            "fingerprint": manifest.fingerprint,
+            "manifest": dg.MetadataValue.path(f"s3://{BRONZE}/{landing_manifest_key(day)}"),
+        }
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            BRONZE_READINGS,
+            group_name="iot",
+            deps=[RAW_READINGS, SENSOR_REGISTRY],
+            kinds={"s3", "parquet", "pandera"},
+            description=(
+                "Contract-valid 5-minute readings, one parquet per sensor kind and day at "
+                "s3://bronze/iot/readings/kind=<kind>/date=<day>/. Every row passed the Pandera "
+                "contract of its kind; duplicates, late arrivals and unknown sensors are quarantined."
+            ),
+            metadata={
+                "dagster/uri": "s3://bronze/iot/readings/",
+                **{f"schema/{kind}": _column_schema(kind) for kind in SENSOR_KINDS},
+            },
+        ),
+        dg.AssetSpec(
+            QUARANTINE_READINGS,
+            group_name="iot",
+            deps=[RAW_READINGS],
+            kinds={"s3", "parquet"},
+            description=(
+                "Every landing line that did not reach bronze, with its file, line number, reason "
+                "and raw text: nothing is dropped silently."
+            ),
+            metadata={"dagster/uri": "s3://quarantine/iot/readings/"},
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "reconciliation",
+            asset=BRONZE_READINGS,
+            blocking=True,
+            description="Lines in = rows accepted + rows quarantined, for every sensor kind.",
+        ),
+        dg.AssetCheckSpec(
+            "contract",
+            asset=BRONZE_READINGS,
+            blocking=True,
+            description="The bronze parquet read back from S3 passes its Pandera contract on every row.",
+        ),
+    ],
+    partitions_def=daily_partitions,
+)
+def bronze_readings(
+    context: dg.AssetExecutionContext, storage: CityStorage
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    store = storage.store()
+    day = date.fromisoformat(context.partition_key)
+    manifest = LandingManifest.load(store, day)
+    if manifest is None:
+        raise dg.Failure(f"no landing manifest for {day}: materialise {RAW_READINGS.to_user_string()} first")
+    ingest = ingest_manifest(
+        store,
+        manifest,
+        known_sensors=registered_sensor_ids(store),
+        tz=ZoneInfo(storage.settings().timezone),
+    )
+    context.log.info(
+        f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
+    )
+    yield dg.MaterializeResult(
+        asset_key=BRONZE_READINGS,
+        metadata={
+            "rows_in": ingest.lines_in,
+            "rows_accepted": ingest.accepted,
+            "rows_quarantined": ingest.quarantined,
+            "quarantined_by_reason": ingest.reasons,
+            "reconciles": ingest.reconciles,
+            "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
+            "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
+            "dagster/row_count": ingest.accepted,
+            "landing_fingerprint": manifest.fingerprint,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE_READINGS,
+        metadata={
+            "dagster/row_count": ingest.quarantined,
+            "by_reason": ingest.reasons,
+            "bytes": ingest.written["quarantine"].size,
+            "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="reconciliation",
+        asset_key=BRONZE_READINGS,
+        passed=ingest.reconciles,
+        metadata={
+            kind: f"{r.lines_in} in = {r.accepted.height} accepted + {r.quarantined.height} quarantined"
+            for kind, r in ingest.results.items()
+        },
+    )
+    yield _contract_check(store, day)
+
+
+def _contract_check(store: ObjectStore, day: date) -> dg.AssetCheckResult:
+    """Read each kind's bronze parquet back from S3 and validate every row against its contract."""
+    failures: dict[str, int] = {}
+    rows = 0
+    for kind in SENSOR_KINDS:
+        frame = read_parquet(store, BRONZE, bronze_readings_key(kind, day))
+        rows += frame.height
+        try:
+            validate_readings(kind, frame)
+        except pandera.errors.SchemaErrors as exc:
+            failures[kind] = exc.failure_cases.height
+    return dg.AssetCheckResult(
+        check_name="contract",
+        asset_key=BRONZE_READINGS,
+        passed=not failures,
+        metadata={"rows_checked": rows, "failure_cases_by_kind": failures},
+    )
+
+
+REGISTRY_ASSETS = {
+    "sensors": SENSOR_REGISTRY,
+    "districts": dg.AssetKey(["iot", "bronze", "districts"]),
+    "road_segments": dg.AssetKey(["iot", "bronze", "road_segments"]),
+    "river_gauges": dg.AssetKey(["iot", "bronze", "river_gauges"]),
+}
+_REGISTRY_DESCRIPTIONS = {
+    "sensors": "Every IoT sensor: id, kind, district, road segment (loops), position, install date.",
+    "districts": "City districts with zone type, population, area and day/night noise limits.",
+    "road_segments": "Road segments with lanes, speed limit and capacity (vehicles per hour).",
+    "river_gauges": "River gauges with their attention, warning and alarm water levels.",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            group_name="iot",
+            kinds={"s3", "parquet", "pandera"},
+            description=f"{_REGISTRY_DESCRIPTIONS[table]} From s3://landing/{landing_registry_key(table)}.",
+            metadata={"dagster/uri": f"s3://{BRONZE}/{bronze_registry_key(table)}"},
+        )
+        for table, key in REGISTRY_ASSETS.items()
+    ],
+)
+def sensor_registry(storage: CityStorage) -> Iterator[dg.MaterializeResult]:
+    store = storage.store()
+    tables = {}
+    for table in REGISTRY_TABLES:
+        key = landing_registry_key(table)
+        if store.stat(LANDING, key) is None:
+            raise dg.Failure(f"s3://{LANDING}/{key} is missing: the registry needs all of {REGISTRY_TABLES}")
+        dtypes = {name: column.dtype.type for name, column in REGISTRY_SCHEMAS[table].columns.items()}
+        try:
+            tables[table] = pl.read_csv(io.BytesIO(store.get_bytes(LANDING, key)), schema_overrides=dtypes)
+        except pl.exceptions.PolarsError as exc:
+            raise dg.Failure(f"s3://{LANDING}/{key} is not a readable CSV: {exc}") from exc
+    try:
+        valid = validate_registry(tables)
+    except RegistryContractError as exc:
+        raise dg.Failure(f"registry rejected: {exc}", allow_retries=False) from exc
+    for table, frame in valid.items():
+        info = store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
+        yield dg.MaterializeResult(
+            asset_key=REGISTRY_ASSETS[table],
+            metadata={"dagster/row_count": frame.height, "bytes": info.size},
+        )
