@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli import storage
+from cityplatform.cli import demo, storage
 
 app = typer.Typer(
     name="city",
@@ -13,3 +13,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(storage.app, name="storage")
+app.command()(demo.demo)
+app.command()(demo.ui)

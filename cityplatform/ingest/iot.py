@@ -249,7 +249,11 @@ def ingest_kind(
         {"source_file": [f.key for f in files], "slot_start": [f.slot_start(tz) for f in files]},
         schema={"source_file": pl.String, "slot_start": pl.Datetime("us", str(tz))},
     ).with_columns(pl.col("slot_start").dt.convert_time_zone("UTC"))
-    registry = pl.DataFrame({"sensor_id": list(known_sensors), "registered": True}).unique("sensor_id")
+    registry = (
+        pl.DataFrame({"sensor_id": list(known_sensors)}, schema={"sensor_id": pl.String})
+        .unique()
+        .with_columns(registered=pl.lit(True))
+    )
     contract = _contract_failures(kind, typed.drop("row", "line"))
 
     verdicts = (

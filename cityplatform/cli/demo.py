@@ -1,0 +1,88 @@
+"""``city demo`` and ``city ui``: the whole platform on one machine, and the Dagster UI on its state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from cityplatform.cli.common import EXIT_DATA, EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.dagster_home import prepare_dagster_home
+from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
+from cityplatform.objectstore import ObjectStoreError
+from cityplatform.settings import Settings
+
+
+def _yesterday(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
+
+
+def demo(
+    day: str = typer.Option("", help="Local day to simulate (YYYY-MM-DD); default: yesterday."),
+    sensors: int = typer.Option(200, min=10, help="IoT sensors in the simulated city."),
+    seed: int = typer.Option(42, help="Simulator seed: same seed, same city and data."),
+    fault_rate: float = typer.Option(
+        0.01, min=0.0, max=0.5, help="Share of landing lines broken on purpose."
+    ),
+) -> None:
+    """Start S3, simulate a city day into landing, materialise every asset, and summarise."""
+    from cityplatform.demo import run_demo
+
+    settings = settings_or_exit()
+    the_day = date.fromisoformat(day) if day else _yesterday(settings)
+    with (
+        exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+        console.status(f"simulating {the_day} and running the platform's jobs..."),
+    ):
+        summary = run_demo(settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate)
+
+    bronze = summary.asset_metadata("iot/bronze/readings")
+    table = Table(title=f"IoT ingestion of {the_day}", show_lines=False)
+    table.add_column("")
+    table.add_column("rows", justify="right")
+    table.add_column("injected by the simulator", justify="right")
+    table.add_row(
+        "lines in", f"{bronze.get('rows_in', 0):,}", f"{sum(summary.truth.lines_written.values()):,}"
+    )
+    table.add_row("accepted into bronze", f"{bronze.get('rows_accepted', 0):,}", "")
+    table.add_row("quarantined", f"{bronze.get('rows_quarantined', 0):,}", f"{len(summary.truth.faults):,}")
+    injected = summary.injected_by_reason
+    for reason, count in dict(bronze.get("quarantined_by_reason", {})).items():
+        table.add_row(f"  {reason}", f"{count:,}", f"{injected.get(reason, 0):,}")
+    console.print(table)
+    console.print(f"reconciles (in = accepted + quarantined): {bronze.get('reconciles')}")
+    for job in summary.jobs:
+        status = "[green]ok[/]" if job.success and not job.failed_checks else "[red]FAILED[/]"
+        checks = f" failed checks: {', '.join(job.failed_checks)}" if job.failed_checks else ""
+        console.print(f"job {job.name}: {status} (run {job.run_id[:8]}){checks}")
+    endpoint = f"http://{summary.server.endpoint}"
+    console.print(
+        "\n[bold]Where to look[/]\n"
+        f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
+        f"  landing          s3://landing/iot/<kind>/date={the_day}/\n"
+        f"  bronze           s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
+        f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
+        f"  local state      {settings.home_dir}\n"
+        "  Dagster UI       make ui   (then http://127.0.0.1:3000)\n"
+        "  stop S3          .venv/bin/city storage down"
+    )
+    if not summary.success:
+        raise typer.Exit(EXIT_DATA)
+
+
+def ui(
+    port: int = typer.Option(3000, help="Port of the Dagster webserver."),
+) -> None:
+    """Open the Dagster UI (dagster dev) on the demo's instance, with S3 running."""
+    settings = settings_or_exit()
+    with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE):
+        EmbeddedS3.from_settings(settings).start()
+    home = prepare_dagster_home(settings)
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); Ctrl-C to stop")
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1"]
+    raise typer.Exit(subprocess.call([*command, "-p", str(port)], env=os.environ))

@@ -1,0 +1,45 @@
+"""The landing sensor's cursor logic: new objects only, grouped by day, ties at the watermark kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from cityplatform.objectstore import ObjectInfo
+from orchestration.defs.iot.sensors import new_landing_objects
+
+T0 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
+T1 = datetime(2026, 11, 24, 1, 0, 5, tzinfo=UTC)
+
+
+def obj(key: str, at: datetime, etag: str = "e1") -> ObjectInfo:
+    return ObjectInfo("landing", key, etag, 10, at)
+
+
+A = obj("iot/noise/date=2026-11-24/noise_20261124T0800.jsonl", T0)
+B = obj("iot/rain/date=2026-11-24/rain_20261124T0800.jsonl", T0)
+C = obj("iot/rain/date=2026-11-23/rain_20261123T2355.jsonl", T1)
+
+
+def test_first_tick_sees_everything_grouped_by_day() -> None:
+    by_day, cursor = new_landing_objects([A, B, C], None)
+    assert {d: len(objs) for d, objs in by_day.items()} == {date(2026, 11, 24): 2, date(2026, 11, 23): 1}
+    assert cursor is not None
+
+
+def test_second_tick_with_nothing_new_sees_nothing() -> None:
+    _, cursor = new_landing_objects([A, B, C], None)
+    by_day, same = new_landing_objects([A, B, C], cursor)
+    assert by_day == {} and same == cursor
+
+
+def test_object_arriving_in_the_same_second_as_the_watermark_is_not_missed() -> None:
+    _, cursor = new_landing_objects([A], None)
+    by_day, _ = new_landing_objects([A, B], cursor)
+    assert by_day == {date(2026, 11, 24): [B]}
+
+
+def test_redelivery_with_a_newer_timestamp_is_seen_again() -> None:
+    _, cursor = new_landing_objects([A], None)
+    redelivered = obj(A.key, T1)
+    by_day, _ = new_landing_objects([redelivered], cursor)
+    assert by_day == {date(2026, 11, 24): [redelivered]}
