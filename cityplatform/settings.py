@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Laptop-only credentials for the embedded S3 server. Public, so never valid in production.
@@ -18,7 +18,11 @@ DEV_ACCESS_KEY = "city-dev-admin"
 DEV_SECRET_KEY = "city-dev-secret-change-me"
 
 
-class InsecureProductionConfig(ValueError):
+class SettingsError(ValueError):
+    """Settings that cannot be used, explained in one line naming the variable."""
+
+
+class InsecureProductionConfig(SettingsError):
     """Raised when production mode would start with laptop defaults."""
 
 
@@ -95,5 +99,13 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from the environment, with explicit overrides; one-line errors naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, SettingsError):
+            raise cause from None
+        variable = "CITY_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise SettingsError(f"{variable}: {first['msg']}") from None

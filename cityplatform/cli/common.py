@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from cityplatform.settings import Settings, load_settings
+from cityplatform.settings import Settings, SettingsError, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,10 +27,8 @@ def fail(message: str, code: int) -> typer.Exit:
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
-    except (ValidationError, ValueError) as exc:
-        raise fail(
-            str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc), EXIT_CONFIG
-        ) from exc
+    except SettingsError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from exc
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from cityplatform.ingest.iot import LandingFile, bronze_schema, ingest_kind
+from cityplatform.ingest.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
 from governance.contracts.iot import validate_readings
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -23,7 +23,7 @@ def line(sensor: str = "AQ-0001", at: str = "2026-11-24T08:00:00+09:00", **value
     return json.dumps(record)
 
 
-def ingest(*files: tuple[str, list[str]]):  # noqa: ANN201
+def ingest(*files: tuple[str, list[str]]) -> IngestResult:
     landing = [LandingFile(key, ("\n".join(lines) + "\n").encode()) for key, lines in files]
     return ingest_kind("air_quality", landing, known_sensors=KNOWN, tz=SEOUL)
 
@@ -73,7 +73,10 @@ def test_late_arrival_beyond_an_hour_is_quarantined_but_within_is_kept() -> None
     result = ingest(
         (
             KEY_1000,
-            [line("AQ-0001", at="2026-11-24T08:55:00+09:00"), line("AQ-0002", at="2026-11-24T09:00:00+09:00")],
+            [
+                line("AQ-0001", at="2026-11-24T08:55:00+09:00"),
+                line("AQ-0002", at="2026-11-24T09:00:00+09:00"),
+            ],
         )
     )
     assert result.accepted["sensor_id"].to_list() == ["AQ-0002"]

@@ -1,0 +1,58 @@
+"""Settings: environment and secret files are read; laptop defaults are refused in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cityplatform.settings import DEV_SECRET_KEY, InsecureProductionConfig, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in ("CITY_MODE", "CITY_S3_ACCESS_KEY", "CITY_S3_SECRET_KEY", "CITY_S3_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_dev_mode_runs_on_laptop_defaults() -> None:
+    settings = load_settings()
+    assert settings.s3_secret_key.get_secret_value() == DEV_SECRET_KEY
+    assert "change-me" not in repr(settings)  # secrets are masked in logs
+
+
+def test_production_refuses_the_published_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_MODE", "production")
+    monkeypatch.setenv("CITY_S3_SECURE", "true")
+    with pytest.raises(InsecureProductionConfig, match="laptop S3 credentials"):
+        load_settings()
+
+
+def test_production_requires_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_MODE", "production")
+    monkeypatch.setenv("CITY_S3_ACCESS_KEY", "traffic-prod")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", "a-real-secret")
+    with pytest.raises(InsecureProductionConfig, match="CITY_S3_SECURE"):
+        load_settings()
+
+
+def test_production_reads_the_secret_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "s3_secret_key"
+    secret.write_text("from-a-mounted-secret\n")
+    monkeypatch.setenv("CITY_MODE", "production")
+    monkeypatch.setenv("CITY_S3_SECURE", "true")
+    monkeypatch.setenv("CITY_S3_ACCESS_KEY", "platform-prod")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY_FILE", str(secret))
+    assert load_settings().s3_secret_key.get_secret_value() == "from-a-mounted-secret"
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CITY_S3_ENDPOINT=127.0.0.1:9999\n")
+    assert load_settings().s3_port == 9999
+
+
+def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_MODE", "staging")
+    with pytest.raises(SettingsError, match=r"^CITY_MODE: "):
+        load_settings()
