@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,8 @@ from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
 from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore
 from governance.contracts.iot import SENSOR_KINDS
+
+KIND_WORKERS = 2
 
 
 @dataclass
@@ -63,15 +67,28 @@ def registered_sensor_ids(store: ObjectStore) -> list[str]:
     return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
 
 
+def ingest_kinds(
+    load_files: Callable[[str], Sequence[LandingFile]], *, known_sensors: list[str], tz: ZoneInfo
+) -> dict[str, IngestResult]:
+    """Load and ingest every sensor kind; kinds overlap on the cores (polars/DuckDB release the GIL)."""
+
+    def ingest(kind: str) -> IngestResult:
+        return ingest_kind(kind, load_files(kind), known_sensors=known_sensors, tz=tz)
+
+    with ThreadPoolExecutor(max_workers=KIND_WORKERS) as pool:
+        return dict(zip(SENSOR_KINDS, pool.map(ingest, SENSOR_KINDS), strict=True))
+
+
 def ingest_manifest(
     store: ObjectStore, manifest: LandingManifest, *, known_sensors: list[str], tz: ZoneInfo
 ) -> DayIngest:
     """Validate every landing line of the manifest's day and write bronze and quarantine to S3."""
-    results: dict[str, IngestResult] = {}
-    for kind in SENSOR_KINDS:
+
+    def fetch(kind: str) -> list[LandingFile]:
         objects = manifest.objects.get(kind, [])
-        files = [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
-        results[kind] = ingest_kind(kind, files, known_sensors=known_sensors, tz=tz)
+        return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
+
+    results = ingest_kinds(fetch, known_sensors=known_sensors, tz=tz)
     day_ingest = DayIngest(results)
     for kind, result in results.items():
         frame = result.accepted.select(list(bronze_schema(kind)))

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -42,16 +43,10 @@ QUARANTINE_SCHEMA = {
 
 @dataclass(frozen=True)
 class LandingFile:
-    """One landing object's key and bytes; the slot it was delivered in comes from its name."""
+    """One landing object's key and bytes; its name says which 5-minute slot delivered it."""
 
     key: str
     data: bytes
-
-    def slot_start(self, tz: ZoneInfo) -> datetime | None:
-        match = _SLOT_IN_KEY.search(self.key)
-        if match is None:
-            return None
-        return datetime.strptime(match.group(1), "%Y%m%dT%H%M").replace(tzinfo=tz)
 
 
 @dataclass
@@ -84,21 +79,26 @@ def bronze_schema(kind: str) -> dict[str, pl.DataType]:
 
 
 def split_lines(files: Sequence[LandingFile]) -> pl.DataFrame:
-    """One row per line: file, 1-based line number, text (a final newline ends the last line)."""
-    frames = []
-    for file in files:
-        text = file.data.decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        frames.append(
-            pl.DataFrame({"line": lines}, schema={"line": pl.String})
-            .with_row_index("line_no", offset=1)
-            .with_columns(pl.lit(file.key).alias("source_file"), pl.col("line_no").cast(pl.Int64))
+    """One row per line: global row, file, 1-based line number, text (a final newline ends a line)."""
+    nonempty = [f for f in files if f.data]
+    texts = [f.data.decode("utf-8", errors="replace").removesuffix("\n") for f in nonempty]
+    return (
+        pl.DataFrame(
+            {"source_file": [f.key for f in nonempty], "line": texts},
+            schema={"source_file": pl.String, "line": pl.String},
         )
-    if not frames:
-        return pl.DataFrame(schema={"line_no": pl.Int64, "line": pl.String, "source_file": pl.String})
-    return pl.concat(frames)
+        .with_columns(pl.col("line").str.split("\n"))
+        .explode("line")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("source_file").alias("line_no"))
+        .with_row_index("row")
+        .select("row", "source_file", "line_no", "line")
+    )
+
+
+@cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process; each parse takes a cheap cursor of it."""
+    return duckdb.connect()
 
 
 def _duckdb_struct(spec: SensorKind) -> str:
@@ -126,20 +126,23 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
             | ~pl.col("line").str.contains(_OFFSET_TIMESTAMP)
         ).alias("suspect")
     )
-    con = duckdb.connect()
+    con = _duckdb().cursor()
     try:
-        con.register("lines", flagged)
+        con.register("lines", flagged.select("line", "suspect"))
+        # A plain projection keeps input order (DuckDB's preserve_insertion_order, on by default),
+        # so the typed columns line up with ``flagged`` row for row.
         typed = con.execute(
             f"""
-            select source_file, line_no, line, suspect,
-                   case when not suspect and json_valid(line)
-                        then from_json(line, '{_duckdb_struct(spec)}') end as j
+            select unnest(case when not suspect and json_valid(line)
+                               then from_json(line, '{_duckdb_struct(spec)}') end)
             from lines
             """
         ).pl()
     finally:
         con.close()
-    return typed.unnest("j").with_columns(pl.col("observed_at").dt.convert_time_zone("UTC"))
+    if typed.height != flagged.height:
+        raise RuntimeError(f"parser returned {typed.height} rows for {flagged.height} lines")
+    return flagged.hstack(typed).with_columns(pl.col("observed_at").dt.convert_time_zone("UTC"))
 
 
 def _classify_line(line: str, spec: SensorKind) -> tuple[QuarantineReason, str] | dict[str, object]:
@@ -179,10 +182,14 @@ def _resolve_suspects(
     """Run the exact classifier on the few suspect lines: (rescued typed rows, quarantine rows)."""
     rescued: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
-    for source_file, line_no, line in suspects.select("source_file", "line_no", "line").iter_rows():
+    for row, source_file, line_no, line in suspects.select(
+        "row", "source_file", "line_no", "line"
+    ).iter_rows():
         verdict = _classify_line(line, spec)
         if isinstance(verdict, dict):
-            rescued.append(verdict | {"source_file": source_file, "line_no": line_no, "line": line})
+            rescued.append(
+                {"row": row} | verdict | {"source_file": source_file, "line_no": line_no, "line": line}
+            )
         else:
             reason, detail = verdict
             rejected.append(
@@ -195,18 +202,18 @@ def _resolve_suspects(
                     "raw_line": line,
                 }
             )
-    rescued_frame = pl.DataFrame(rescued, schema=schema | {"line": pl.String()}, orient="row")
+    rescued_frame = pl.DataFrame(
+        rescued, schema={"row": pl.UInt32(), **schema, "line": pl.String()}, orient="row"
+    )
     return rescued_frame, pl.DataFrame(rejected, schema=QUARANTINE_SCHEMA, orient="row")
 
 
 def _contract_failures(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
-    """Row index -> detail for every Pandera check that fails (uniqueness is handled as duplicates)."""
+    """Row position -> reason and detail for every failed Pandera check (duplicates are ours)."""
     try:
-        validate_readings(kind, typed)
+        validate_readings(kind, typed, unique_readings=False)
     except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.filter(
-            pl.col("index").is_not_null() & ~pl.col("check").str.contains("unique")
-        )
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
         return (
             cases.with_columns(
                 pl.format("{} {} failed for {}", "column", "check", "failure_case").alias("detail"),
@@ -217,9 +224,9 @@ def _contract_failures(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
             )
             .group_by("index")
             .agg(pl.col("reason").first(), pl.col("detail").first())
-            .select(pl.col("index").cast(pl.UInt32).alias("row"), "reason", "detail")
+            .select(pl.col("index").cast(pl.UInt32).alias("position"), "reason", "detail")
         )
-    return pl.DataFrame(schema={"row": pl.UInt32, "reason": pl.String, "detail": pl.String})
+    return pl.DataFrame(schema={"position": pl.UInt32, "reason": pl.String, "detail": pl.String})
 
 
 def ingest_kind(
@@ -240,66 +247,79 @@ def ingest_kind(
     clean = parsed.filter(~pl.col("suspect") & complete)
     rescued, quarantine_parse = _resolve_suspects(parsed.filter(pl.col("suspect") | ~complete), spec, schema)
     typed = (
-        pl.concat([clean.select(*schema, "line").cast(schema), rescued.cast(schema | {"line": pl.String()})])
-        .sort("source_file", "line_no")
-        .with_row_index("row")
-    )
-
-    slots = pl.DataFrame(
-        {"source_file": [f.key for f in files], "slot_start": [f.slot_start(tz) for f in files]},
-        schema={"source_file": pl.String, "slot_start": pl.Datetime("us", str(tz))},
-    ).with_columns(pl.col("slot_start").dt.convert_time_zone("UTC"))
-    registry = (
-        pl.DataFrame({"sensor_id": list(known_sensors)}, schema={"sensor_id": pl.String})
-        .unique()
-        .with_columns(registered=pl.lit(True))
-    )
-    contract = _contract_failures(kind, typed.drop("row", "line"))
-
-    verdicts = (
-        typed.join(slots, on="source_file", how="left")
-        .join(registry, on="sensor_id", how="left")
-        .join(contract, on="row", how="left")
-        .with_columns(
-            first_row=pl.col("row").first().over("sensor_id", "observed_at"),
-            first_seen=pl.format("{}:{}", "source_file", "line_no").first().over("sensor_id", "observed_at"),
-            delay=pl.col("slot_start") - pl.col("observed_at"),
+        pl.concat(
+            [
+                clean.select("row", *schema, "line").cast(schema),
+                rescued.cast(schema | {"line": pl.String()}),
+            ]
         )
+        .sort("row")
+        .with_row_index("position")
+    )
+    contract = _contract_failures(kind, typed.select(list(schema)))
+    slots = pl.DataFrame(
+        {"source_file": [f.key for f in files]}, schema={"source_file": pl.String}
+    ).with_columns(
+        slot_start=pl.col("source_file")
+        .str.extract(_SLOT_IN_KEY.pattern)
+        .str.strptime(pl.Datetime("us"), "%Y%m%dT%H%M")
+        .dt.replace_time_zone(str(tz))
+        .dt.convert_time_zone("UTC")
+    )
+    registered = pl.col("sensor_id").is_in(pl.Series(list(known_sensors), dtype=pl.String).implode())
+
+    # Reason codes for every row (cheap, vectorised); detail text only for the few rejected rows.
+    late = pl.col("slot_start") - pl.col("observed_at") > max_lateness
+    verdicts = (
+        typed.join(contract, on="position", how="left")
+        .join(slots, on="source_file", how="left")
+        .with_columns(first_position=pl.col("position").first().over("sensor_id", "observed_at"))
         .with_columns(
             reason=pl.coalesce(
                 pl.col("reason"),
-                pl.when(pl.col("registered").is_null()).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
-                pl.when(pl.col("delay") > max_lateness).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
-                pl.when(pl.col("row") != pl.col("first_row")).then(pl.lit(QuarantineReason.DUPLICATE.value)),
-            ),
+                pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
+                pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
+                pl.when(pl.col("position") != pl.col("first_position")).then(
+                    pl.lit(QuarantineReason.DUPLICATE.value)
+                ),
+            )
+        )
+    )
+    accepted = verdicts.filter(pl.col("reason").is_null()).select(list(schema))
+    first_seen = typed.select(
+        pl.col("position").alias("first_position"),
+        pl.format("{}:{}", "source_file", "line_no").alias("first_seen"),
+    )
+    lateness_limit = int(max_lateness.total_seconds() // 60)
+    rejected = (
+        verdicts.filter(pl.col("reason").is_not_null())
+        .join(first_seen, on="first_position", how="left")
+        .with_columns(
             detail=pl.coalesce(
                 pl.col("detail"),
-                pl.when(pl.col("registered").is_null()).then(
+                pl.when(pl.col("reason") == QuarantineReason.UNKNOWN_SENSOR.value).then(
                     pl.format("sensor {} is not in the registry", "sensor_id")
                 ),
-                pl.when(pl.col("delay") > max_lateness).then(
+                pl.when(pl.col("reason") == QuarantineReason.LATE_ARRIVAL.value).then(
                     pl.format(
                         "observed {} but delivered in slot {} ({} min late, limit {} min)",
                         "observed_at",
                         "slot_start",
-                        pl.col("delay").dt.total_minutes(),
-                        pl.lit(int(max_lateness.total_seconds() // 60)),
+                        (pl.col("slot_start") - pl.col("observed_at")).dt.total_minutes(),
+                        pl.lit(lateness_limit),
                     )
                 ),
-                pl.when(pl.col("row") != pl.col("first_row")).then(
-                    pl.format("same sensor_id and observed_at as {}", "first_seen")
-                ),
-            ),
+                pl.format("same sensor_id and observed_at as {}", "first_seen"),
+            )
         )
-    )
-    accepted = verdicts.filter(pl.col("reason").is_null()).select(list(schema))
-    rejected = verdicts.filter(pl.col("reason").is_not_null()).select(
-        pl.lit(kind).alias("kind"),
-        "source_file",
-        "line_no",
-        "reason",
-        "detail",
-        pl.col("line").alias("raw_line"),
+        .select(
+            pl.lit(kind).alias("kind"),
+            "source_file",
+            "line_no",
+            "reason",
+            "detail",
+            pl.col("line").alias("raw_line"),
+        )
     )
     quarantined = pl.concat([quarantine_parse, rejected]).sort("source_file", "line_no")
     return IngestResult(kind, lines.height, accepted, quarantined)

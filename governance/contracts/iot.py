@@ -104,8 +104,12 @@ class QuarantineReason(StrEnum):
     DUPLICATE = "duplicate"
 
 
-def reading_schema(kind: str) -> pa.DataFrameSchema:
-    """The Pandera contract of one kind's bronze readings (typed, after parsing)."""
+def reading_schema(kind: str, *, unique_readings: bool = True) -> pa.DataFrameSchema:
+    """The Pandera contract of one kind's bronze readings (typed, after parsing).
+
+    ``unique_readings=False`` leaves out the one-reading-per-sensor-and-time rule, for ingestion,
+    which resolves duplicates itself (keeping the first delivery) before anything is written.
+    """
     spec = SENSOR_KINDS[kind]
     columns: dict[str, pa.Column] = {
         "sensor_id": pa.Column(
@@ -130,13 +134,13 @@ def reading_schema(kind: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         columns,
         name=f"iot_{kind}_reading",
-        unique=["sensor_id", "observed_at"],
+        unique=["sensor_id", "observed_at"] if unique_readings else None,
         strict="filter",
         description=spec.description,
     )
 
 
-def validate_readings(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+def validate_readings(kind: str, frame: pl.DataFrame, *, unique_readings: bool = True) -> pl.DataFrame:
     """Validate every row (schema and data, not a sample); raises ``SchemaErrors`` listing all."""
     with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-        return reading_schema(kind).validate(frame, lazy=True)
+        return reading_schema(kind, unique_readings=unique_readings).validate(frame, lazy=True)

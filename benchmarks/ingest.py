@@ -1,0 +1,137 @@
+"""Ingestion throughput: landing JSON lines -> validated bronze parquet, against a bare parse.
+
+Both sides read the same simulated day's files from local disk in the same run, best of
+``--repeat``. Baselines:
+  * DuckDB ``read_json`` of the files with ``ignore_errors`` (a bare parse that copes with the
+    injected faults, but validates nothing and cannot say which line was bad);
+  * polars ``read_ndjson`` of a fault-free day of the same size (polars stops at the first
+    malformed line, so it cannot read the faulty files at all).
+The platform side does what ``iot/bronze/readings`` does, minus S3: split lines, parse, type,
+classify faults, run the Pandera contract on every row, de-duplicate, and write zstd parquet for
+bronze and quarantine. ``--s3`` adds the full path through the embedded S3 server.
+
+    .venv/bin/python benchmarks/ingest.py --sensors 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from cityplatform.ingest.day import ingest_kinds, parquet_bytes
+from cityplatform.ingest.iot import LandingFile
+from citysim import CITY_TZ, build_city, build_iot_day
+from governance.contracts.iot import SENSOR_KINDS
+
+BENCH_DAY = date(2026, 11, 24)
+DAY_ARGS = {"seed": 42}
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
+def write_day(objects: dict[str, bytes], root: Path) -> dict[str, list[Path]]:
+    paths: dict[str, list[Path]] = {kind: [] for kind in SENSOR_KINDS}
+    for key, data in sorted(objects.items()):
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        paths[key.split("/")[1]].append(path)
+    return paths
+
+
+def platform_ingest(paths: dict[str, list[Path]], known: list[str], tz: ZoneInfo) -> int:
+    """What ``iot/bronze/readings`` runs, with local files in place of S3 objects."""
+    results = ingest_kinds(
+        lambda kind: [LandingFile(str(p), p.read_bytes()) for p in paths[kind]], known_sensors=known, tz=tz
+    )
+    for result in results.values():
+        parquet_bytes(result.accepted)
+        parquet_bytes(result.quarantined)
+    return sum(r.accepted.height for r in results.values())
+
+
+def duckdb_bare_parse(paths: dict[str, list[Path]]) -> int:
+    rows = 0
+    con = duckdb.connect()
+    for kind_paths in paths.values():
+        files = [str(p) for p in kind_paths]
+        rows += con.execute(
+            "select count(*) from read_json(?, format='newline_delimited', ignore_errors=true)", [files]
+        ).fetchone()[0]
+    return rows
+
+
+def polars_bare_parse(paths: dict[str, list[Path]]) -> int:
+    return sum(pl.read_ndjson([str(p) for p in kind_paths]).height for kind_paths in paths.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sensors", type=int, default=500)
+    parser.add_argument("--fault-rate", type=float, default=0.01)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    console = Console()
+    city = build_city(seed=42, sensors=args.sensors)
+    day = build_iot_day(city, BENCH_DAY, fault_rate=args.fault_rate, **DAY_ARGS)
+    clean = build_iot_day(city, BENCH_DAY, fault_rate=0.0, **DAY_ARGS)
+    lines = sum(day.truth.lines_written.values())
+    known = [s.sensor_id for s in city.sensors]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        faulty_paths = write_day(day.objects, Path(tmp) / "faulty")
+        clean_paths = write_day(clean.objects, Path(tmp) / "clean")
+        platform_ingest(faulty_paths, known, CITY_TZ)  # warm-up: imports, DuckDB, regex compile
+        timings = {
+            "platform: parse + contract + quarantine + parquet": best_of(
+                args.repeat, lambda: platform_ingest(faulty_paths, known, CITY_TZ)
+            ),
+            "bare DuckDB read_json (ignore_errors), faulty files": best_of(
+                args.repeat, lambda: duckdb_bare_parse(faulty_paths)
+            ),
+            "bare polars read_ndjson, fault-free files": best_of(
+                args.repeat, lambda: polars_bare_parse(clean_paths)
+            ),
+        }
+
+    table = Table(
+        title=f"{lines:,} landing lines ({args.sensors} sensors, one day, fault rate {args.fault_rate})"
+    )
+    table.add_column("pipeline")
+    table.add_column("seconds", justify="right")
+    table.add_column("readings/s", justify="right")
+    table.add_column("platform / this", justify="right")
+    platform = timings["platform: parse + contract + quarantine + parquet"]
+    for name, seconds in timings.items():
+        table.add_row(name, f"{seconds:.3f}", f"{lines / seconds:,.0f}", f"{seconds / platform:.2f}")
+    console.print(table)
+    console.print(
+        f"platform {lines / platform:,.0f} readings/s; ratio to DuckDB bare parse "
+        f"{timings['bare DuckDB read_json (ignore_errors), faulty files'] / platform:.2f}, "
+        f"to polars bare parse {timings['bare polars read_ndjson, fault-free files'] / platform:.2f} "
+        "(targets: >= 300,000 readings/s and >= 0.5)"
+    )
+
+
+if __name__ == "__main__":
+    main()
