@@ -24,10 +24,14 @@ import duckdb
 import pandera.errors
 import polars as pl
 
-from governance.contracts.iot import SENSOR_KINDS, QuarantineReason, SensorKind, validate_readings
+from governance.contracts.iot import (
+    MAX_LATENESS,
+    SENSOR_KINDS,
+    QuarantineReason,
+    SensorKind,
+    validate_readings,
+)
 
-SLOT = timedelta(minutes=5)
-DEFAULT_MAX_LATENESS = timedelta(minutes=60)
 _SLOT_IN_KEY = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
 _OFFSET_TIMESTAMP = r'"observed_at"\s*:\s*"\d{4}-\d\d-\d\dT[^"]*(?:Z|[+-]\d\d:?\d\d)"'
 
@@ -235,7 +239,7 @@ def ingest_kind(
     *,
     known_sensors: Iterable[str],
     tz: ZoneInfo,
-    max_lateness: timedelta = DEFAULT_MAX_LATENESS,
+    max_lateness: timedelta = MAX_LATENESS,
 ) -> IngestResult:
     """Parse, type, contract-check, de-duplicate and split one kind's landing files of one day."""
     spec = SENSOR_KINDS[kind]

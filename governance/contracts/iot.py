@@ -8,6 +8,7 @@ out of range by this contract).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 import pandera.polars as pa
@@ -15,6 +16,8 @@ import polars as pl
 from pandera.config import ValidationDepth, config_context
 
 COMMON_FIELDS = ("sensor_id", "kind", "observed_at")
+# A reading delivered in a slot starting more than this after its observed_at is quarantined as late.
+MAX_LATENESS = timedelta(minutes=60)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,9 @@ REGISTRY_SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "river_gauges": pa.DataFrameSchema(
         {
             "sensor_id": pa.Column(pl.String, pa.Check.str_matches(r"^WL-\d{4}$"), unique=True),
+            "district_id": pa.Column(pl.String),
             "river": pa.Column(pl.String),
+            "normal_level_m": pa.Column(pl.Float64),
             "attention_level_m": pa.Column(pl.Float64),
             "warning_level_m": pa.Column(pl.Float64),
             "alarm_level_m": pa.Column(pl.Float64),
@@ -74,11 +76,12 @@ REGISTRY_SCHEMAS: dict[str, pa.DataFrameSchema] = {
         checks=[
             pa.Check(
                 lambda data: data.lazyframe.select(
-                    (pl.col("attention_level_m") < pl.col("warning_level_m"))
+                    (pl.col("normal_level_m") < pl.col("attention_level_m"))
+                    & (pl.col("attention_level_m") < pl.col("warning_level_m"))
                     & (pl.col("warning_level_m") < pl.col("alarm_level_m"))
                 ),
                 name="thresholds_ascend",
-                error="attention < warning < alarm level",
+                error="normal < attention < warning < alarm level",
             )
         ],
         name="river_gauges",
@@ -92,6 +95,7 @@ FOREIGN_KEYS = {
     ("sensors", "segment_id"): ("road_segments", "segment_id"),
     ("road_segments", "district_id"): ("districts", "district_id"),
     ("river_gauges", "sensor_id"): ("sensors", "sensor_id"),
+    ("river_gauges", "district_id"): ("districts", "district_id"),
 }
 
 

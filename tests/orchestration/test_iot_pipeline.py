@@ -26,6 +26,7 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
 from citysim import DayTruth, build_city, write_iot_day
 from governance.contracts.iot import SENSOR_KINDS
 from orchestration.definitions import defs
+from orchestration.lib.resources import CityStorage
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +139,9 @@ def test_sensor_requests_one_run_per_landing_state_and_never_twice_for_a_redeliv
     sensor = definitions.resolve_sensor_def("iot_landing_sensor")
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions) as context:
+        with dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"storage": CityStorage()}
+        ) as context:
             return sensor(context)
 
     first = tick(None)
