@@ -24,6 +24,10 @@ from governance.registry.departments import mart_buckets
 DEMO_JOBS: tuple[tuple[str, bool], ...] = (("iot_registry", False), ("iot_ingest_day", True))
 
 
+# The summary is the demo's output; run logs stay in the instance for the UI.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 @dataclass
 class JobOutcome:
     name: str
@@ -63,7 +67,7 @@ def run_job(
     definitions: dg.Definitions, name: str, instance: dg.DagsterInstance, partition_key: str | None
 ) -> JobOutcome:
     result = definitions.resolve_job_def(name).execute_in_process(
-        instance=instance, partition_key=partition_key, raise_on_error=False
+        instance=instance, partition_key=partition_key, raise_on_error=False, run_config=_QUIET
     )
     outcome = JobOutcome(name, result.success, result.run_id)
     for event in result.get_asset_materialization_events():

@@ -84,5 +84,6 @@ def ui(
         EmbeddedS3.from_settings(settings).start()
     home = prepare_dagster_home(settings)
     console.print(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); Ctrl-C to stop")
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1"]
+    # Reads [tool.dagster] in pyproject.toml: module orchestration.definitions, location smart_city.
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1"]
     raise typer.Exit(subprocess.call([*command, "-p", str(port)], env=os.environ))
