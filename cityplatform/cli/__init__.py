@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli import demo, storage
+from cityplatform.cli import demo, simulate, storage
 
 app = typer.Typer(
     name="city",
@@ -13,5 +13,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(storage.app, name="storage")
+app.add_typer(simulate.app, name="simulate")
 app.command()(demo.demo)
 app.command()(demo.ui)

@@ -115,7 +115,8 @@ def validate_registry(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame
                 for case in exc.failure_cases.head(10).iter_rows(named=True):
                     row = "" if case["index"] is None else f" row {case['index'] + 2}"
                     check, value = case["check"], case["failure_case"]
-                    problems.append(f"{name}.csv{row} column {case['column']}: {check} failed ({value})")
+                    where = "" if case["schema_context"] == "DataFrameSchema" else f" column {case['column']}"
+                    problems.append(f"{name}.csv{row}{where}: {check} failed ({value})")
     for (table, column), (ref_table, ref_column) in FOREIGN_KEYS.items():
         if table not in valid or ref_table not in valid:
             continue
