@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandera.errors
 import polars as pl
+import pyarrow as pa
 
 from governance.contracts.iot import (
     MAX_LATENESS,
@@ -32,6 +33,7 @@ from governance.contracts.iot import (
     validate_readings,
 )
 
+PARSE_BATCH_ROWS = 16_384
 _SLOT_IN_KEY = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
 _OFFSET_TIMESTAMP = r'"observed_at"\s*:\s*"\d{4}-\d\d-\d\dT[^"]*(?:Z|[+-]\d\d:?\d\d)"'
 
@@ -132,7 +134,10 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
     )
     con = _duckdb().cursor()
     try:
-        con.register("lines", flagged.select("line", "suspect"))
+        # Record batches let DuckDB spread the JSON parsing over its threads.
+        lines_table = flagged.select("line", "suspect").to_arrow()
+        batches = lines_table.to_batches(max_chunksize=PARSE_BATCH_ROWS)
+        con.register("lines", pa.Table.from_batches(batches, schema=lines_table.schema))
         # A plain projection keeps input order (DuckDB's preserve_insertion_order, on by default),
         # so the typed columns line up with ``flagged`` row for row.
         typed = con.execute(
