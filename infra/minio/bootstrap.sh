@@ -1,0 +1,96 @@
+#!/bin/sh
+# Create the platform's buckets, policies and users on a MinIO cluster. Idempotent: it runs on every
+# deploy, and again after adding a department (regenerate policies, add its secret file, re-run).
+# Shell builtins and `mc` only: the mc image is a minimal base without grep, find or coreutils.
+#
+# Credentials come only from files, so none sits in the compose file, a manifest or the job's env:
+#   MINIO_URL             https://host:port of the cluster (required)
+#   BOOTSTRAP_DIR         buckets.txt and the *.json policies, or a policies/ folder beside it
+#                         (default: this script's folder)
+#   SECRETS_DIR           one file per credential (default /run/secrets): platform_s3_access_key,
+#                         platform_s3_secret_key, dept_<suffix>_secret_key for each department, and
+#                         minio_root_user + minio_root_password unless MINIO_CONFIG_ENV_FILE is set
+#   MINIO_CONFIG_ENV_FILE the MinIO Operator's config.env (Kubernetes), for the root credentials
+set -eu
+
+: "${MINIO_URL:?MINIO_URL must be set, e.g. https://minio:9000}"
+case "$0" in */*) here="${0%/*}" ;; *) here=. ;; esac
+BOOTSTRAP_DIR="${BOOTSTRAP_DIR:-$here}"
+SECRETS_DIR="${SECRETS_DIR:-/run/secrets}"
+POLICY_DIR="$BOOTSTRAP_DIR"
+[ -d "$BOOTSTRAP_DIR/policies" ] && POLICY_DIR="$BOOTSTRAP_DIR/policies"
+
+fail() { echo "minio-bootstrap: $*" >&2; exit 1; }
+
+# First line of a secret file, which must exist and not be empty.
+secret() {
+  [ -r "$SECRETS_DIR/$1" ] || fail "missing secret file $SECRETS_DIR/$1"
+  value=""
+  IFS= read -r value < "$SECRETS_DIR/$1" || true
+  [ -n "$value" ] || fail "secret file $SECRETS_DIR/$1 is empty"
+  printf '%s' "$value"
+}
+
+# `mc admin policy attach` refuses a no-op with an error; an already attached policy is success.
+attach() {
+  if ! out="$(mc admin policy attach city "$1" --user "$2" 2>&1)"; then
+    case "$out" in
+      *"already in effect"*) ;;
+      *) fail "attach $1 to $2: $out" ;;
+    esac
+  fi
+}
+
+# marts-traffic-read.json -> traffic
+department() {
+  name="${1##*/}"
+  name="${name%-read.json}"
+  printf '%s' "${name#marts-}"
+}
+
+if [ -n "${MINIO_CONFIG_ENV_FILE:-}" ]; then
+  # shellcheck disable=SC1090  # the operator's config.env is `export MINIO_ROOT_USER=...` lines
+  . "$MINIO_CONFIG_ENV_FILE"
+  root_user="${MINIO_ROOT_USER:?config.env has no MINIO_ROOT_USER}"
+  root_password="${MINIO_ROOT_PASSWORD:?config.env has no MINIO_ROOT_PASSWORD}"
+else
+  root_user="$(secret minio_root_user)"
+  root_password="$(secret minio_root_password)"
+fi
+[ -r "$BOOTSTRAP_DIR/buckets.txt" ] || fail "no buckets.txt in $BOOTSTRAP_DIR"
+[ -r "$POLICY_DIR/platform-readwrite.json" ] || fail "no platform-readwrite.json in $POLICY_DIR"
+
+# Every credential is read before anything changes, so a missing file cannot leave half a setup.
+platform_user="$(secret platform_s3_access_key)"
+platform_secret="$(secret platform_s3_secret_key)"
+departments=0
+for policy in "$POLICY_DIR"/marts-*-read.json; do
+  [ -e "$policy" ] || fail "no marts-*-read.json policies in $POLICY_DIR"
+  secret "dept_$(department "$policy")_secret_key" >/dev/null
+  departments=$((departments + 1))
+done
+
+mc alias set city "$MINIO_URL" "$root_user" "$root_password" >/dev/null
+
+# Versioning on every bucket: an overwrite or delete by a faulty run keeps the previous version.
+buckets=0
+while IFS= read -r bucket || [ -n "$bucket" ]; do
+  [ -n "$bucket" ] || continue
+  mc mb --ignore-existing "city/$bucket"
+  mc version enable "city/$bucket"
+  buckets=$((buckets + 1))
+done < "$BOOTSTRAP_DIR/buckets.txt"
+
+mc admin policy create city platform-readwrite "$POLICY_DIR/platform-readwrite.json"
+mc admin user add city "$platform_user" "$platform_secret"
+attach platform-readwrite "$platform_user"
+
+# One user per department, allowed to read its own marts bucket and nothing else.
+for policy in "$POLICY_DIR"/marts-*-read.json; do
+  suffix="$(department "$policy")"
+  mc admin policy create city "marts-$suffix-read" "$policy"
+  mc admin user add city "dept-$suffix" "$(secret "dept_${suffix}_secret_key")"
+  attach "marts-$suffix-read" "dept-$suffix"
+done
+
+echo "minio-bootstrap: $buckets buckets, the platform user and $departments department users in place"
