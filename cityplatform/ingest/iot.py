@@ -35,7 +35,6 @@ from governance.contracts.iot import (
 
 PARSE_BATCH_ROWS = 16_384
 _SLOT_IN_KEY = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
-_OFFSET_TIMESTAMP = r'"observed_at"\s*:\s*"\d{4}-\d\d-\d\dT[^"]*(?:Z|[+-]\d\d:?\d\d)"'
 
 QUARANTINE_SCHEMA = {
     "kind": pl.String,
@@ -108,18 +107,24 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 
 
 def _duckdb_struct(spec: SensorKind) -> str:
-    types = {"sensor_id": "VARCHAR", "kind": "VARCHAR", "observed_at": "TIMESTAMPTZ"}
+    types = {"sensor_id": "VARCHAR", "kind": "VARCHAR", "observed_at": "VARCHAR"}
     types |= {m.name: "BIGINT" if m.dtype == pl.Int64 else "DOUBLE" for m in spec.measures}
     return json.dumps(types)
 
 
 def _lenient_coercion_pattern(spec: SensorKind) -> str:
     """Regex matching lines where DuckDB's lenient transform could hide a wrong type."""
-    parts = [rf'"{name}"\s*:\s*[^"\s]' for name in ("sensor_id", "kind", "observed_at")]
-    for measure in spec.measures:
-        parts.append(rf'"{measure.name}"\s*:\s*[^-\d\s]')
-        if measure.dtype == pl.Int64:
-            parts.append(rf'"{measure.name}"\s*:\s*-?\d+[.eE]')
+
+    def named(names: list[str]) -> str:
+        return '"(?:' + "|".join(names) + ')"' + r"\s*:\s*"
+
+    integers = [m.name for m in spec.measures if m.dtype == pl.Int64]
+    parts = [
+        named(["sensor_id", "kind", "observed_at"]) + r'[^"\s]',  # a string field that is not a string
+        named([m.name for m in spec.measures]) + r"[^-\d\s]",  # a measure that is not a number
+    ]
+    if integers:
+        parts.append(named(integers) + r"-?\d+[.eE]")  # an integer measure with a fraction or exponent
     return "|".join(parts)
 
 
@@ -129,7 +134,6 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
         (
             ~pl.col("line").str.starts_with("{")
             | pl.col("line").str.contains(_lenient_coercion_pattern(spec))
-            | ~pl.col("line").str.contains(_OFFSET_TIMESTAMP)
         ).alias("suspect")
     )
     con = _duckdb().cursor()
@@ -151,7 +155,13 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
         con.close()
     if typed.height != flagged.height:
         raise RuntimeError(f"parser returned {typed.height} rows for {flagged.height} lines")
-    return flagged.hstack(typed).with_columns(pl.col("observed_at").dt.convert_time_zone("UTC"))
+    # Only timestamps with an explicit offset parse here; anything else is left null, so the line
+    # goes to the exact classifier (which accepts every ISO 8601 form that carries an offset).
+    return flagged.hstack(typed).with_columns(
+        pl.col("observed_at")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_unit="us", strict=False)
+        .dt.convert_time_zone("UTC")
+    )
 
 
 def _classify_line(line: str, spec: SensorKind) -> tuple[QuarantineReason, str] | dict[str, object]:
