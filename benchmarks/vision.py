@@ -1,0 +1,110 @@
+"""Whole vision job vs bare ``model.predict``, on the same frames, for several batch sizes.
+
+Usage: ``python benchmarks/vision.py [--seconds 20] [--batch-sizes 1 8 32] [--device auto] [--imgsz 320]``
+
+The job's frames per second include reading the clip from S3, decoding, detection, tracking,
+counting and writing parquet; the baseline is ``predict`` alone over the same frames already decoded
+and resized in memory. Both run in this process, one after the other, so the ratio compares like with
+like on whatever machine runs it. An embedded S3 server is started in a temp folder on free ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="ultralytics-settings-"))
+
+from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, free_port
+from cityplatform.objectstore import CORE_BUCKETS
+from citysim.cctv import ClipSpec, render_clip, upload_clip
+from vision_jobs.config import DEFAULT_WEIGHTS, JobConfig, ModelConfig
+from vision_jobs.decode import read_frames
+from vision_jobs.detect import UltralyticsDetector
+from vision_jobs.job import run_clip
+from vision_jobs.registry import load_registry
+
+
+def bare_predict_fps(detector: UltralyticsDetector, frames: list, repeats: int) -> float:
+    """Frames per second of ``predict`` alone, chunked to the batch size (best of ``repeats``)."""
+    size = detector.config.batch_size
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for start in range(0, len(frames), size):
+            detector.predict_chunk(frames[start : start + size])
+        timings.append(time.perf_counter() - started)
+    return len(frames) / min(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="Length of the benchmark clip.")
+    parser.add_argument("--camera", default="cam-01")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--imgsz", type=int, default=416)
+    parser.add_argument("--repeats", type=int, default=2, help="Runs of each measurement; the best counts.")
+    args = parser.parse_args()
+
+    registry = load_registry()
+    camera = registry.get(args.camera)
+    with tempfile.TemporaryDirectory(prefix="vision-bench-") as tmp:
+        server = EmbeddedS3(
+            data_dir=Path(tmp) / "s3",
+            access_key="bench",
+            secret_key="bench-secret-not-for-production",
+            s3_port=free_port(),
+            ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
+        )
+        server.start(timeout=90)
+        try:
+            store = server.store()
+            store.ensure_buckets(CORE_BUCKETS)
+            spec = ClipSpec(camera_id=args.camera, seconds=args.seconds, seed=31_337)
+            video = Path(tmp) / f"{spec.clip_name}.mp4"
+            uri = upload_clip(store, video, render_clip(spec, video)).uri
+            frames = [f.image for f in read_frames(video, camera.frame_stride, args.imgsz)]
+            print(
+                f"clip: {args.seconds:.0f} s at {spec.fps:.0f} fps, stride {camera.frame_stride} -> "
+                f"{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}"
+            )
+            rows = []
+            for batch_size in args.batch_sizes:
+                config = JobConfig(
+                    model=ModelConfig(
+                        weights=args.weights, device=args.device, imgsz=args.imgsz, batch_size=batch_size
+                    ),
+                    evidence_frames=1,
+                )
+                detector = UltralyticsDetector(config.model)
+                detector.predict_chunk(frames[:batch_size])  # warm-up: first call builds the predictor
+                bare = bare_predict_fps(detector, frames, args.repeats)
+                job_fps = []
+                for _ in range(args.repeats):
+                    started = time.perf_counter()
+                    report = run_clip(store, uri, registry, detector, config)
+                    job_fps.append(report.frames_analysed / (time.perf_counter() - started))
+                    assert report.ok and report.frames_analysed == len(frames), report
+                rows.append((batch_size, max(job_fps), bare, statistics.fmean(job_fps)))
+            print(f"device: {detector.device}, half: {detector.half}, model: {Path(args.weights).name}")
+            print(f"{'batch':>5} {'job fps':>9} {'predict fps':>12} {'job/predict':>12}")
+            for batch_size, job, bare, _ in rows:
+                print(f"{batch_size:>5} {job:>9.1f} {bare:>12.1f} {job / bare:>12.2f}")
+            best_bare = max(rows, key=lambda r: r[2])
+            print(
+                f"best bare predict at batch {best_bare[0]}: job/predict = {best_bare[1] / best_bare[2]:.2f} "
+                f"(target >= 0.80 on CPU)"
+            )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Line crossings and zone occupancy on synthetic tracks: no model, no video."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from vision_jobs.count import ClipCounter, LineCounter, points_in_polygon
+from vision_jobs.detections import Tracks
+from vision_jobs.registry import CameraConfig, CountingLine, Zone
+
+FRAME = (200, 100)
+START = datetime(2025, 5, 12, 0, 0, 50, tzinfo=UTC)
+VERTICAL = CountingLine(
+    line_id="road",
+    start=(0.5, 0.2),
+    end=(0.5, 0.8),
+    directions={"eastbound": (1, 0), "westbound": (-1, 0)},
+)
+NAMES = {0: "car", 1: "person"}
+
+
+def tracks(rows: list[tuple[int, float, float, int]]) -> Tracks:
+    """(track id, ground x, ground y, class id) -> 10x10 boxes standing on that point."""
+    if not rows:
+        return Tracks.empty()
+    ids, xs, ys, cls = (np.array(col) for col in zip(*rows, strict=True))
+    xyxy = np.stack([xs - 5, ys - 10, xs + 5, ys], axis=1).astype(np.float32)
+    return Tracks(xyxy, ids.astype(np.int64), np.full(len(ids), 0.9, np.float32), cls.astype(np.int32))
+
+
+def camera(lines: list[CountingLine], zones: list[Zone] | None = None) -> CameraConfig:
+    return CameraConfig(
+        camera_id="cam-x", segment_id="RS001", district_id="D01", lines=lines, zones=zones or []
+    )
+
+
+def run(counter: ClipCounter, frames: list[list[tuple[int, float, float, int]]], step_s: float = 1.0) -> None:
+    for index, rows in enumerate(frames):
+        counter.update(index, START + timedelta(seconds=index * step_s), tracks(rows))
+
+
+def test_counts_each_direction_once() -> None:
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    # track 1 drives east across x=100, track 2 drives west, track 3 stays on one side
+    xs_east = [60, 80, 95, 105, 120, 140]
+    xs_west = [150, 130, 110, 90, 70, 50]
+    frames = [
+        [(1, e, 50, 0), (2, w, 60, 0), (3, 20 + i, 55, 0)]
+        for i, (e, w) in enumerate(zip(xs_east, xs_west, strict=True))
+    ]
+    run(counter, frames)
+    found = sorted((c.direction, c.track_id) for c in counter.crossings)
+    assert found == [("eastbound", 1), ("westbound", 2)]
+
+
+def test_jitter_inside_the_dead_band_is_not_a_crossing() -> None:
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.02, class_names=NAMES)  # 4.5 px band
+    run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4, -2, 2)])
+    assert counter.crossings == []
+
+
+def test_shake_across_the_line_with_no_dead_band_counts_every_flip() -> None:
+    """The dead band is what stops jitter counting: without it the same track is counted back and forth."""
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.0, class_names=NAMES)
+    run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4)])
+    assert [c.direction for c in counter.crossings] == ["eastbound", "westbound", "eastbound"]
+
+
+def test_passing_beyond_the_end_of_the_segment_is_not_counted() -> None:
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    run(counter, [[(1, x, 95, 0)] for x in (60, 90, 110, 140)])  # the line ends at y=80
+    assert counter.crossings == []
+
+
+def test_line_class_filter_and_majority_class() -> None:
+    cars_only = CountingLine(**{**VERTICAL.model_dump(), "classes": frozenset({"car"})})
+    counter = ClipCounter(camera([cars_only]), FRAME, dead_band=0.01, class_names=NAMES)
+    # track 1 is a car that is misread as a person once, right as it crosses; track 2 is a person
+    frames = [
+        [(1, 60, 50, 0), (2, 60, 70, 1)],
+        [(1, 90, 50, 0), (2, 90, 70, 1)],
+        [(1, 110, 50, 1), (2, 110, 70, 1)],
+    ]
+    run(counter, frames)
+    assert [(c.track_id, c.object_class) for c in counter.crossings] == [(1, "car")]
+
+
+def test_counts_roll_up_per_minute() -> None:
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    # START is 00:00:50; track 1 crosses at 00:00:52, track 2 at 00:01:10
+    frames: list[list[tuple[int, float, float, int]]] = [[] for _ in range(25)]
+    frames[1], frames[2] = [(1, 80, 50, 0)], [(1, 120, 50, 0)]
+    frames[19], frames[20] = [(2, 120, 50, 0)], [(2, 80, 50, 0)]
+    run(counter, frames)
+    rows = counter.counts_per_minute()
+    assert [(r["minute_start"].minute, r["direction"], r["crossings"]) for r in rows] == [
+        (0, "eastbound", 1),
+        (1, "westbound", 1),
+    ]
+
+
+def test_zone_occupancy_mean_and_peak_per_minute() -> None:
+    zone = Zone(zone_id="box", polygon=[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])  # left half
+    counter = ClipCounter(camera([], [zone]), FRAME, dead_band=0.01, class_names=NAMES)
+    run(counter, [[(1, 20, 50, 1), (2, 40, 50, 1)], [(1, 30, 50, 1), (2, 150, 50, 1)], []], step_s=2)
+    (row,) = counter.occupancy_per_minute()
+    assert (row["zone_id"], row["object_class"], row["frames"], row["max_occupancy"]) == (
+        "box",
+        "person",
+        3,
+        2,
+    )
+    assert row["mean_occupancy"] == pytest.approx(1.0)
+
+
+def test_points_in_a_concave_polygon() -> None:
+    l_shape = np.array([(0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10)], float)
+    inside = points_in_polygon(np.array([(2, 2), (8, 2), (8, 8), (2, 8)], float), l_shape)
+    assert inside.tolist() == [True, True, False, True]
+
+
+def test_direction_names_follow_the_vectors_not_the_drawing_order() -> None:
+    reversed_line = CountingLine(
+        line_id="road",
+        start=(0.5, 0.8),
+        end=(0.5, 0.2),
+        directions={"eastbound": (1, 0), "westbound": (-1, 0)},
+    )
+    counter = LineCounter(reversed_line, FRAME, dead_band=0.01)
+    ids, cls = np.array([1]), ["car"]
+    counter.update(ids, np.array([[80.0, 50.0]]), cls, 0, START)
+    (crossing,) = counter.update(ids, np.array([[120.0, 50.0]]), cls, 1, START)
+    assert crossing.direction == "eastbound"

@@ -1,0 +1,149 @@
+"""The batch job over clips in object storage: read, analyse, write; quarantine what cannot be read.
+
+A bad clip never stops the batch: it is copied to the quarantine bucket with a reason record and
+the next clip goes on. Outputs are written only after a clip was fully analysed, so a failed clip
+leaves no partial results behind.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from cityplatform.objectstore import ObjectStore
+from vision_jobs.clips import BadClipKey, ClipRef, parse_clip_uri
+from vision_jobs.config import JobConfig
+from vision_jobs.decode import UnreadableClip, probe
+from vision_jobs.detect import Detector
+from vision_jobs.pipeline import analyse_clip
+from vision_jobs.registry import CameraRegistry, RegistryError
+from vision_jobs.sinks import (
+    counts_table,
+    detections_table,
+    occupancy_table,
+    put_evidence,
+    put_parquet,
+    put_quarantine,
+)
+
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+@dataclass(frozen=True)
+class ClipReport:
+    """What one clip produced, or why it was quarantined: the per-run metadata an operator reads."""
+
+    uri: str
+    status: str  # "done" or "quarantined"
+    reason: str | None = None
+    detail: str | None = None
+    camera_id: str | None = None
+    frames_analysed: int = 0
+    frames_per_second: float = 0.0
+    seconds: float = 0.0
+    detector: dict[str, str] = field(default_factory=dict)
+    detections: int = 0
+    crossings: dict[str, int] = field(default_factory=dict)  # "line/direction/class" -> count
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+
+def _quarantine(
+    store: ObjectStore,
+    config: JobConfig,
+    uri: str,
+    ref: ClipRef | None,
+    data: bytes | None,
+    reason: str,
+    detail: str,
+) -> ClipReport:
+    key = ref.quarantine_key() if ref else f"cctv/unplaced/{PurePosixPath(uri).name or 'clip'}"
+    record = put_quarantine(store, config.quarantine_bucket, key, data, uri, reason, detail)
+    return ClipReport(
+        uri, "quarantined", reason, detail, ref.camera_id if ref else None, outputs=[record.uri]
+    )
+
+
+def run_clip(
+    store: ObjectStore,
+    uri: str,
+    registry: CameraRegistry,
+    detector: Detector,
+    config: JobConfig,
+    camera_id: str | None = None,
+    progress: ProgressFactory | None = None,
+) -> ClipReport:
+    """Analyse one clip from S3 and write its detections, counts, occupancy and evidence to bronze."""
+    started = time.perf_counter()
+    try:
+        ref = parse_clip_uri(uri, config.timezone)
+    except BadClipKey as exc:
+        return _quarantine(store, config, uri, None, None, "bad-key", str(exc))
+    if store.stat(ref.bucket, ref.key) is None:
+        return _quarantine(store, config, uri, ref, None, "missing", f"no object at {uri}")
+    data = store.get_bytes(ref.bucket, ref.key)
+    try:
+        camera = registry.get(camera_id or ref.camera_id)
+    except RegistryError as exc:
+        return _quarantine(store, config, uri, ref, data, "unknown-camera", str(exc))
+    ref = replace(ref, camera_id=camera.camera_id)  # an explicit camera wins over the file name
+    with tempfile.TemporaryDirectory(prefix="vision-") as tmp:
+        local = Path(tmp) / f"{ref.clip}{ref.suffix}"
+        local.write_bytes(data)
+        on_frames = None
+        if progress is not None:
+            on_frames = progress(ref.clip, _expected_frames(local, camera.frame_stride))
+        try:
+            analysis = analyse_clip(local, camera, detector, config, ref.start_utc, on_frames)
+        except UnreadableClip as exc:
+            return _quarantine(store, config, uri, ref, data, exc.reason, exc.detail)
+    bucket = config.output_bucket
+    outputs = [
+        put_parquet(store, bucket, ref.output_key("detections"), detections_table(ref, analysis.detections)),
+        put_parquet(store, bucket, ref.output_key("counts"), counts_table(ref, camera, analysis.counter)),
+        put_parquet(
+            store, bucket, ref.output_key("occupancy"), occupancy_table(ref, camera, analysis.counter)
+        ),
+    ]
+    outputs += [put_evidence(store, bucket, ref, frame) for frame in analysis.evidence]
+    crossings = Counter(f"{c.line_id}/{c.direction}/{c.object_class}" for c in analysis.counter.crossings)
+    return ClipReport(
+        uri=uri,
+        status="done",
+        camera_id=camera.camera_id,
+        frames_analysed=analysis.frames_analysed,
+        frames_per_second=analysis.frames_per_second,
+        seconds=time.perf_counter() - started,
+        detector=analysis.detector,
+        detections=len(analysis.detections),
+        crossings=dict(sorted(crossings.items())),
+        outputs=[o.uri for o in outputs],
+    )
+
+
+def _expected_frames(path: Path, stride: int) -> int:
+    """Frames the progress bar expects; 1 when the header is unreadable (the clip is quarantined anyway)."""
+    try:
+        return -(-probe(path).declared_frames // stride)
+    except UnreadableClip:
+        return 1
+
+
+def run_batch(
+    store: ObjectStore,
+    uris: Iterable[str],
+    registry: CameraRegistry,
+    detector: Detector,
+    config: JobConfig,
+    camera_id: str | None = None,
+    progress: ProgressFactory | None = None,
+) -> list[ClipReport]:
+    """Every clip in turn; a quarantined clip is reported and the batch goes on."""
+    return [run_clip(store, uri, registry, detector, config, camera_id, progress) for uri in uris]
