@@ -21,7 +21,11 @@ from citysim import DayTruth, build_city, write_iot_day
 from governance.registry.departments import mart_buckets
 
 # Jobs in dependency order; True where the job is partitioned by day.
-DEMO_JOBS: tuple[tuple[str, bool], ...] = (("iot_registry", False), ("iot_ingest_day", True))
+DEMO_JOBS: tuple[tuple[str, bool], ...] = (
+    ("iot_registry", False),
+    ("iot_ingest_day", True),
+    ("marts_build_day", True),
+)
 
 
 # The summary is the demo's output; run logs stay in the instance for the UI.
@@ -76,7 +80,8 @@ def run_job(
             key: _plain(value) for key, value in materialization.metadata.items()
         }
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
+        # a check of warn severity (a dbt test configured to warn) reports without failing the demo
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             outcome.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     return outcome
 

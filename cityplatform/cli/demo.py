@@ -16,6 +16,7 @@ from cityplatform.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.objectstore import ObjectStoreError
 from cityplatform.settings import Settings
+from governance.registry.departments import load_departments
 
 
 def _yesterday(settings: Settings) -> date:
@@ -60,6 +61,17 @@ def demo(
         status = "[green]ok[/]" if job.success and not job.failed_checks else "[red]FAILED[/]"
         checks = f" failed checks: {', '.join(job.failed_checks)}" if job.failed_checks else ""
         console.print(f"job {job.name}: {status} (run {job.run_id[:8]}){checks}")
+    marts = Table(title=f"Marts of {the_day}, published per department", show_lines=False)
+    marts.add_column("department")
+    marts.add_column("bucket")
+    marts.add_column("rows by mart")
+    for department in load_departments():
+        published = summary.asset_metadata(f"marts/published/{department.id}")
+        rows = dict(published.get("rows_by_mart", {}))
+        marts.add_row(
+            department.id, f"s3://{department.bucket}/", ", ".join(f"{m} {n:,}" for m, n in rows.items())
+        )
+    console.print(marts)
     endpoint = f"http://{summary.server.endpoint}"
     console.print(
         "\n[bold]Where to look[/]\n"
@@ -67,6 +79,8 @@ def demo(
         f"  landing          s3://landing/iot/<kind>/date={the_day}/\n"
         f"  bronze           s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
         f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
+        f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
+        f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"
         f"  local state      {settings.home_dir}\n"
         "  Dagster UI       make ui   (then http://127.0.0.1:3000)\n"
         "  stop S3          .venv/bin/city storage down"

@@ -1,0 +1,265 @@
+"""Marts build time: ``dbt build`` of every mart over simulated days, against the same SQL run directly.
+
+Both sides read the same bronze parquet from the same embedded S3 server through DuckDB httpfs and
+write a fresh warehouse file. The baseline takes dbt's compiled SQL of every model (and of every
+data test) and runs it in dependency order in one DuckDB connection, so the ratio is dbt's own
+overhead: process start, project parse, per-node transactions, contracts and incremental logic.
+Unit tests run on fixtures, not data, and dbt advises running them in CI only, as Dagster does.
+
+    .venv/bin/python benchmarks/marts.py --days 30 --sensors 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, free_port
+from cityplatform.ingest.day import parquet_bytes
+from cityplatform.ingest.iot import bronze_schema
+from cityplatform.layout import bronze_readings_key, bronze_registry_key
+from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore
+from cityplatform.settings import load_settings
+from citysim import CITY_TZ, City, build_city, simulate_day
+from governance.contracts.registry import REGISTRY_SCHEMAS
+from orchestration.lib.dbt import DBT_PROJECT_DIR, dbt_env
+from vision_jobs.clips import ClipRef
+from vision_jobs.registry import load_registry
+from vision_jobs.sinks import COUNTS_SCHEMA
+
+FIRST_DAY = date(2026, 3, 1)
+PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+# (line, direction, class, mean crossings per minute) of a simulated camera at a crosswalk.
+CLIP_RATES = (
+    ("road", "eastbound", "car", 9),
+    ("road", "westbound", "car", 8),
+    ("road", "eastbound", "bus", 1),
+    ("crosswalk", "northbound", "person", 4),
+    ("crosswalk", "southbound", "person", 4),
+)
+
+
+def write_bronze_day(store: ObjectStore, city: City, day: date, seed: int) -> int:
+    """The simulator's clean readings of ``day`` as bronze parquet, as ingestion would write them."""
+    readings = simulate_day(city, day, seed=seed)
+    rows = 0
+    for kind, kind_readings in readings.kinds.items():
+        sensors = len(kind_readings.sensor_ids)
+        slots = len(readings.slots)
+        frame = pl.DataFrame(
+            {
+                "sensor_id": np.tile(kind_readings.sensor_ids, slots),
+                "kind": kind,
+                "observed_at": pl.Series(
+                    [s for s in readings.slots for _ in range(sensors)]
+                ).dt.convert_time_zone("UTC"),
+                **{measure: values.reshape(-1) for measure, values in kind_readings.values.items()},
+                "source_file": "citysim",
+                "line_no": pl.int_range(1, slots * sensors + 1, eager=True),
+            }
+        ).cast(bronze_schema(kind))
+        store.put_bytes(BRONZE, bronze_readings_key(kind, day), parquet_bytes(frame))
+        rows += frame.height
+    return rows
+
+
+def write_registry(store: ObjectStore, city: City) -> None:
+    tables = {
+        "sensors": city.sensors,
+        "districts": city.districts,
+        "road_segments": city.road_segments,
+        "river_gauges": city.river_gauges,
+    }
+    for table, records in tables.items():
+        columns = list(REGISTRY_SCHEMAS[table].columns)
+        frame = pl.DataFrame([{c: getattr(r, c) for c in columns} for r in records], infer_schema_length=None)
+        store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
+
+
+def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator) -> int:
+    """One 5-minute clip per camera and hour, with per-minute counts in the vision job's schema."""
+    rows = 0
+    for camera in load_registry().cameras.values():
+        for hour in range(24):
+            start = datetime.combine(day, time(hour), CITY_TZ)
+            ref = ClipRef(
+                BRONZE, "", camera.camera_id, f"{camera.camera_id}_{start:%Y%m%dT%H%M%S}", ".mp4", start
+            )
+            records = [
+                {
+                    "camera_id": camera.camera_id,
+                    "segment_id": camera.segment_id,
+                    "district_id": camera.district_id,
+                    "clip": ref.clip,
+                    "minute_start": start + timedelta(minutes=minute),
+                    "line_id": line,
+                    "direction": direction,
+                    "object_class": object_class,
+                    "crossings": int(rng.poisson(rate)),
+                }
+                for minute in range(5)
+                for line, direction, object_class, rate in CLIP_RATES
+            ]
+            table = pl.DataFrame(records, schema=COUNTS_SCHEMA).filter(pl.col("crossings") > 0)
+            store.put_bytes(BRONZE, ref.output_key("counts"), parquet_bytes(table))
+            rows += table.height
+    return rows
+
+
+def run_dbt(args: list[str], env: dict[str, str]) -> float:
+    dbt = Path(sys.executable).with_name("dbt")
+    start = perf_counter()
+    result = subprocess.run(
+        [os.fspath(dbt), *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+    elapsed = perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}")
+    return elapsed
+
+
+def _ordered_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    """Nodes of one type in dependency order (dbt's own order: parents first)."""
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    ordered: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for parent in manifest["parent_map"].get(uid, []):
+            visit(parent)
+        ordered.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    if resource_type == "model":
+        return [nodes[u] for u in ordered if nodes[u]["resource_type"] == "model"]
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == resource_type]
+
+
+def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -> tuple[float, float]:
+    """Run dbt's compiled model SQL (then its data tests) straight in DuckDB; return both timings."""
+    extension = Path(env["CITY_DUCKDB_EXTENSION_DIR"])
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    start = perf_counter()
+    con = duckdb.connect(os.fspath(warehouse), config={"extension_directory": os.fspath(extension)})
+    con.execute("load httpfs")
+    con.execute(f"set TimeZone = '{env['CITY_TIMEZONE']}'")
+    con.execute("set threads = 8")  # as the profile sets it
+    con.execute(
+        "create secret (type s3, key_id ?, secret ?, endpoint ?, url_style 'path', use_ssl false)",
+        [env["DBT_ENV_SECRET_S3_ACCESS_KEY"], env["DBT_ENV_SECRET_S3_SECRET_KEY"], env["CITY_S3_ENDPOINT"]],
+    )
+    seed = next(n for n in manifest["nodes"].values() if n["resource_type"] == "seed")
+    con.execute(f"create schema if not exists {seed['schema']}")
+    con.execute(
+        f"create table {seed['schema']}.{seed['name']} as select * from read_csv(?, header = true)",
+        [os.fspath(DBT_PROJECT_DIR / seed["original_file_path"])],
+    )
+    for node in _ordered_nodes(manifest, "model"):
+        con.execute(f"create schema if not exists {node['schema']}")
+        con.execute(f"create or replace table {node['schema']}.{node['name']} as {node['compiled_code']}")
+    models = perf_counter() - start
+    for node in _ordered_nodes(manifest, "test"):
+        if node.get("compiled_code"):
+            con.execute(f"select count(*) from ({node['compiled_code']})").fetchone()
+    con.close()
+    return models, perf_counter() - start
+
+
+@contextmanager
+def embedded_s3(root: Path) -> Iterator[EmbeddedS3]:
+    server = EmbeddedS3(
+        data_dir=root / "s3",
+        access_key="bench-admin",
+        secret_key="bench-secret-not-for-production",
+        s3_port=free_port(),
+        ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
+    )
+    server.start(timeout=90)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--sensors", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=42)
+    options = parser.parse_args()
+    console = Console()
+    days = [FIRST_DAY + timedelta(days=i) for i in range(options.days)]
+
+    with tempfile.TemporaryDirectory(prefix="bench-marts-") as tmp, embedded_s3(Path(tmp)) as server:
+        root = Path(tmp)
+        store = server.store()
+        store.ensure_buckets(CORE_BUCKETS)
+        city = build_city(seed=options.seed, sensors=options.sensors)
+        rng = np.random.default_rng(options.seed)
+        with console.status(f"simulating {options.days} days of {options.sensors} sensors into S3..."):
+            write_registry(store, city)
+            readings = sum(write_bronze_day(store, city, day, options.seed) for day in days)
+            counts = sum(write_cctv_day(store, day, rng) for day in days)
+
+        settings = load_settings(
+            home=root / "home",
+            s3_endpoint=server.endpoint,
+            s3_access_key=server.access_key,
+            s3_secret_key=server.secret_key,
+        )
+        env = {**os.environ, **dbt_env(settings), "DBT_TARGET_PATH": os.fspath(root / "target")}
+        window = json.dumps({"min_date": days[0].isoformat(), "max_date": days[-1].isoformat()})
+        run_dbt(["parse"], env)  # the project is parsed once per deployment, not per run
+
+        with console.status("dbt build of every mart..."):
+            dbt_build = run_dbt([*PRODUCTION_BUILD, "--vars", window], env)
+        console.print(f"dbt build: {dbt_build:.1f} s")
+        manifest = json.loads((root / "target" / "manifest.json").read_text())  # with compiled tests
+        settings.warehouse_path.unlink()
+        run_dbt(["seed"], env)  # the camera registry, for the models-only comparison
+        with console.status("dbt run (models only)..."):
+            dbt_run = run_dbt(["run", "--vars", window], env)
+        with console.status("the same SQL straight in DuckDB..."):
+            direct_models, direct_all = direct_sql(root / "direct" / "warehouse.duckdb", env, manifest)
+
+    table = Table(title=f"Marts over {options.days} days, {options.sensors} sensors ({os.cpu_count()} cores)")
+    table.add_column("")
+    table.add_column("dbt [s]", justify="right")
+    table.add_column("direct DuckDB [s]", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_row(
+        "models + data tests", f"{dbt_build:.1f}", f"{direct_all:.1f}", f"{dbt_build / direct_all:.2f}"
+    )
+    table.add_row("models only", f"{dbt_run:.1f}", f"{direct_models:.1f}", f"{dbt_run / direct_models:.2f}")
+    console.print(f"bronze: {readings:,} readings, {counts:,} CCTV count rows")
+    console.print(table)
+    console.print(
+        f"targets: dbt build <= 1.5x direct SQL ({dbt_build / direct_all:.2f}x), "
+        f"whole build < 120 s ({dbt_build:.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

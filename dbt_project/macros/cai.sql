@@ -1,0 +1,89 @@
+{#-
+    Korea's Comprehensive Air-quality Index (CAI, 통합대기환경지수), as published by the Ministry of
+    Environment / Korea Environment Corporation (AirKorea). A pollutant's sub-index interpolates
+    linearly inside the band its concentration falls in:
+
+        I = (I_hi - I_lo) / (BP_hi - BP_lo) * (C - BP_lo) + I_lo
+
+    Concentrations are first truncated to the reporting resolution of the breakpoints (integer
+    ug/m3 for particulates, 0.001 ppm for gases) so every value falls in a band; sub-indices are
+    rounded to the nearest integer and capped at 500. PM10 and PM2.5 use 24-hour means, NO2 and O3
+    1-hour means (PM2.5 bands as revised on 2018-03-27). The CAI is the highest sub-index, and
+    AirKorea computes it only when PM10, PM2.5, NO2 and O3 are all present.
+-#}
+
+{% macro cai_index_bands() %}
+    {{ return([[0, 50], [51, 100], [101, 250], [251, 500]]) }}
+{% endmacro %}
+
+
+{% macro cai_breakpoints() %}
+    {{ return({
+        'pm10': {'decimals': 0, 'bands': [[0, 30], [31, 80], [81, 150], [151, 600]]},
+        'pm25': {'decimals': 0, 'bands': [[0, 15], [16, 35], [36, 75], [76, 500]]},
+        'no2': {'decimals': 3, 'bands': [[0, 0.030], [0.031, 0.060], [0.061, 0.200], [0.201, 2.000]]},
+        'o3': {'decimals': 3, 'bands': [[0, 0.030], [0.031, 0.090], [0.091, 0.150], [0.151, 0.600]]},
+    }) }}
+{% endmacro %}
+
+
+{% macro cai_sub_index(pollutant, concentration) %}
+    {#- Integer sub-index (0-500) of one pollutant; null when the concentration is null. -#}
+    {%- set spec = cai_breakpoints()[pollutant] -%}
+    {%- set scale = 10 ** spec['decimals'] -%}
+    {#- round() before floor() so 0.045 stored as 0.04499999 still truncates to 0.045 -#}
+    {%- set c = "(floor(round((" ~ concentration ~ ") * " ~ scale ~ ", 6)) / " ~ scale ~ ")" -%}
+    case
+        when {{ concentration }} is null then null
+        {%- for band in spec['bands'] %}
+        {%- set index = cai_index_bands()[loop.index0] %}
+        when {{ c }} <= {{ band[1] }} then cast(round(
+            ({{ index[1] }} - {{ index[0] }}) / ({{ band[1] }} - {{ band[0] }}) * ({{ c }} - {{ band[0] }})
+            + {{ index[0] }}) as integer)
+        {%- endfor %}
+        else 500
+    end
+{% endmacro %}
+
+
+{% macro cai_category(index) %}
+    case
+        when {{ index }} is null then null
+        when {{ index }} <= 50 then 'good'
+        when {{ index }} <= 100 then 'moderate'
+        when {{ index }} <= 250 then 'unhealthy'
+        else 'very_unhealthy'
+    end
+{% endmacro %}
+
+
+{% macro cai_category_ko(index) %}
+    case
+        when {{ index }} is null then null
+        when {{ index }} <= 50 then '좋음'
+        when {{ index }} <= 100 then '보통'
+        when {{ index }} <= 250 then '나쁨'
+        else '매우나쁨'
+    end
+{% endmacro %}
+
+
+{% macro cai(pm10_index, pm25_index, no2_index, o3_index) %}
+    {#- The CAI: the highest sub-index, only when all four are present. -#}
+    case
+        when {{ pm10_index }} is null or {{ pm25_index }} is null
+            or {{ no2_index }} is null or {{ o3_index }} is null then null
+        else greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+    end
+{% endmacro %}
+
+
+{% macro cai_main_pollutant(pm10_index, pm25_index, no2_index, o3_index) %}
+    {#- The pollutant whose sub-index sets the CAI (particulates first on a tie). -#}
+    case greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+        when {{ pm25_index }} then 'pm25'
+        when {{ pm10_index }} then 'pm10'
+        when {{ o3_index }} then 'o3'
+        when {{ no2_index }} then 'no2'
+    end
+{% endmacro %}

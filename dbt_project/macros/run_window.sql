@@ -1,0 +1,32 @@
+{% macro run_window() %}
+    {#- The run's inclusive local dates [min_date, max_date] from vars; both default to yesterday. -#}
+    {%- set today = modules.datetime.datetime.now(modules.pytz.timezone(var('timezone'))).date() -%}
+    {%- set yesterday = (today - modules.datetime.timedelta(days=1)).isoformat() -%}
+    {%- set start = var('min_date') or var('max_date') or yesterday -%}
+    {%- set end = var('max_date') or start -%}
+    {%- for value in [start, end] -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
+            {{ exceptions.raise_compiler_error("min_date and max_date must be YYYY-MM-DD, got " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if start > end -%}
+        {{ exceptions.raise_compiler_error("min_date " ~ start ~ " is after max_date " ~ end) }}
+    {%- endif -%}
+    {{ return([start | string, end | string]) }}
+{% endmacro %}
+
+
+{% macro run_start() %}date '{{ run_window()[0] }}'{% endmacro %}
+
+
+{% macro run_end() %}date '{{ run_window()[1] }}'{% endmacro %}
+
+
+{% macro in_run_window(column) %}{{ column }} between {{ run_start() }} and {{ run_end() }}{% endmacro %}
+
+
+{% macro run_dates() %}
+    {#- One row per local date of the run: the spine of models that report every day, data or not. -#}
+    (select cast(day as date) as local_date
+     from generate_series({{ run_start() }}, {{ run_end() }}, interval 1 day) as spine(day))
+{% endmacro %}

@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('iot', 'districts') }}
+
+),
+
+renamed as (
+
+    select
+        district_id,
+        name as district_name,
+        zone_type,
+        population,
+        area_km2,
+        lat as latitude,
+        lon as longitude,
+        noise_limit_day_db,
+        noise_limit_night_db
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,156 @@
+"""Marts: every dbt model as an asset downstream of the IoT and CCTV assets, then one publication per
+department that exports its marts to the department's own bucket.
+
+The dbt models, their data tests (as asset checks; error severity blocks, warn does not) and the
+publications share the daily partitions of ingestion: a run of one day, or a backfill of a range in
+one run, hands dbt the range as ``min_date``/``max_date`` vars, and every day-partitioned model
+replaces exactly those days.
+"""
+
+import importlib.util
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliEventMessage, dbt_assets
+
+from cityplatform.marts import export_marts
+from governance.registry.departments import load_departments
+from orchestration.defs.iot.partitions import daily_partitions
+from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_vars
+from orchestration.lib.lineage import LineageResource
+from orchestration.lib.lineage_dbt import stream_with_lineage
+from orchestration.lib.resources import CityStorage
+
+PROJECT = marts_dbt_project()
+GROUP = "marts"
+# Only one process may write the DuckDB warehouse: the dbt build and the exports share this pool.
+WAREHOUSE_POOL = "warehouse"
+
+
+class MartsTranslator(DagsterDbtTranslator):
+    """Keys ``marts/<layer or department>/<model>``; sources keep the keys in their ``meta.dagster``."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([GROUP, *layer_and_name(dbt_resource_props["fqn"])])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return GROUP
+
+
+def layer_and_name(fqn: list[str]) -> tuple[str, str]:
+    """``[project, 'marts', dept, model]`` -> ``(dept, model)``; staging/intermediate keep their layer."""
+    if len(fqn) == 2:  # a seed at the top of seeds/
+        return "reference", fqn[-1]
+    folder = fqn[2] if fqn[1] == "marts" else fqn[1]
+    return folder, fqn[-1]
+
+
+CCTV_COUNTS = dg.AssetKey(["cctv", "derived", "counts"])
+# The cctv domain (orchestration/defs/cctv) owns cctv/derived/counts. Until it exists, the marts name
+# that asset as external, so the graph shows where CCTV counts enter instead of an unowned stub.
+cctv_counts_until_the_cctv_domain_lands = (
+    []
+    if importlib.util.find_spec("orchestration.defs.cctv")
+    else [
+        dg.AssetSpec(
+            CCTV_COUNTS,
+            group_name="cctv",
+            kinds={"s3", "parquet"},
+            description=(
+                "Per-minute line crossings of each analysed CCTV clip, written by vision_jobs to "
+                "s3://bronze/cctv/counts/camera=<id>/date=YYYY-MM-DD/hour=HH/<clip>.parquet "
+                "(external here until the cctv domain defines it)."
+            ),
+            metadata={"dagster/uri": "s3://bronze/cctv/counts/"},
+        )
+    ]
+)
+# Each sensor kind is its own dbt source, all of them parts of the one iot/bronze/readings asset.
+TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+
+
+@dbt_assets(
+    manifest=PROJECT.manifest_path,
+    project=PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    name="marts_dbt",
+)
+def marts_dbt(
+    context: dg.AssetExecutionContext, dbt: CityDbt, lineage: LineageResource
+) -> Iterator[DbtCliEventMessage]:
+    window = context.partition_time_window
+    args = [*PRODUCTION_BUILD, "--vars", partition_vars(window.start, window.end)]
+    with lineage.track(context, start=False) as runs:  # OpenLineage: one run per model and per dbt test
+        yield from stream_with_lineage(runs, dbt.cli(args, context=context))
+
+
+def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Department id -> the names of its mart models (``models/marts/<department>/``)."""
+    marts: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        fqn = node["fqn"]
+        if node["resource_type"] == "model" and fqn[1] == "marts":
+            marts.setdefault(fqn[2], []).append(node["name"])
+    return {department: sorted(names) for department, names in sorted(marts.items())}
+
+
+def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.AssetsDefinition:
+    key = dg.AssetKey([GROUP, "published", department_id])
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        deps=[dg.AssetKey([GROUP, department_id, mart]) for mart in marts],
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        kinds={"s3", "parquet"},
+        description=(
+            f"The {department_id} marts as published to the department: one parquet per mart and "
+            f"day at s3://{bucket}/<mart>/date=YYYY-MM-DD/<mart>.parquet ({', '.join(marts)}). "
+            "Downstream of the dbt models, so a failed blocking check stops publication."
+        ),
+        metadata={"dagster/uri": f"s3://{bucket}/", "marts": marts},
+    )
+    def publish(
+        context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+    ) -> dg.MaterializeResult:
+        with lineage.track(context) as runs:  # OpenLineage: START now, COMPLETE or FAIL at the end
+            window = context.partition_time_window
+            exports = export_marts(
+                storage.store(),
+                storage.settings().warehouse_path,
+                schema=department_id,
+                marts=marts,
+                bucket=bucket,
+                start=window.start.date(),
+                end=window.end.date(),
+            )
+            context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
+            return runs.observe(
+                dg.MaterializeResult(
+                    metadata={
+                        "objects": len(exports),
+                        "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
+                        "bytes": sum(e.info.size for e in exports),
+                        "dagster/row_count": sum(e.rows for e in exports),
+                    }
+                )
+            )
+
+    return publish
+
+
+MARTS_BY_DEPARTMENT = department_marts(json.loads(PROJECT.manifest_path.read_text()))
+publications = [
+    _publication(department.id, department.bucket, MARTS_BY_DEPARTMENT[department.id])
+    for department in load_departments()
+    if department.id in MARTS_BY_DEPARTMENT
+]

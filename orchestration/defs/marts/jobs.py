@@ -1,0 +1,14 @@
+"""Jobs of the marts domain."""
+
+import dagster as dg
+
+from orchestration.defs.marts.assets import GROUP
+
+build_day_job = dg.define_asset_job(
+    "marts_build_day",
+    selection=dg.AssetSelection.groups(GROUP),
+    description=(
+        "Build every mart for a day (or a backfilled range, in one dbt run) and publish each "
+        "department's marts to its bucket."
+    ),
+)

@@ -1,0 +1,129 @@
+"""dbt for the marts: where the project is, its environment from the platform settings, its manifest.
+
+``dbt_project/profiles.yml`` reads the warehouse path and the S3 settings from environment
+variables; :func:`dbt_env` derives them from :func:`~cityplatform.settings.load_settings`, so dbt
+sees the same endpoint, credentials (secret files included) and timezone as every other asset.
+DuckDB cannot download extensions here: httpfs comes from the PyPI package
+``duckdb-extension-httpfs``, laid out as an extension directory in which dbt-duckdb's
+``INSTALL httpfs`` finds it without a download (DESIGN.md section 5).
+
+Run dbt by hand with the same environment: ``.venv/bin/python -m orchestration.lib.dbt docs generate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import duckdb_extension_httpfs
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from filelock import FileLock
+
+from cityplatform.settings import Settings, load_settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+# The dbt installed beside this Python, so a run finds it without the virtualenv on PATH.
+DBT_EXECUTABLE = os.fspath(Path(sys.executable).with_name("dbt"))
+# Scheduled builds leave out unit tests: they check SQL logic on fixtures, once per change, in CI.
+PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
+# Folders whose files change the manifest; target/ and logs/ are dbt's own output.
+_PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def httpfs_extension_directory(settings: Settings) -> Path:
+    """``<home>/duckdb_extensions/v<duckdb>/<platform>/httpfs.duckdb_extension``, copied from PyPI."""
+    packaged = Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    source = packaged / "httpfs.duckdb_extension"
+    if not source.is_file():
+        raise FileNotFoundError(
+            f"{source} is missing: install duckdb-extension-httpfs=={duckdb.__version__} (same as duckdb)"
+        )
+    platform = duckdb.execute("pragma platform").fetchone()[0]  # type: ignore[index]
+    root = settings.home_dir / "duckdb_extensions"
+    target = root / f"v{duckdb.__version__}" / platform / "httpfs.duckdb_extension"
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        shutil.copyfile(source, partial)
+        partial.replace(target)  # atomic: a concurrent LOAD never sees half a file
+    return root
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """What ``profiles.yml`` reads; ``DBT_ENV_SECRET_`` names keep the keys out of dbt logs."""
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "CITY_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "CITY_DUCKDB_EXTENSION_DIR": str(httpfs_extension_directory(settings)),
+        "CITY_S3_ENDPOINT": settings.s3_endpoint,
+        "CITY_S3_SECURE": str(settings.s3_secure).lower(),
+        "CITY_S3_REGION": settings.s3_region,
+        "CITY_TIMEZONE": settings.timezone,
+        "DBT_ENV_SECRET_S3_ACCESS_KEY": settings.s3_access_key.get_secret_value(),
+        "DBT_ENV_SECRET_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
+    }
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _PROJECT_SOURCES:
+        path = project_dir / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
+
+
+def marts_dbt_project() -> DbtProject:
+    """The dbt project with a manifest no older than its sources, parsed here if needed.
+
+    ``dbt parse`` needs no connection, no ``dbt deps`` and no internet, so a fresh clone loads the
+    code location without a build step; a stale manifest would show models that no longer exist.
+    """
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    manifest = project.manifest_path
+
+    def stale() -> bool:
+        return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR)
+
+    if stale():
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(manifest.with_suffix(".lock")):  # another process may be loading the code location
+            if stale():
+                dbt = DbtCliResource(project_dir=os.fspath(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+                dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return project
+
+
+def partition_vars(start: datetime, end: datetime) -> str:
+    """dbt ``--vars`` for a partition window ``[start, end)`` of daily partitions: inclusive local dates."""
+    return json.dumps(
+        {"min_date": start.date().isoformat(), "max_date": (end - timedelta(days=1)).date().isoformat()}
+    )
+
+
+class CityDbt(dg.ConfigurableResource):
+    """dbt CLI for the marts project, with the warehouse and S3 settings of this deployment."""
+
+    def cli(self, args: Sequence[str], *, context: dg.AssetExecutionContext) -> DbtCliInvocation:
+        # dagster-dbt passes this process's environment to dbt and renders the profile in-process.
+        os.environ.update(dbt_env(load_settings()))
+        dbt = DbtCliResource(project_dir=os.fspath(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+        return dbt.cli(list(args), context=context)
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m orchestration.lib.dbt <dbt args>``: dbt in the project with the platform's settings."""
+    env = {**os.environ, **dbt_env(load_settings())}
+    return subprocess.call([DBT_EXECUTABLE, *argv], cwd=DBT_PROJECT_DIR, env=env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,145 @@
+"""The dbt project's governance, read from the manifest ``dbt parse`` writes (no warehouse, no S3).
+
+Every model and column documented, every mart under an enforced contract with a primary key, a unit
+test and an exposure, owners in ``meta`` equal to the ownership registry, and the file patterns of
+the sources equal to the keys the platform writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import json
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from cityplatform.layout import bronze_readings_key, bronze_registry_key
+from governance.registry.departments import load_departments
+from governance.registry.ownership import load_ownership, load_staff
+from orchestration.lib.dbt import DBT_PROJECT_DIR, marts_dbt_project
+from vision_jobs.clips import ClipRef
+from vision_jobs.registry import load_registry
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return json.loads(marts_dbt_project().manifest_path.read_text())
+
+
+def nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == resource_type]
+
+
+def marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [n for n in nodes(manifest, "model") if n["fqn"][1] == "marts"]
+
+
+def test_every_model_seed_and_column_has_a_description(manifest: dict[str, Any]) -> None:
+    undocumented = [
+        f"{n['name']}.{column}" if column else n["name"]
+        for n in nodes(manifest, "model") + nodes(manifest, "seed")
+        for column in [None, *n["columns"]]
+        if not (n["columns"][column]["description"] if column else n["description"]).strip()
+    ]
+    assert undocumented == []
+    assert all(n["columns"] for n in nodes(manifest, "model"))
+    assert [s["name"] for s in manifest["sources"].values() if not s["description"]] == []
+
+
+def test_every_mart_has_an_enforced_contract_with_typed_columns_and_a_not_null_primary_key(
+    manifest: dict[str, Any],
+) -> None:
+    for mart in marts(manifest):
+        assert mart["contract"]["enforced"], mart["name"]
+        assert all(c["data_type"] for c in mart["columns"].values()), mart["name"]
+        (key,) = [c["columns"] for c in mart["constraints"] if c["type"] == "primary_key"]
+        for column in key:
+            assert {"type": "not_null"} in [
+                {"type": c["type"]} for c in mart["columns"][column]["constraints"]
+            ], (mart["name"], column)
+
+
+def test_every_mart_has_data_tests_and_a_unit_test_of_its_calculation(manifest: dict[str, Any]) -> None:
+    tested = {d for t in nodes(manifest, "test") for d in t["depends_on"]["nodes"]}
+    unit_tested = {u["depends_on"]["nodes"][0] for u in manifest["unit_tests"].values()}
+    for mart in marts(manifest):
+        assert mart["unique_id"] in tested, mart["name"]
+        assert mart["unique_id"] in unit_tested, mart["name"]
+
+
+def test_day_partitioned_marts_are_incremental_by_local_date(manifest: dict[str, Any]) -> None:
+    for node in nodes(manifest, "model"):
+        materialized = node["config"]["materialized"]
+        if "local_date" in node["columns"] and node["fqn"][1] != "staging":
+            assert materialized == "incremental", node["name"]
+            assert node["config"]["incremental_strategy"] == "replace_days", node["name"]
+        elif node["fqn"][1] == "marts":
+            assert node["name"].startswith("dim_") and materialized == "table", node["name"]
+
+
+def test_owners_in_meta_are_the_stewards_of_the_ownership_registry(manifest: dict[str, Any]) -> None:
+    from orchestration.defs.marts.assets import GROUP, layer_and_name
+
+    ownership, staff = load_ownership(), load_staff()
+    for node in nodes(manifest, "model") + nodes(manifest, "seed"):
+        key = "/".join([GROUP, *layer_and_name(node["fqn"])])
+        entry = ownership[key]
+        assert node["meta"]["owner"] == staff[entry.steward].email, key
+        assert node["meta"]["department"] == entry.department, key
+
+
+def test_each_department_has_an_exposure_on_all_its_marts(manifest: dict[str, Any]) -> None:
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    for department in load_departments():
+        exposure = exposures[f"{department.id}_department"]
+        own = {m["unique_id"] for m in marts(manifest) if m["fqn"][2] == department.id}
+        assert own and set(exposure["depends_on"]["nodes"]) == own, department.id
+        assert f"s3://{department.bucket}/" in exposure["description"]
+
+
+def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, Any]) -> None:
+    sources = {(s["source_name"], s["name"]): s for s in manifest["sources"].values()}
+    day = date(2026, 3, 14)
+    for (source, table), node in sources.items():
+        if source == "iot" and "glob" in node["meta"]:
+            assert fnmatch.fnmatch(f"s3://bronze/{bronze_readings_key(table, day)}", node["meta"]["glob"])
+            assert node["meta"]["dagster"]["asset_key"] == ["iot", "bronze", "readings"]
+        elif source == "iot":
+            assert node["config"]["external_location"] == f"s3://bronze/{bronze_registry_key(table)}"
+    start = datetime(2026, 3, 14, 8, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    clip = ClipRef("bronze", "", "cam-01", "cam-01_20260314T080000", ".mp4", start)
+    assert fnmatch.fnmatch(
+        f"s3://bronze/{clip.output_key('counts')}", sources[("cctv", "counts")]["meta"]["glob"]
+    )
+
+
+def test_the_camera_seed_is_the_vision_jobs_registry() -> None:
+    with (DBT_PROJECT_DIR / "seeds" / "cctv_cameras.csv").open() as seed:
+        rows = {row["camera_id"]: row for row in csv.DictReader(seed)}
+    registry = load_registry().cameras
+    assert set(rows) == set(registry)
+    for camera_id, camera in registry.items():
+        row = rows[camera_id]
+        assert (row["segment_id"], row["district_id"], int(row["frame_stride"])) == (
+            camera.segment_id,
+            camera.district_id,
+            camera.frame_stride,
+        )
+        assert row["counting_lines"].split(";") == [line.line_id for line in camera.lines]
+        assert row["zones"].split(";") == [zone.zone_id for zone in camera.zones]
+
+
+def test_the_profile_reads_the_warehouse_and_s3_from_the_environment_and_loads_httpfs() -> None:
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    output = yaml.safe_load(profile)["city"]["outputs"]["warehouse"]
+    assert output["type"] == "duckdb"
+    assert "env_var('CITY_WAREHOUSE_PATH'" in output["path"]
+    assert output["extensions"] == ["httpfs"]
+    assert "env_var('CITY_DUCKDB_EXTENSION_DIR'" in output["config_options"]["extension_directory"]
+    (secret,) = output["secrets"]
+    assert "DBT_ENV_SECRET_S3_SECRET_KEY" in secret["secret"] and "CITY_S3_ENDPOINT" in secret["endpoint"]
+    assert not (DBT_PROJECT_DIR / "packages.yml").exists()  # nothing to fetch with dbt deps
