@@ -1,4 +1,10 @@
-"""Staff and dataset ownership: every dataset has a named steward and deputy from the staff list."""
+"""Staff and dataset ownership: every dataset has a named steward and deputy from the staff list.
+
+This is the registry baseline. Handovers after it are recorded in the ownership ledger
+(``governance.stewardship.ledger``); current ownership is this baseline with the ledger applied.
+A member of staff who leaves stays in the file with ``active: false``: loading still succeeds, and
+the ``steward_trained`` check fails for the datasets they still own until they are handed over.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,15 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from governance.registry.departments import load_departments
-from governance.registry.loading import RegistryError, read_section, validated
-
-REGISTRY_DIR = Path(__file__).parent
+from governance.registry.loading import RegistryError, entry_label, read_section, validated
+from governance.registry.settings import registry_dir
 
 Classification = Literal["public", "internal", "restricted", "personal"]
+STAFF_ID = r"^S-\d{3}$"
 
 
 class StaffMember(BaseModel):
-    id: str = Field(pattern=r"^S-\d{3}$")
+    id: str = Field(pattern=STAFF_ID)
     name: str
     email: EmailStr
     department: str
@@ -26,41 +32,64 @@ class StaffMember(BaseModel):
 
 
 class Ownership(BaseModel):
-    steward: str
-    deputy: str
+    steward: str = Field(pattern=STAFF_ID)
+    deputy: str = Field(pattern=STAFF_ID)
     department: str
     classification: Classification
     retention_days: int = Field(gt=0)
 
+    @property
+    def owners(self) -> tuple[str, str]:
+        return (self.steward, self.deputy)
+
+
+def load_staff(path: Path | None = None) -> dict[str, StaffMember]:
+    return _load_staff(path or registry_dir() / "staff.yaml")
+
+
+def load_ownership(path: Path | None = None) -> dict[str, Ownership]:
+    """Dataset (asset key path) -> baseline ownership, every staff id and department checked."""
+    path = path or registry_dir() / "ownership.yaml"
+    return _load_ownership(path, path.with_name("staff.yaml"))
+
 
 @cache
-def load_staff(path: Path = REGISTRY_DIR / "staff.yaml") -> dict[str, StaffMember]:
+def _load_staff(path: Path) -> dict[str, StaffMember]:
+    departments = {d.id for d in load_departments()}
+    entries = read_section(path, "staff")
+    if not isinstance(entries, list):
+        raise RegistryError(f"{path}: 'staff' must be a list of staff members")
     staff: dict[str, StaffMember] = {}
-    for index, entry in enumerate(read_section(path, "staff")):
-        member = validated(StaffMember, entry, f"{path}: staff[{index}] (id={entry.get('id')!r})")
+    for index, entry in enumerate(entries):
+        where = f"{path}: staff[{index}] ({entry_label(entry)})"
+        member = validated(StaffMember, entry, where)
         if member.id in staff:
-            raise RegistryError(f"{path}: staff[{index}]: duplicate staff id {member.id}")
+            raise RegistryError(f"{where} field 'id': duplicate staff id {member.id}")
+        if member.department not in departments:
+            raise RegistryError(f"{where} field 'department': unknown department {member.department}")
         staff[member.id] = member
     return staff
 
 
 @cache
-def load_ownership(path: Path = REGISTRY_DIR / "ownership.yaml") -> dict[str, Ownership]:
-    """Dataset (asset key path) -> ownership, with every staff id and department checked."""
-    staff = load_staff()
+def _load_ownership(path: Path, staff_path: Path) -> dict[str, Ownership]:
+    staff = _load_staff(staff_path)
     departments = {d.id for d in load_departments()}
+    entries = read_section(path, "datasets")
+    if not isinstance(entries, dict):
+        raise RegistryError(f"{path}: 'datasets' must map each asset key to its owners")
     ownership: dict[str, Ownership] = {}
-    for dataset, entry in read_section(path, "datasets").items():
+    for dataset, entry in entries.items():
         where = f"{path}: dataset {dataset!r}"
+        if entry is None:
+            raise RegistryError(f"{where}: no owner (steward, deputy, department, classification)")
         owner = validated(Ownership, entry, where)
         for role in ("steward", "deputy"):
             staff_id = getattr(owner, role)
             if staff_id not in staff:
                 raise RegistryError(f"{where} field {role!r}: unknown staff id {staff_id}")
-            if not staff[staff_id].active:
-                raise RegistryError(f"{where} field {role!r}: staff {staff_id} is not active")
         if owner.steward == owner.deputy:
-            raise RegistryError(f"{where}: steward and deputy must be different people")
+            raise RegistryError(f"{where} field 'deputy': steward and deputy must be different people")
         if owner.department not in departments:
             raise RegistryError(f"{where} field 'department': unknown department {owner.department}")
         ownership[dataset] = owner

@@ -1,0 +1,152 @@
+"""Governance scorecards per department and the steward report, from the registry, the ownership
+ledger and what the Dagster instance recorded about checks.
+
+Scorecards: ``s3://governance/scorecards/<department>/<date>.json``. The report: every dataset row
+as parquet in ``s3://governance/reports/<date>/datasets.parquet`` and one HTML page (plot
+embedded) in ``<CITY_HOME>/reports/`` and beside the parquet.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from cityplatform.ingest.day import parquet_bytes
+from cityplatform.objectstore import ObjectStore
+from governance.registry.departments import load_departments
+from governance.registry.registry import load_registry
+from governance.stewardship.grants import grants_due_for_renewal
+from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger, current_ownership
+from governance.stewardship.report import render_html
+from governance.stewardship.scorecard import build_scorecards
+from orchestration.defs.governance.status import latest_check_states, run_date
+from orchestration.lib.lineage import LineageResource
+from orchestration.lib.resources import CityStorage
+
+GOVERNANCE_BUCKET = "governance"
+SCORECARDS = {d.id: dg.AssetKey(["governance", "scorecard", d.id]) for d in load_departments()}
+STEWARD_REPORT = dg.AssetKey(["governance", "report", "steward_report"])
+
+
+def code_location_check_keys() -> AbstractSet[dg.AssetCheckKey]:
+    """Every check of the code location, not only this job's. In-process runs (``city demo``,
+    tests) carry no repository on their context, so the definitions are loaded here."""
+    from orchestration.definitions import defs  # at run time: the definitions include this module
+
+    return defs().resolve_asset_graph().asset_check_keys
+
+
+def scorecard_key(department: str, day: str) -> str:
+    return f"scorecards/{department}/{day}.json"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            group_name="governance",
+            kinds={"s3", "json"},
+            description=(
+                f"Stewardship scorecard of {department}'s datasets on the run date: share with a trained "
+                "steward and deputy, trainings expiring within 30 days, datasets resting on one trained "
+                "person, failed checks still open, grants due for renewal."
+            ),
+            metadata={"dagster/uri": f"s3://{GOVERNANCE_BUCKET}/scorecards/{department}/"},
+        )
+        for department, key in SCORECARDS.items()
+    ],
+)
+def department_scorecards(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> Iterator[dg.MaterializeResult]:
+    with lineage.track(context) as runs:
+        store = storage.store()
+        on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
+        registry = load_registry()
+        try:
+            current = current_ownership(registry, OwnershipLedger(store))
+        except LedgerBroken as exc:
+            raise dg.Failure(str(exc), allow_retries=False) from exc
+        failed: dict[str, list[str]] = defaultdict(list)
+        for state in latest_check_states(context.instance, code_location_check_keys()).values():
+            if state.open_failure:
+                failed[state.dataset].append(state.check)
+        grants_due = grants_due_for_renewal(registry.directory, on)
+        cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
+        store.ensure_buckets([GOVERNANCE_BUCKET])
+        head = current.entries[-1].hash if current.entries else "empty"
+        for card in cards:
+            key = scorecard_key(card.department, on.isoformat())
+            document = json.dumps(card.to_json(), indent=1).encode()
+            info = store.put_bytes(GOVERNANCE_BUCKET, key, document, "application/json")
+            yield runs.observe(
+                dg.MaterializeResult(
+                    asset_key=SCORECARDS[card.department],
+                    metadata={
+                        **{name: value for name, value in card.summary().items() if value is not None},
+                        "single_trained": ", ".join(card.single_trained) or "none",
+                        "failed_checks": ", ".join(card.failed_checks_open) or "none",
+                        "ownership_ledger_entries": len(current.entries),
+                        "ownership_ledger_head": head,  # a later truncation of the ledger shows against this
+                        "dagster/row_count": len(card.datasets),
+                        "bytes": info.size,
+                        "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE_BUCKET}/{key}"),
+                    },
+                )
+            )
+
+
+@dg.asset(
+    key=STEWARD_REPORT,
+    deps=list(SCORECARDS.values()),
+    group_name="governance",
+    kinds={"html", "matplotlib", "parquet"},
+    description=(
+        "The steward report: the latest scorecard of every department as one HTML page with a plot, "
+        "and every dataset's stewardship row as parquet."
+    ),
+    metadata={"dagster/uri": f"s3://{GOVERNANCE_BUCKET}/reports/"},
+)
+def steward_report(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> dg.MaterializeResult:
+    with lineage.track(context) as runs:
+        store = storage.store()
+        cards = [latest_scorecard(store, department) for department in SCORECARDS]
+        day = max(card["evaluated_on"] for card in cards)
+        rows = pl.DataFrame([row for card in cards for row in card["rows"]])
+        parquet_key = f"reports/{day}/datasets.parquet"
+        store.put_bytes(GOVERNANCE_BUCKET, parquet_key, parquet_bytes(rows))
+        ownership = f"registry + ownership ledger ({OwnershipLedger(store).uri()})"
+        html = render_html(cards, ownership, datetime.now(UTC)).encode()
+        store.put_bytes(GOVERNANCE_BUCKET, f"reports/{day}/steward-report.html", html, "text/html")
+        reports = storage.settings().home_dir / "reports"
+        reports.mkdir(parents=True, exist_ok=True)
+        path = reports / f"steward-report-{day}.html"
+        path.write_bytes(html)
+        (reports / "steward-report.html").write_bytes(html)  # the latest, at a stable path
+        context.log.info(f"steward report: {path}")
+        return runs.observe(
+            dg.MaterializeResult(
+                metadata={
+                    "path": dg.MetadataValue.path(str(path)),
+                    "parquet": dg.MetadataValue.path(f"s3://{GOVERNANCE_BUCKET}/{parquet_key}"),
+                    "dagster/row_count": rows.height,
+                    "datasets_failing": rows.filter(pl.col("status") == "fail").height,
+                    "datasets_warning": rows.filter(pl.col("status") == "warn").height,
+                }
+            )
+        )
+
+
+def latest_scorecard(store: ObjectStore, department: str) -> dict[str, Any]:
+    stored = sorted(o.key for o in store.list_objects(GOVERNANCE_BUCKET, f"scorecards/{department}/"))
+    if not stored:
+        missing = SCORECARDS[department].to_user_string()
+        raise dg.Failure(f"no scorecard for {department} yet: materialise {missing}")
+    return json.loads(store.get_bytes(GOVERNANCE_BUCKET, stored[-1]))

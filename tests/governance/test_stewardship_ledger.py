@@ -1,0 +1,282 @@
+"""The ownership ledger: hash chain, tamper detection, handover rules, and storage on a real S3 server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cityplatform.objectstore import ObjectStore
+from governance.registry.registry import Registry, load_registry
+from governance.stewardship.handover import HandoverRefused, plan_handover
+from governance.stewardship.ledger import (
+    GENESIS,
+    Handover,
+    LedgerEntry,
+    Verification,
+    apply_entries,
+    entry_hash,
+    seal,
+    verify_chain,
+)
+from governance.stewardship.ledger_store import (
+    LedgerBroken,
+    LedgerConflict,
+    OwnershipLedger,
+    current_ownership,
+)
+from governance.stewardship.training import is_trained
+from tests.governance.registry_files import city_today
+from tests.governance.registry_files import trained_registry as trained_copy
+
+DAY = city_today()
+
+
+def handover(
+    dataset: str = "iot/bronze/river_gauges", to: str = "S-011", reason: str = "moves to hydrology"
+) -> Handover:
+    return Handover(dataset, "steward", "S-022", to, reason, "S-022", "S-003")
+
+
+def chain(*handovers: Handover) -> list[LedgerEntry]:
+    entries: list[LedgerEntry] = []
+    for item in handovers:
+        entries.append(
+            seal(
+                item,
+                len(entries) + 1,
+                entries[-1].hash if entries else GENESIS,
+                datetime(2026, 11, 25, tzinfo=UTC),
+            )
+        )
+    return entries
+
+
+def stored(entries: list[LedgerEntry]) -> list[tuple[str, bytes]]:
+    return [(entry.name, entry.to_bytes()) for entry in entries]
+
+
+def three() -> list[tuple[str, bytes]]:
+    return stored(chain(handover(), handover("iot/bronze/districts", "S-011"), handover(to="S-014")))
+
+
+def test_an_untouched_chain_verifies_and_links_every_entry() -> None:
+    objects = three()
+    result = verify_chain(objects)
+    assert result.ok and len(result.entries) == 3
+    assert result.entries[0].prev_hash == GENESIS
+    assert [e.prev_hash for e in result.entries[1:]] == [e.hash for e in result.entries[:-1]]
+    assert result.head == result.entries[-1].hash
+
+
+def test_hash_is_sha256_of_canonical_json_without_the_hash() -> None:
+    entry = chain(handover())[0]
+    fields = json.loads(entry.to_bytes())
+    body = json.dumps({k: v for k, v in fields.items() if k != "hash"}, sort_keys=True, separators=(",", ":"))
+    assert entry.hash == hashlib.sha256(body.encode()).hexdigest() == entry_hash(fields)
+
+
+def test_a_changed_field_is_named_as_the_first_broken_entry() -> None:
+    objects = three()
+    name, raw = objects[1]
+    objects[1] = (name, raw.replace(b'"to_staff":"S-011"', b'"to_staff":"S-007"'))
+    result = verify_chain(objects)
+    assert not result.ok
+    assert result.broken_at == name
+    assert "hash mismatch" in (result.problem or "")
+    assert len(result.entries) == 1
+
+
+def test_a_rehashed_forgery_is_caught_by_its_name_or_by_the_next_entry() -> None:
+    objects = three()
+    forged = json.loads(objects[1][1]) | {"to_staff": "S-007"}
+    forged["hash"] = entry_hash(forged)
+    forged_bytes = json.dumps(forged).encode()
+    kept_name = verify_chain([*objects[:1], (objects[1][0], forged_bytes), *objects[2:]])
+    assert kept_name.broken_at == objects[1][0] and "name does not carry its hash" in (
+        kept_name.problem or ""
+    )
+    renamed = LedgerEntry.model_validate(forged).name
+    result = verify_chain([*objects[:1], (renamed, forged_bytes), *objects[2:]])
+    assert result.broken_at == objects[2][0]
+    assert "prev_hash differs" in (result.problem or "")
+
+
+def test_a_removed_entry_is_detected() -> None:
+    objects = three()
+    result = verify_chain([objects[0], objects[2]])
+    assert result.broken_at == objects[2][0]
+    assert "entry 2 is missing" in (result.problem or "")
+
+
+def test_reordered_entries_are_detected() -> None:
+    objects = three()
+    swapped = [objects[0], (objects[1][0], objects[2][1]), (objects[2][0], objects[1][1])]
+    assert verify_chain(swapped).broken_at == objects[1][0]
+
+
+def test_garbage_and_forks_are_detected() -> None:
+    objects = three()
+    assert "not a valid entry" in (verify_chain([objects[0], (objects[1][0], b"{not json")]).problem or "")
+    rival = chain(handover(), handover(to="S-025"))[1]
+    forked = sorted([*objects[:2], (rival.name, rival.to_bytes())])
+    assert "the ledger forked" in (verify_chain(forked).problem or "")
+
+
+def test_current_ownership_is_the_baseline_with_handovers_applied_in_order() -> None:
+    registry = load_registry()
+    deputy = Handover("iot/bronze/river_gauges", "deputy", "S-011", "S-003", "cover", "S-014", "S-007")
+    retired = Handover("iot/bronze/retired", "steward", "S-022", "S-011", "gone", "S-022", "S-003")
+    entries = chain(handover(to="S-014"), handover(to="S-011"), deputy, retired)
+    current = apply_entries(registry.ownership, entries)
+    assert (current["iot/bronze/river_gauges"].steward, current["iot/bronze/river_gauges"].deputy) == (
+        "S-011",
+        "S-003",
+    )
+    assert current["iot/raw/readings"] == registry.ownership["iot/raw/readings"]
+    assert "iot/bronze/retired" not in current
+
+
+@pytest.fixture
+def trained_registry(tmp_path: Path) -> Registry:
+    return load_registry(trained_copy(tmp_path / "registry"))
+
+
+def plan(registry: Registry, **overrides: str) -> Handover:
+    arguments = {
+        "dataset": "iot/bronze/river_gauges",
+        "to_staff": "S-014",
+        "approved_by": "S-003",
+        "reason": "new role",
+    }
+    arguments |= overrides
+    return plan_handover(registry, registry.ownership, on=DAY, **arguments)  # type: ignore[arg-type]
+
+
+def test_a_valid_handover_names_the_current_steward_as_requester(trained_registry: Registry) -> None:
+    change = plan(trained_registry)
+    assert (change.from_staff, change.to_staff, change.requested_by, change.approved_by) == (
+        "S-022",
+        "S-014",
+        "S-022",
+        "S-003",
+    )
+
+
+def test_the_current_steward_cannot_approve_their_own_handover(trained_registry: Registry) -> None:
+    with pytest.raises(
+        HandoverRefused, match="S-022 is the current steward of iot/bronze/river_gauges and requests"
+    ):
+        plan(trained_registry, approved_by="S-022")
+
+
+def test_the_successor_cannot_approve_it_either(trained_registry: Registry) -> None:
+    with pytest.raises(HandoverRefused, match="cannot approve a handover to themselves"):
+        plan(trained_registry, to_staff="S-007", approved_by="S-007")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "iot/bronze/nothing"}, "unknown dataset 'iot/bronze/nothing'"),
+        ({"to_staff": "S-999"}, "--to: unknown staff id S-999"),
+        ({"approved_by": "S-998"}, "--approved-by: unknown staff id S-998"),
+        ({"to_staff": "S-022"}, "S-022 is already the steward"),
+        ({"to_staff": "S-011"}, "S-011 is the deputy of iot/bronze/river_gauges; name a new deputy first"),
+        ({"reason": "   "}, "--reason is required"),
+    ],
+)
+def test_refusals(trained_registry: Registry, overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(HandoverRefused, match=message):
+        plan(trained_registry, **overrides)
+
+
+def test_no_handover_to_someone_untrained_for_the_classification(tmp_path: Path) -> None:
+    registry = load_registry(trained_copy(tmp_path / "registry", {"S-025": DAY - timedelta(days=800)}))
+    assert not is_trained(registry, "S-025", "public", DAY)
+    with pytest.raises(HandoverRefused, match=f"S-025 has no current training for public data on {DAY}"):
+        plan_handover(
+            registry, registry.ownership, dataset="iot/bronze/river_gauges", to_staff="S-025",
+            approved_by="S-003", reason="x", on=DAY,
+        )  # fmt: skip
+
+
+# --- on the real S3 server -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger(store: ObjectStore) -> OwnershipLedger:
+    return OwnershipLedger(store, f"s3://governance/test-ledger-{uuid.uuid4().hex[:8]}/")
+
+
+@pytest.mark.integration
+def test_appends_are_stored_one_object_each_and_drive_current_ownership(
+    ledger: OwnershipLedger, trained_registry: Registry
+) -> None:
+    assert ledger.verify().ok and ledger.entries() == ()
+    first = ledger.append(plan(trained_registry))
+    current = current_ownership(trained_registry, ledger)
+    second = ledger.append(plan_handover(
+        trained_registry, current.datasets, dataset="iot/bronze/river_gauges", to_staff="S-007",
+        approved_by="S-003", reason="rotation", on=DAY,
+    ))  # fmt: skip
+    assert second.requested_by == "S-014"  # the steward after the first handover asks for the second
+    assert [o.key for o in ledger.store.list_objects(ledger.bucket, ledger.prefix)] == [
+        ledger.prefix + first.name,
+        ledger.prefix + second.name,
+    ]
+    assert second.prev_hash == first.hash
+    assert current_ownership(trained_registry, ledger).datasets["iot/bronze/river_gauges"].steward == "S-007"
+
+
+@pytest.mark.integration
+def test_tampering_in_the_object_store_is_named_and_nothing_more_is_appended(
+    ledger: OwnershipLedger, trained_registry: Registry
+) -> None:
+    first = ledger.append(plan(trained_registry))
+    key = ledger.prefix + first.name
+    raw = ledger.store.get_bytes(ledger.bucket, key)
+    ledger.store.put_bytes(
+        ledger.bucket, key, raw.replace(b'"reason":"new role"', b'"reason":"nothing to see"')
+    )
+    result = ledger.verify()
+    assert result.broken_at == first.name and "hash mismatch" in (result.problem or "")
+    with pytest.raises(LedgerBroken, match=first.name):
+        ledger.append(plan(trained_registry, to_staff="S-007"))
+    with pytest.raises(LedgerBroken):
+        current_ownership(trained_registry, ledger)
+
+
+class _StaleLedger(OwnershipLedger):
+    """A writer whose view of the chain was read just before another writer appended."""
+
+    def __init__(self, store: ObjectStore, location: str, snapshot: OwnershipLedger) -> None:
+        super().__init__(store, location)
+        self._snapshot = snapshot.verified()
+
+    def verified(self) -> Verification:
+        return self._snapshot
+
+
+@pytest.mark.integration
+def test_a_handover_racing_for_the_same_position_loses_and_leaves_no_fork(
+    ledger: OwnershipLedger, trained_registry: Registry
+) -> None:
+    ledger.append(plan(trained_registry))
+    slow = _StaleLedger(ledger.store, ledger.location, ledger)
+    current = current_ownership(trained_registry, ledger).datasets
+    winner = ledger.append(plan_handover(
+        trained_registry, current, dataset="iot/bronze/river_gauges", to_staff="S-007",
+        approved_by="S-003", reason="first", on=DAY,
+    ))  # fmt: skip
+    with pytest.raises(LedgerConflict, match="run again"):
+        slow.append(plan_handover(
+            trained_registry, current, dataset="iot/bronze/river_gauges", to_staff="S-018",
+            approved_by="S-003", reason="second", on=DAY,
+        ))  # fmt: skip
+    result = ledger.verify()
+    assert result.ok and result.entries[-1] == winner
