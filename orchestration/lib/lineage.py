@@ -1,0 +1,282 @@
+"""OpenLineage for Dagster assets: a resource whose ``track`` block wraps an asset's work.
+
+Why inside the asset body rather than a sensor reading the event log: START must go out before the
+work begins and FAIL when it breaks, with the facets only the body knows (row counts, contract
+results); a sensor only sees a step after it ended, and only while the daemon runs. The block emits,
+for each selected asset (one OpenLineage job per asset key, one run per materialisation):
+
+- START on entry, with inputs (the upstream assets' datasets) and the output's static facets;
+- COMPLETE on exit, adding row counts, output statistics and data-quality assertions from the
+  ``MaterializeResult`` and ``AssetCheckResult`` objects passed through ``observe``;
+- FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack;
+  an asset of a multi-asset that already materialised before the error still gets its COMPLETE.
+
+Run ids: the Dagster run id is the parent run (facet ``parent``); each asset's OpenLineage run id
+is derived from it, the asset key and the retry attempt (``governance.lineage.naming.child_run_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import dagster as dg
+import pandera.polars as pa
+import polars as pl
+from openlineage.client.event_v2 import InputDataset, OutputDataset, RunState
+from openlineage.client.facet_v2 import (
+    DatasetFacet,
+    JobFacet,
+    RunFacet,
+    data_quality_assertions_dataset,
+    tags_run,
+)
+
+from cityplatform.settings import load_settings
+from governance.lineage import facets
+from governance.lineage.client import lineage_client
+from governance.lineage.events import JobRun, LineageEmitter
+from governance.lineage.naming import (
+    PRODUCER,
+    DatasetId,
+    child_run_id,
+    dataset_from_uri,
+    warehouse_dataset,
+)
+from governance.lineage.quality import pandera_assertions
+
+Observed = TypeVar("Observed", dg.MaterializeResult, dg.AssetCheckResult, dg.Output)
+
+
+def _value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def dataset_of(key: dg.AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
+    """Where an asset lives: its ``dagster/uri`` (object storage) or ``dagster/table_name`` (warehouse)."""
+    if uri := _value(metadata.get("dagster/uri")):
+        return dataset_from_uri(str(uri))
+    if table := _value(metadata.get("dagster/table_name")):
+        return warehouse_dataset(str(table))
+    raise dg.DagsterInvariantViolationError(
+        f"{key.to_user_string()} has neither dagster/uri nor dagster/table_name metadata: "
+        "lineage cannot name its dataset"
+    )
+
+
+def columns_of(metadata: Mapping[str, Any]) -> list[facets.Column]:
+    """Columns from every table schema in the metadata (``dagster/column_schema``, ``schema/<kind>``)."""
+    schemas = [value for value in map(_value, metadata.values()) if isinstance(value, dg.TableSchema)]
+    return facets.merge_columns(
+        *([facets.Column(c.name, c.type, c.description) for c in schema.columns] for schema in schemas)
+    )
+
+
+def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
+    """Ownership as Dagster shows it (registry plus ownership ledger, applied to every spec in
+    ``orchestration.lib.ownership``): owners are the steward then the deputy."""
+    return facets.Stewardship(
+        owners=list(zip(("steward", "deputy"), spec.owners, strict=False)),
+        classification=spec.tags.get("classification"),
+        department=spec.tags.get("department"),
+        retention_days=_value(spec.metadata.get("retention_days")),
+    )
+
+
+@dataclass
+class _AssetRun:
+    key: dg.AssetKey
+    run: JobRun
+    dataset: DatasetId
+    inputs: list[DatasetId]
+    description: str | None
+    stewardship: facets.Stewardship
+    columns: list[facets.Column]
+    row_count: int | None = None
+    size: int | None = None
+    assertions: list[data_quality_assertions_dataset.Assertion] = field(default_factory=list)
+    extra_facets: dict[str, DatasetFacet] = field(default_factory=dict)  # e.g. dbt column lineage
+    materialised: bool = False
+    started: bool = False
+    finished: bool = False
+
+    def output(self, final: bool) -> OutputDataset:
+        dataset_facets = facets.governance_facets(self.stewardship, [c.name for c in self.columns])
+        if self.columns:
+            dataset_facets["schema"] = facets.schema_facet(self.columns)
+        if self.description:
+            dataset_facets["documentation"] = facets.documentation_facet(self.description)
+        output_facets: dict[str, Any] = {}
+        if final and self.materialised:
+            metrics, output_facets = facets.statistics_facets(self.row_count, self.size)
+            dataset_facets |= metrics | self.extra_facets
+            if self.assertions:
+                dataset_facets["dataQualityAssertions"] = facets.assertions_facet(self.assertions)
+        return OutputDataset(
+            self.dataset.namespace, self.dataset.name, facets=dataset_facets, outputFacets=output_facets
+        )
+
+    def input_datasets(self) -> list[InputDataset]:
+        return [InputDataset(d.namespace, d.name) for d in self.inputs]
+
+
+def _by_name(keys: Iterable[dg.AssetKey]) -> list[dg.AssetKey]:
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+class AssetLineage:
+    """The OpenLineage runs of the assets one Dagster step materialises (one run per asset)."""
+
+    def __init__(self, context: dg.AssetExecutionContext, emitter: LineageEmitter) -> None:
+        self.emitter = emitter
+        self.graph = context.job_def.asset_layer.asset_graph
+        self.dagster_run_id = context.run.run_id
+        self.attempt = context.retry_number
+        self.run_facets = self._run_facets(context, emitter.namespace)
+        assets_def = context.assets_def
+        self.keys_by_output_name = assets_def.keys_by_output_name
+        self.check_descriptions = {
+            (spec.asset_key, spec.name): spec.description for spec in assets_def.check_specs
+        }
+        self.runs: dict[dg.AssetKey, _AssetRun] = {}
+        for key in _by_name(context.selected_asset_keys):
+            spec = assets_def.specs_by_key[key]
+            self.runs[key] = _AssetRun(
+                key=key,
+                run=self.job_run(key.to_user_string(), facets.job_type_facets("DAGSTER", "ASSET")),
+                dataset=dataset_of(key, spec.metadata),
+                inputs=[self.dataset_of_key(dep) for dep in _by_name(assets_def.asset_deps[key])],
+                description=spec.description,
+                stewardship=stewardship_of(spec),
+                columns=columns_of(spec.metadata),
+            )
+
+    @staticmethod
+    def _run_facets(context: dg.AssetExecutionContext, namespace: str) -> dict[str, RunFacet]:
+        run_facets: dict[str, RunFacet] = {
+            "parent": facets.parent_facet(namespace, context.job_name, context.run.run_id),
+            **facets.engine_facets("Dagster", dg.__version__),
+        }
+        if not (context.has_partition_key or context.has_partition_key_range):
+            return run_facets
+        keys = context.partition_key_range  # one partition, or a backfill's range in one run
+        partition = keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
+        run_facets["tags"] = tags_run.TagsRunFacet(
+            tags=[tags_run.TagsRunFacetFields("dagster.partition", partition, "DAGSTER")], producer=PRODUCER
+        )
+        if isinstance(context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition):
+            window = context.partition_time_window
+            run_facets["nominalTime"] = facets.nominal_time_facet(
+                window.start.isoformat(), window.end.isoformat()
+            )
+        return run_facets
+
+    def job_run(self, job_name: str, job_facets: dict[str, JobFacet]) -> JobRun:
+        """A run of ``job_name`` under this Dagster run (the parent), with its derived run id."""
+        return JobRun(
+            job_name, child_run_id(self.dagster_run_id, job_name, self.attempt), self.run_facets, job_facets
+        )
+
+    def dataset_of_key(self, key: dg.AssetKey) -> DatasetId:
+        return dataset_of(key, self.graph.get(key).metadata)
+
+    def _run_for(self, key: dg.AssetKey | None) -> _AssetRun:
+        if key is None:
+            if len(self.runs) != 1:
+                raise dg.DagsterInvariantViolationError("name the asset_key of a result in a multi-asset")
+            return next(iter(self.runs.values()))
+        return self.runs[key]
+
+    def observe(self, result: Observed) -> Observed:
+        """Pass a result through on its way to Dagster, noting what lineage reports about it."""
+        if isinstance(result, dg.AssetCheckResult):
+            run = self._run_for(result.asset_key)
+            run.assertions.append(
+                data_quality_assertions_dataset.Assertion(
+                    assertion=result.check_name or "asset_check",
+                    success=result.passed,
+                    name=result.check_name,
+                    severity=result.severity.value.lower(),
+                    description=self.check_descriptions.get((run.key, result.check_name)),
+                )
+            )
+            return result
+        if isinstance(result, dg.Output):
+            run = self._run_for(self.keys_by_output_name.get(result.output_name))
+        else:
+            run = self._run_for(result.asset_key)
+        metadata = result.metadata or {}
+        run.materialised = True
+        run.row_count = _value(metadata.get("dagster/row_count"))
+        run.size = _value(metadata.get("bytes"))
+        run.columns = columns_of(metadata) or run.columns
+        return result
+
+    def contract(
+        self, key: dg.AssetKey, schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None
+    ) -> None:
+        """Record a Pandera contract's rules as assertions (failing where ``failure_cases`` say so)."""
+        run = self.runs[key]
+        run.assertions += pandera_assertions(schema, failure_cases)
+        run.columns = run.columns or facets.columns_from_pandera(schema)
+
+    def start(self, key: dg.AssetKey | None = None) -> None:
+        """START for one asset, or for every selected asset not started yet."""
+        for run in [self.runs[key]] if key else self.runs.values():
+            if not run.started:
+                run.started = True
+                self.emitter.emit(RunState.START, run.run, run.input_datasets(), [run.output(final=False)])
+
+    def complete(self, key: dg.AssetKey) -> None:
+        run = self.runs[key]
+        run.finished = True
+        self.emitter.emit(RunState.COMPLETE, run.run, run.input_datasets(), [run.output(final=True)])
+
+    def fail(self, key: dg.AssetKey, error: BaseException) -> None:
+        run = self.runs[key]
+        run.finished = True
+        self.emitter.emit(
+            RunState.FAIL if isinstance(error, Exception) else RunState.ABORT,
+            run.run,
+            run.input_datasets(),
+            [run.output(final=False)],
+            {"errorMessage": facets.error_facet(error)},
+        )
+
+    def finish(self, error: BaseException | None) -> None:
+        """Each started, unfinished asset: COMPLETE if it materialised, else FAIL (ABORT if interrupted)."""
+        for key, run in self.runs.items():
+            if not run.started or run.finished:
+                continue
+            if error is None or run.materialised:
+                self.complete(key)
+            else:
+                self.fail(key, error)
+
+
+class LineageResource(dg.ConfigurableResource):
+    """OpenLineage run events for asset materialisations, through the platform's transports."""
+
+    namespace: str | None = None  # job namespace; default OPENLINEAGE_NAMESPACE or "smart-city"
+
+    def emitter(self) -> LineageEmitter:
+        return LineageEmitter(lineage_client(load_settings()), self.namespace)
+
+    @contextmanager
+    def track(self, context: dg.AssetExecutionContext, *, start: bool = True) -> Iterator[AssetLineage]:
+        """START now (``start=False``: as each asset starts, e.g. each dbt model); COMPLETE when the
+        block ends; FAIL or ABORT for what had not materialised if it raises (then re-raised)."""
+        lineage = AssetLineage(context, self.emitter())
+        if start:
+            lineage.start()
+        try:
+            yield lineage
+        except BaseException as error:
+            try:
+                lineage.finish(error)
+            except Exception as emit_error:  # the asset's own error is the one to surface
+                context.log.error(f"could not emit lineage for the failure: {emit_error}")
+            raise
+        lineage.finish(None)
