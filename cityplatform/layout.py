@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import quote, unquote
 
 _DATE_PART = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/")
 
 LANDING_IOT_PREFIX = "iot/"
 LANDING_REGISTRY_PREFIX = "registry/"
 REGISTRY_TABLES = ("sensors", "districts", "road_segments", "river_gauges")
+LINEAGE_EVENTS_PREFIX = "events/"
+_LINEAGE_EVENT = re.compile(
+    r"^events/date=\d{4}-\d{2}-\d{2}/(?P<namespace>[^/]+)/(?P<job>[^/]+)/"
+    r"(?P<stamp>\d{8}T\d{12}Z)-(?P<run_id>[0-9a-f-]{36})-(?P<event_type>[A-Z]+)\.json$"
+)
 
 
 def landing_iot_prefix(kind: str, day: date) -> str:
@@ -45,3 +52,44 @@ def landing_manifest_key(day: date) -> str:
 
 def quarantine_readings_key(day: date) -> str:
     return f"iot/readings/date={day.isoformat()}/quarantine.parquet"
+
+
+@dataclass(frozen=True)
+class LineageEventKey:
+    """What an archived lineage event's key says about it, so readers can pick events before fetching."""
+
+    job_namespace: str
+    job_name: str
+    stamp: str  # UTC, sortable: YYYYMMDDTHHMMSSffffffZ
+    run_id: str
+    event_type: str
+
+
+def lineage_event_key(
+    event_time: datetime, job_namespace: str, job_name: str, run_id: str, event_type: str
+) -> str:
+    """One object per run event (never rewritten), grouped by UTC day and job."""
+    utc = event_time.astimezone(UTC)
+    return (
+        f"{LINEAGE_EVENTS_PREFIX}date={utc.date().isoformat()}/{quote(job_namespace, safe='')}/"
+        f"{quote(job_name, safe='')}/{utc:%Y%m%dT%H%M%S%f}Z-{run_id}-{event_type}.json"
+    )
+
+
+def parse_lineage_event_key(key: str) -> LineageEventKey | None:
+    """The parts of a key written by :func:`lineage_event_key`; ``None`` for anything else."""
+    match = _LINEAGE_EVENT.match(key)
+    if match is None:
+        return None
+    return LineageEventKey(
+        unquote(match["namespace"]),
+        unquote(match["job"]),
+        match["stamp"],
+        match["run_id"],
+        match["event_type"],
+    )
+
+
+def mart_export_key(mart: str, day: date) -> str:
+    """A mart's rows of one local day, in its department's bucket (``marts-<department>``)."""
+    return f"{mart}/date={day.isoformat()}/{mart}.parquet"

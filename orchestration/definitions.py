@@ -1,18 +1,29 @@
 """The platform's one Dagster code location: domains load from ``defs/``, governance applies to all."""
 
 import warnings
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.lib.ownership import apply_ownership
+from orchestration.defs.governance.checks import with_steward_checks
+from orchestration.lib.lineage import LineageResource
+from orchestration.lib.ownership import apply_ownership, load_current_ownership
 from orchestration.lib.resources import CityStorage
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     domains = dg.load_from_defs_folder(project_root=Path(__file__).parent.parent)
-    resources = dg.Definitions(resources={"storage": CityStorage()})
+    resources = dg.Definitions(
+        resources={
+            "storage": CityStorage(),
+            "lineage": LineageResource(),
+            "pipes_subprocess_client": dg.PipesSubprocessClient(),
+        }
+    )
+    owners = partial(apply_ownership, ownership=load_current_ownership())  # registry + ownership ledger
     with warnings.catch_warnings():  # map_asset_specs is "preview" in the pinned Dagster; we rely on it
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.Definitions.merge(domains, resources).map_asset_specs(func=apply_ownership)
+        governed = dg.Definitions.merge(domains, resources).map_asset_specs(func=owners)
+    return with_steward_checks(governed)

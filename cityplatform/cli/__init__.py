@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli import demo, simulate, storage
+from cityplatform.cli import demo, lineage, simulate, stewards, storage
 
 app = typer.Typer(
     name="city",
@@ -14,5 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(storage.app, name="storage")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(lineage.app, name="lineage")
+app.add_typer(stewards.app, name="stewards")
 app.command()(demo.demo)
 app.command()(demo.ui)

@@ -10,7 +10,7 @@ import pandera.errors
 import polars as pl
 
 from cityplatform.ingest.day import ingest_manifest, parquet_bytes, read_parquet, registered_sensor_ids
-from cityplatform.ingest.iot import bronze_schema
+from cityplatform.ingest.iot import QUARANTINE_SCHEMA, bronze_schema
 from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import (
     REGISTRY_TABLES,
@@ -24,6 +24,7 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
 from governance.contracts.iot import SENSOR_KINDS, reading_schema, validate_readings
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
 from orchestration.defs.iot.partitions import daily_partitions
+from orchestration.lib.lineage import AssetLineage, LineageResource
 from orchestration.lib.resources import CityStorage
 
 RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
@@ -58,25 +59,30 @@ def _column_schema(kind: str) -> dg.TableSchema:
     ),
     metadata={"dagster/uri": "s3://landing/iot/"},
 )
-def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
-    store = storage.store()
-    day = date.fromisoformat(context.partition_key)
-    manifest = LandingManifest.from_listing(store, day)
-    if manifest.object_count == 0:
-        raise dg.Failure(
-            f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
-            allow_retries=False,
+def raw_readings(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> dg.MaterializeResult:
+    with lineage.track(context) as runs:
+        store = storage.store()
+        day = date.fromisoformat(context.partition_key)
+        manifest = LandingManifest.from_listing(store, day)
+        if manifest.object_count == 0:
+            raise dg.Failure(
+                f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
+                allow_retries=False,
+            )
+        manifest.save(store)
+        return runs.observe(
+            dg.MaterializeResult(
+                metadata={
+                    "objects": manifest.object_count,
+                    "bytes": manifest.total_bytes,
+                    "objects_by_kind": {kind: len(objs) for kind, objs in manifest.objects.items()},
+                    "fingerprint": manifest.fingerprint,
+                    "manifest": dg.MetadataValue.path(f"s3://{BRONZE}/{landing_manifest_key(day)}"),
+                }
+            )
         )
-    manifest.save(store)
-    return dg.MaterializeResult(
-        metadata={
-            "objects": manifest.object_count,
-            "bytes": manifest.total_bytes,
-            "objects_by_kind": {kind: len(objs) for kind, objs in manifest.objects.items()},
-            "fingerprint": manifest.fingerprint,
-            "manifest": dg.MetadataValue.path(f"s3://{BRONZE}/{landing_manifest_key(day)}"),
-        }
-    )
 
 
 @dg.multi_asset(
@@ -105,7 +111,12 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
                 "Every landing line that did not reach bronze, with its file, line number, reason "
                 "and raw text: nothing is dropped silently."
             ),
-            metadata={"dagster/uri": "s3://quarantine/iot/readings/"},
+            metadata={
+                "dagster/uri": "s3://quarantine/iot/readings/",
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name, str(dtype)) for name, dtype in QUARANTINE_SCHEMA.items()]
+                ),
+            },
         ),
     ],
     check_specs=[
@@ -125,58 +136,68 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
     partitions_def=daily_partitions,
 )
 def bronze_readings(
-    context: dg.AssetExecutionContext, storage: CityStorage
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    store = storage.store()
-    day = date.fromisoformat(context.partition_key)
-    manifest = LandingManifest.load(store, day)
-    if manifest is None:
-        raise dg.Failure(f"no landing manifest for {day}: materialise {RAW_READINGS.to_user_string()} first")
-    ingest = ingest_manifest(
-        store,
-        manifest,
-        known_sensors=registered_sensor_ids(store),
-        tz=ZoneInfo(storage.settings().timezone),
-    )
-    context.log.info(
-        f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
-    )
-    yield dg.MaterializeResult(
-        asset_key=BRONZE_READINGS,
-        metadata={
-            "rows_in": ingest.lines_in,
-            "rows_accepted": ingest.accepted,
-            "rows_quarantined": ingest.quarantined,
-            "quarantined_by_reason": ingest.reasons,
-            "reconciles": ingest.reconciles,
-            "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
-            "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
-            "dagster/row_count": ingest.accepted,
-            "landing_fingerprint": manifest.fingerprint,
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=QUARANTINE_READINGS,
-        metadata={
-            "dagster/row_count": ingest.quarantined,
-            "by_reason": ingest.reasons,
-            "bytes": ingest.written["quarantine"].size,
-            "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
-        },
-    )
-    yield dg.AssetCheckResult(
-        check_name="reconciliation",
-        asset_key=BRONZE_READINGS,
-        passed=ingest.reconciles,
-        metadata={
-            kind: f"{r.lines_in} in = {r.accepted.height} accepted + {r.quarantined.height} quarantined"
-            for kind, r in ingest.results.items()
-        },
-    )
-    yield _contract_check(store, day)
+    with lineage.track(context) as runs:
+        store = storage.store()
+        day = date.fromisoformat(context.partition_key)
+        manifest = LandingManifest.load(store, day)
+        if manifest is None:
+            raise dg.Failure(
+                f"no landing manifest for {day}: materialise {RAW_READINGS.to_user_string()} first"
+            )
+        ingest = ingest_manifest(
+            store,
+            manifest,
+            known_sensors=registered_sensor_ids(store),
+            tz=ZoneInfo(storage.settings().timezone),
+        )
+        context.log.info(
+            f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
+        )
+        yield runs.observe(
+            dg.MaterializeResult(
+                asset_key=BRONZE_READINGS,
+                metadata={
+                    "rows_in": ingest.lines_in,
+                    "rows_accepted": ingest.accepted,
+                    "rows_quarantined": ingest.quarantined,
+                    "quarantined_by_reason": ingest.reasons,
+                    "reconciles": ingest.reconciles,
+                    "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
+                    "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
+                    "dagster/row_count": ingest.accepted,
+                    "landing_fingerprint": manifest.fingerprint,
+                },
+            )
+        )
+        yield runs.observe(
+            dg.MaterializeResult(
+                asset_key=QUARANTINE_READINGS,
+                metadata={
+                    "dagster/row_count": ingest.quarantined,
+                    "by_reason": ingest.reasons,
+                    "bytes": ingest.written["quarantine"].size,
+                    "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
+                },
+            )
+        )
+        yield runs.observe(
+            dg.AssetCheckResult(
+                check_name="reconciliation",
+                asset_key=BRONZE_READINGS,
+                passed=ingest.reconciles,
+                metadata={
+                    kind: f"{r.lines_in} in = {r.accepted.height} accepted"
+                    f" + {r.quarantined.height} quarantined"
+                    for kind, r in ingest.results.items()
+                },
+            )
+        )
+        yield runs.observe(_contract_check(store, day, runs))
 
 
-def _contract_check(store: ObjectStore, day: date) -> dg.AssetCheckResult:
+def _contract_check(store: ObjectStore, day: date, runs: AssetLineage) -> dg.AssetCheckResult:
     """Read each kind's bronze parquet back from S3 and validate every row against its contract."""
     failures: dict[str, int] = {}
     rows = 0
@@ -185,8 +206,10 @@ def _contract_check(store: ObjectStore, day: date) -> dg.AssetCheckResult:
         rows += frame.height
         try:
             validate_readings(kind, frame)
+            runs.contract(BRONZE_READINGS, reading_schema(kind))
         except pandera.errors.SchemaErrors as exc:
             failures[kind] = exc.failure_cases.height
+            runs.contract(BRONZE_READINGS, reading_schema(kind), exc.failure_cases)
     return dg.AssetCheckResult(
         check_name="contract",
         asset_key=BRONZE_READINGS,
@@ -221,25 +244,35 @@ _REGISTRY_DESCRIPTIONS = {
         for table, key in REGISTRY_ASSETS.items()
     ],
 )
-def sensor_registry(storage: CityStorage) -> Iterator[dg.MaterializeResult]:
-    store = storage.store()
-    tables = {}
-    for table in REGISTRY_TABLES:
-        key = landing_registry_key(table)
-        if store.stat(LANDING, key) is None:
-            raise dg.Failure(f"s3://{LANDING}/{key} is missing: the registry needs all of {REGISTRY_TABLES}")
-        dtypes = {name: column.dtype.type for name, column in REGISTRY_SCHEMAS[table].columns.items()}
+def sensor_registry(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> Iterator[dg.MaterializeResult]:
+    with lineage.track(context) as runs:
+        store = storage.store()
+        tables = {}
+        for table in REGISTRY_TABLES:
+            key = landing_registry_key(table)
+            if store.stat(LANDING, key) is None:
+                raise dg.Failure(
+                    f"s3://{LANDING}/{key} is missing: the registry needs all of {REGISTRY_TABLES}"
+                )
+            dtypes = {name: column.dtype.type for name, column in REGISTRY_SCHEMAS[table].columns.items()}
+            try:
+                tables[table] = pl.read_csv(
+                    io.BytesIO(store.get_bytes(LANDING, key)), schema_overrides=dtypes
+                )
+            except pl.exceptions.PolarsError as exc:
+                raise dg.Failure(f"s3://{LANDING}/{key} is not a readable CSV: {exc}") from exc
         try:
-            tables[table] = pl.read_csv(io.BytesIO(store.get_bytes(LANDING, key)), schema_overrides=dtypes)
-        except pl.exceptions.PolarsError as exc:
-            raise dg.Failure(f"s3://{LANDING}/{key} is not a readable CSV: {exc}") from exc
-    try:
-        valid = validate_registry(tables)
-    except RegistryContractError as exc:
-        raise dg.Failure(f"registry rejected: {exc}", allow_retries=False) from exc
-    for table, frame in valid.items():
-        info = store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
-        yield dg.MaterializeResult(
-            asset_key=REGISTRY_ASSETS[table],
-            metadata={"dagster/row_count": frame.height, "bytes": info.size},
-        )
+            valid = validate_registry(tables)
+        except RegistryContractError as exc:
+            raise dg.Failure(f"registry rejected: {exc}", allow_retries=False) from exc
+        for table, frame in valid.items():
+            info = store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
+            runs.contract(REGISTRY_ASSETS[table], REGISTRY_SCHEMAS[table])
+            yield runs.observe(
+                dg.MaterializeResult(
+                    asset_key=REGISTRY_ASSETS[table],
+                    metadata={"dagster/row_count": frame.height, "bytes": info.size},
+                )
+            )

@@ -1,14 +1,13 @@
 """Watch ``s3://landing/iot/`` and request an ingestion run for each day whose landing content changed.
 
-The cursor is a last-modified watermark, so a tick only looks at what arrived since the last one.
+The cursor (``orchestration.lib.landing_cursor``) means a tick only sees what arrived since the last.
 The run key is a digest of every (object key, etag) of that day: a re-delivered object with the
 same etag yields the same key, which Dagster never runs twice; ingestion itself replaces the day,
 so even a forced re-run cannot duplicate rows.
 """
 
-import json
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 
 import dagster as dg
 
@@ -16,40 +15,21 @@ from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import LANDING_IOT_PREFIX, partition_date
 from cityplatform.objectstore import LANDING, ObjectInfo
 from orchestration.defs.iot.jobs import ingest_day_job
+from orchestration.lib.landing_cursor import fresh_objects
 from orchestration.lib.resources import CityStorage
-
-
-def _read_cursor(cursor: str | None) -> tuple[datetime, set[str]]:
-    """(watermark, keys already seen at exactly the watermark): S3 times have 1 s resolution."""
-    if not cursor:
-        return datetime.min.replace(tzinfo=UTC), set()
-    state = json.loads(cursor)
-    return datetime.fromisoformat(state["watermark"]), set(state["at_watermark"])
 
 
 def new_landing_objects(
     objects: list[ObjectInfo], cursor: str | None
 ) -> tuple[dict[date, list[ObjectInfo]], str | None]:
     """Objects newer than the cursor, grouped by partition day, and the advanced cursor."""
-    watermark, seen = _read_cursor(cursor)
-    fresh = [
-        o
-        for o in objects
-        if o.last_modified is not None
-        and (o.last_modified > watermark or (o.last_modified == watermark and o.key not in seen))
-    ]
-    if not fresh:
-        return {}, cursor
+    fresh, cursor = fresh_objects(objects, cursor)
     by_day: dict[date, list[ObjectInfo]] = defaultdict(list)
     for obj in fresh:
         day = partition_date(obj.key)
         if day is not None:
             by_day[day].append(obj)
-    newest = max(o.last_modified for o in fresh if o.last_modified is not None)
-    at_newest = {o.key for o in objects if o.last_modified == newest}
-    if newest == watermark:
-        at_newest |= seen
-    return dict(by_day), json.dumps({"watermark": newest.isoformat(), "at_watermark": sorted(at_newest)})
+    return dict(by_day), cursor
 
 
 @dg.sensor(

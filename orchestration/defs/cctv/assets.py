@@ -1,0 +1,157 @@
+"""CCTV assets: a landing clip -> detections, per-minute line counts and zone occupancy, per clip.
+
+The heavy work runs in ``python -m vision_jobs.pipes`` through Dagster Pipes, so torch and the
+model load in a process of their own (a GPU worker in production), never in the code server.
+"""
+
+import sys
+from collections.abc import Iterator
+
+import dagster as dg
+import pandera.errors
+
+from cityplatform.ingest.day import read_parquet
+from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri
+from governance.contracts.cctv import validate_cctv
+from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
+from orchestration.defs.cctv.partitions import clip_partitions
+from orchestration.lib.resources import CityStorage
+
+RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
+DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
+COUNTS = dg.AssetKey(["cctv", "derived", "counts"])
+OCCUPANCY = dg.AssetKey(["cctv", "derived", "zone_occupancy"])
+TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
+
+
+@dg.asset(
+    key=RAW_CLIPS,
+    group_name="cctv",
+    partitions_def=clip_partitions,
+    kinds={"s3", "video"},
+    description=(
+        "A raw CCTV clip in s3://landing/cctv/<camera>/date=<day>/<camera>_<start>.<mp4|avi>. "
+        "Personal data: faces and plates are visible, so only blurred frames ever leave it."
+    ),
+    metadata={"dagster/uri": "s3://landing/cctv/"},
+)
+def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    settings = storage.settings()
+    clip = find_clip(storage.store(), context.partition_key, settings.timezone)
+    if clip is None:
+        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
+    start = clip_start(context.partition_key, settings.timezone)
+    return dg.MaterializeResult(
+        metadata={
+            "uri": dg.MetadataValue.path(clip.uri),
+            "bytes": clip.size,
+            "etag": clip.etag,
+            "camera_id": context.partition_key.split("_", 1)[0],
+            "start_local": start.isoformat(),
+        }
+    )
+
+
+def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        group_name="cctv",
+        deps=[RAW_CLIPS],
+        kinds={"pytorch", "s3", "parquet"},
+        description=description,
+        metadata={"dagster/uri": f"s3://bronze/cctv/{TABLES[key]}/"},
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _derived_spec(
+            DETECTIONS,
+            "Tracked detections (box, class, confidence, track id) per analysed frame of a clip, one "
+            "parquet per clip at s3://bronze/cctv/detections/camera=<id>/date=<day>/hour=<hh>/.",
+        ),
+        _derived_spec(
+            COUNTS,
+            "Line crossings per minute by counting line, direction and class, one parquet per clip at "
+            "s3://bronze/cctv/counts/camera=<id>/date=<day>/hour=<hh>/.",
+        ),
+        _derived_spec(
+            OCCUPANCY,
+            "Objects present per minute in each counting zone (mean and max), one parquet per clip at "
+            "s3://bronze/cctv/occupancy/camera=<id>/date=<day>/hour=<hh>/.",
+        ),
+    ],
+    check_specs=[
+        *(
+            dg.AssetCheckSpec(
+                "contract",
+                asset=key,
+                blocking=True,
+                description="The parquet read back from S3 passes its Pandera contract on every row.",
+            )
+            for key in TABLES
+        ),
+        dg.AssetCheckSpec(
+            "camera_sees_traffic",
+            asset=DETECTIONS,
+            description="A daylight clip with no detection at all points at a blocked or broken camera.",
+        ),
+    ],
+    partitions_def=clip_partitions,
+    op_tags={"city/gpu": "true"},
+)
+def clip_analysis(
+    context: dg.AssetExecutionContext, storage: CityStorage, pipes_subprocess_client: dg.PipesSubprocessClient
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    settings = storage.settings()
+    store = storage.store()
+    clip = find_clip(store, context.partition_key, settings.timezone)
+    if clip is None:
+        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
+    invocation = pipes_subprocess_client.run(
+        command=[sys.executable, "-m", "vision_jobs.pipes"], context=context, extras={"clip_uri": clip.uri}
+    )
+    results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
+    quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
+    if quarantined or len(results) != len(TABLES):
+        reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
+        raise dg.Failure(
+            f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
+            metadata={"quarantine_record": ", ".join(reason.get("record", []))},
+            allow_retries=False,
+        )
+    yield from results
+    for result in results:
+        yield _contract_check(store, result)
+    detections = next(r for r in results if r.asset_key == DETECTIONS)
+    count = int(_plain(detections.metadata["detections"]))
+    daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
+    yield dg.AssetCheckResult(
+        check_name="camera_sees_traffic",
+        asset_key=DETECTIONS,
+        passed=count > 0 or not daylight,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"detections": count, "daylight": daylight},
+    )
+
+
+def _plain(value: object) -> object:
+    return getattr(value, "value", value)
+
+
+def _contract_check(store: ObjectStore, result: dg.MaterializeResult) -> dg.AssetCheckResult:
+    table = TABLES[result.asset_key]
+    bucket, key = parse_s3_uri(str(_plain(result.metadata["path"])))
+    frame = read_parquet(store, bucket, key)
+    failures: dict[str, int] = {}
+    try:
+        validate_cctv(table, frame)
+    except pandera.errors.SchemaErrors as exc:
+        by_check = exc.failure_cases.group_by("column", "check").len()
+        failures = {f"{column}: {check}": n for column, check, n in by_check.iter_rows()}
+    return dg.AssetCheckResult(
+        check_name="contract",
+        asset_key=result.asset_key,
+        passed=not failures,
+        metadata={"rows_checked": frame.height, "failure_cases": failures},
+    )

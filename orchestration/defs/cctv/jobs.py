@@ -1,0 +1,12 @@
+"""Jobs of the CCTV domain."""
+
+import dagster as dg
+
+from orchestration.defs.cctv.assets import COUNTS, DETECTIONS, OCCUPANCY, RAW_CLIPS
+
+analyse_clip_job = dg.define_asset_job(
+    "cctv_analyse_clip",
+    selection=dg.AssetSelection.assets(RAW_CLIPS, DETECTIONS, COUNTS, OCCUPANCY),
+    description="Register one landing clip and analyse it (detect, track, count, blur) via Pipes.",
+    tags={"city/gpu": "true"},
+)

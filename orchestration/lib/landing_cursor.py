@@ -1,0 +1,37 @@
+"""Sensor cursors over landing prefixes: which objects arrived since the last tick.
+
+The cursor is a last-modified watermark plus the keys seen at exactly that instant (S3 times have
+one-second resolution), so a tick lists once and never misses nor repeats an object.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from cityplatform.objectstore import ObjectInfo
+
+
+def _read_cursor(cursor: str | None) -> tuple[datetime, set[str]]:
+    if not cursor:
+        return datetime.min.replace(tzinfo=UTC), set()
+    state = json.loads(cursor)
+    return datetime.fromisoformat(state["watermark"]), set(state["at_watermark"])
+
+
+def fresh_objects(objects: list[ObjectInfo], cursor: str | None) -> tuple[list[ObjectInfo], str | None]:
+    """Objects newer than the cursor, and the advanced cursor (unchanged when nothing is new)."""
+    watermark, seen = _read_cursor(cursor)
+    fresh = [
+        o
+        for o in objects
+        if o.last_modified is not None
+        and (o.last_modified > watermark or (o.last_modified == watermark and o.key not in seen))
+    ]
+    if not fresh:
+        return [], cursor
+    newest = max(o.last_modified for o in fresh if o.last_modified is not None)
+    at_newest = {o.key for o in objects if o.last_modified == newest}
+    if newest == watermark:
+        at_newest |= seen
+    return fresh, json.dumps({"watermark": newest.isoformat(), "at_watermark": sorted(at_newest)})
