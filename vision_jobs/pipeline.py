@@ -36,8 +36,15 @@ class DetectionColumns:
     xyxy: list[np.ndarray] = field(default_factory=list)
 
     def add(
-        self, frame_index: int, timestamp: datetime, tracks: Tracks, classes: list[str], scale: np.ndarray
+        self,
+        frame_index: int,
+        timestamp: datetime,
+        tracks: Tracks,
+        classes: list[str],
+        scale: np.ndarray,
+        bounds: np.ndarray,
     ) -> None:
+        """``bounds`` is (w, h, w, h): predicted track boxes may run off the frame; keep the visible part."""
         n = len(tracks)
         if n == 0:
             return
@@ -46,7 +53,7 @@ class DetectionColumns:
         self.track_id.append(tracks.track_id)
         self.object_class.extend(classes)
         self.confidence.append(tracks.confidence)
-        self.xyxy.append(tracks.xyxy * scale)
+        self.xyxy.append(np.clip(tracks.xyxy * scale, 0, bounds))
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -102,6 +109,7 @@ def analyse_clip(
     size = model_size(info.width, info.height, config.model.imgsz)
     # from the model-sized frame back to the clip's pixels, per box coordinate (x1, y1, x2, y2)
     scale = np.array([info.width / size[0], info.height / size[1]] * 2, np.float32)
+    bounds = np.array([info.width, info.height] * 2, np.float32)
     names = detector.class_names
     tracker = ObjectTracker(config.tracker, sampled_fps)
     counter = ClipCounter(camera, size, config.counting.dead_band, names)
@@ -113,9 +121,8 @@ def analyse_clip(
             tracks = tracker.update(detections, frame.image)
             timestamp = frame_timestamp(clip_start, frame.index, info.fps)
             counter.update(frame.index, timestamp, tracks)
-            columns.add(
-                frame.index, timestamp, tracks, [names.get(int(c), str(c)) for c in tracks.class_id], scale
-            )
+            classes = [names.get(int(c), str(c)) for c in tracks.class_id]
+            columns.add(frame.index, timestamp, tracks, classes, scale, bounds)
             if config.evidence_frames:
                 boxes, classes = _privacy_boxes(detections, tracks, names, scale)
                 candidate = _EvidenceCandidate(len(tracks), -frame.index, frame.original, boxes, classes)

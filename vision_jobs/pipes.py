@@ -24,7 +24,6 @@ OUTPUT_ASSETS = {
     "counts": "cctv/derived/counts",
     "occupancy": "cctv/derived/zone_occupancy",
 }
-EXIT_QUARANTINED = 4
 
 
 def _metadata(report: ClipReport, table: str) -> dict[str, object]:
@@ -54,6 +53,7 @@ def main() -> int:
         )
         if not report.ok:
             pipes.log.error(f"{report.uri} quarantined ({report.reason}): {report.detail}")
+            # Handled, not crashed: the orchestrator turns this message into the run's failure reason.
             pipes.report_custom_message(
                 {
                     "status": report.status,
@@ -62,7 +62,7 @@ def main() -> int:
                     "record": report.outputs,
                 }
             )
-            return EXIT_QUARANTINED
+            return 0
         for table, asset_key in OUTPUT_ASSETS.items():
             metadata = _metadata(report, table)
             if table == "detections":

@@ -15,6 +15,7 @@ from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri
 from governance.contracts.cctv import validate_cctv
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
+from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
@@ -35,21 +36,28 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
     ),
     metadata={"dagster/uri": "s3://landing/cctv/"},
 )
-def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
-    settings = storage.settings()
-    clip = find_clip(storage.store(), context.partition_key, settings.timezone)
-    if clip is None:
-        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
-    start = clip_start(context.partition_key, settings.timezone)
-    return dg.MaterializeResult(
-        metadata={
-            "uri": dg.MetadataValue.path(clip.uri),
-            "bytes": clip.size,
-            "etag": clip.etag,
-            "camera_id": context.partition_key.split("_", 1)[0],
-            "start_local": start.isoformat(),
-        }
-    )
+def raw_clips(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> dg.MaterializeResult:
+    with lineage.track(context) as runs:
+        settings = storage.settings()
+        clip = find_clip(storage.store(), context.partition_key, settings.timezone)
+        if clip is None:
+            raise dg.Failure(
+                f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False
+            )
+        start = clip_start(context.partition_key, settings.timezone)
+        return runs.observe(
+            dg.MaterializeResult(
+                metadata={
+                    "uri": dg.MetadataValue.path(clip.uri),
+                    "bytes": clip.size,
+                    "etag": clip.etag,
+                    "camera_id": context.partition_key.split("_", 1)[0],
+                    "start_local": start.isoformat(),
+                }
+            )
+        )
 
 
 def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
@@ -101,38 +109,49 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     op_tags={"city/gpu": "true"},
 )
 def clip_analysis(
-    context: dg.AssetExecutionContext, storage: CityStorage, pipes_subprocess_client: dg.PipesSubprocessClient
+    context: dg.AssetExecutionContext,
+    storage: CityStorage,
+    lineage: LineageResource,
+    pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    settings = storage.settings()
-    store = storage.store()
-    clip = find_clip(store, context.partition_key, settings.timezone)
-    if clip is None:
-        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
-    invocation = pipes_subprocess_client.run(
-        command=[sys.executable, "-m", "vision_jobs.pipes"], context=context, extras={"clip_uri": clip.uri}
-    )
-    results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
-    quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
-    if quarantined or len(results) != len(TABLES):
-        reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
-        raise dg.Failure(
-            f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
-            metadata={"quarantine_record": ", ".join(reason.get("record", []))},
-            allow_retries=False,
+    with lineage.track(context) as runs:
+        settings = storage.settings()
+        store = storage.store()
+        clip = find_clip(store, context.partition_key, settings.timezone)
+        if clip is None:
+            raise dg.Failure(
+                f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False
+            )
+        invocation = pipes_subprocess_client.run(
+            command=[sys.executable, "-m", "vision_jobs.pipes"],
+            context=context,
+            extras={"clip_uri": clip.uri},
         )
-    yield from results
-    for result in results:
-        yield _contract_check(store, result)
-    detections = next(r for r in results if r.asset_key == DETECTIONS)
-    count = int(_plain(detections.metadata["detections"]))
-    daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
-    yield dg.AssetCheckResult(
-        check_name="camera_sees_traffic",
-        asset_key=DETECTIONS,
-        passed=count > 0 or not daylight,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"detections": count, "daylight": daylight},
-    )
+        results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
+        quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
+        if quarantined or len(results) != len(TABLES):
+            reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
+            raise dg.Failure(
+                f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
+                metadata={"quarantine_record": ", ".join(reason.get("record", []))},
+                allow_retries=False,
+            )
+        for result in results:
+            yield runs.observe(result)
+        for result in results:
+            yield runs.observe(_contract_check(store, result))
+        detections = next(r for r in results if r.asset_key == DETECTIONS)
+        count = int(_plain(detections.metadata["detections"]))
+        daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
+        yield runs.observe(
+            dg.AssetCheckResult(
+                check_name="camera_sees_traffic",
+                asset_key=DETECTIONS,
+                passed=count > 0 or not daylight,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"detections": count, "daylight": daylight},
+            )
+        )
 
 
 def _plain(value: object) -> object:
