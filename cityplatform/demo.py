@@ -7,9 +7,12 @@ quarantined and why, and where everything lies.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -19,13 +22,19 @@ from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
 from citysim import DayTruth, build_city, write_iot_day
 from governance.registry.departments import mart_buckets
+from orchestration.defs.cctv.partitions import clip_partitions
 
-# Jobs in dependency order; True where the job is partitioned by day.
-DEMO_JOBS: tuple[tuple[str, bool], ...] = (
-    ("iot_registry", False),
-    ("iot_ingest_day", True),
-    ("marts_build_day", True),
+# Jobs in dependency order, each with what it is partitioned by: the day, each clip, or nothing.
+DEMO_JOBS: tuple[tuple[str, str | None], ...] = (
+    ("iot_registry", None),
+    ("iot_ingest_day", "day"),
+    ("cctv_analyse_clip", "clip"),
+    ("marts_build_day", "day"),
+    ("governance_scorecard", None),
 )
+# Two short simulated clips: a morning rush on cam-01 and an evening on cam-02.
+DEMO_CLIPS: tuple[tuple[str, time], ...] = (("cam-01", time(8, 15)), ("cam-02", time(18, 30)))
+DEMO_CLIP_SECONDS = 10
 
 
 # The summary is the demo's output; run logs stay in the instance for the UI.
@@ -37,6 +46,7 @@ class JobOutcome:
     name: str
     success: bool
     run_id: str
+    partition_key: str | None
     materializations: dict[str, dict[str, object]] = field(default_factory=dict)  # asset -> metadata
     failed_checks: list[str] = field(default_factory=list)
 
@@ -73,7 +83,7 @@ def run_job(
     result = definitions.resolve_job_def(name).execute_in_process(
         instance=instance, partition_key=partition_key, raise_on_error=False, run_config=_QUIET
     )
-    outcome = JobOutcome(name, result.success, result.run_id)
+    outcome = JobOutcome(name, result.success, result.run_id, partition_key)
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         outcome.materializations[materialization.asset_key.to_user_string()] = {
@@ -96,10 +106,33 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     truth = write_iot_day(
         store, build_city(seed=seed, sensors=sensors), day, seed=seed, fault_rate=fault_rate
     )
+    clips = land_demo_clips(store, day, settings.timezone, seed)
     instance = local_instance(settings)
+    instance.add_dynamic_partitions(clip_partitions.name or "", clips)
     definitions = defs()
+    partitions = {None: [None], "day": [day.isoformat()], "clip": clips}
     jobs = [
-        run_job(definitions, name, instance, day.isoformat() if partitioned else None)
-        for name, partitioned in DEMO_JOBS
+        run_job(definitions, name, instance, key)
+        for name, partitioned_by in DEMO_JOBS
+        for key in partitions[partitioned_by]
     ]
     return DemoSummary(day, state, truth, jobs)
+
+
+def land_demo_clips(store: ObjectStore, day: date, timezone: str, seed: int) -> list[str]:
+    """Render the demo's clips and drop them into landing; return their partition keys."""
+    from citysim.cctv import ClipSpec, render_clip, upload_clip
+
+    keys = []
+    with tempfile.TemporaryDirectory(prefix="demo-clips-") as tmp:
+        for offset, (camera, start) in enumerate(DEMO_CLIPS):
+            spec = ClipSpec(
+                camera_id=camera,
+                start=datetime.combine(day, start, tzinfo=ZoneInfo(timezone)),
+                seconds=DEMO_CLIP_SECONDS,
+                seed=seed + offset,
+            )
+            path = Path(tmp) / f"{spec.clip_name}.mp4"
+            upload_clip(store, path, render_clip(spec, path))
+            keys.append(spec.clip_name)
+    return keys

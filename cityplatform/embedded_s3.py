@@ -147,13 +147,17 @@ class EmbeddedS3:
             self.store().ping()
             return running
         backend, binary = find_backend()
-        ports = self._resolve_ports(backend)
-        for name, port in {"s3": self.s3_port, **ports}.items():
-            if port_in_use(self.host, port):
-                raise EmbeddedS3Error(
-                    f"port {port} ({name}) on {self.host} is busy: stop what uses it or choose "
-                    "another port (CITY_S3_ENDPOINT=127.0.0.1:<port>)."
-                )
+        if port_in_use(self.host, self.s3_port):
+            raise EmbeddedS3Error(
+                f"port {self.s3_port} (s3) on {self.host} is busy: stop what uses it or choose "
+                "another port (CITY_S3_ENDPOINT=127.0.0.1:<port>)."
+            )
+        # Only the S3 port is part of the contract; an internal listener whose port is taken moves
+        # to a free one (recorded in server.json).
+        ports = {
+            name: free_port(self.host) if port_in_use(self.host, port) else port
+            for name, port in self._resolve_ports(backend).items()
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command, env = self._command(backend, binary, ports)
         with self.log_file.open("ab") as log:

@@ -24,9 +24,12 @@ class ModelConfig(_Config):
     )
     imgsz: int = Field(default=416, ge=32, description="Frames are resized so their long side is this.")
     confidence: float = Field(default=0.1, ge=0.0, le=1.0, description="Tracking sorts high and low scores.")
-    iou: float = Field(default=0.6, ge=0.0, le=1.0)
+    iou: float = Field(
+        default=0.45, ge=0.0, le=1.0, description="NMS overlap; low, as parts of a truck must merge."
+    )
     agnostic_nms: bool = Field(
-        default=True, description="One box per object across classes, so a truck read as truck and car is one track."
+        default=True,
+        description="One box per object across classes: a truck read as truck and car is one track.",
     )
     device: str = Field(
         default="auto", description="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:1'."

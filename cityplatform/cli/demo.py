@@ -60,7 +60,8 @@ def demo(
     for job in summary.jobs:
         status = "[green]ok[/]" if job.success and not job.failed_checks else "[red]FAILED[/]"
         checks = f" failed checks: {', '.join(job.failed_checks)}" if job.failed_checks else ""
-        console.print(f"job {job.name}: {status} (run {job.run_id[:8]}){checks}")
+        partition = f" [{job.partition_key}]" if job.partition_key else ""
+        console.print(f"job {job.name}{partition}: {status} (run {job.run_id[:8]}){checks}")
     marts = Table(title=f"Marts of {the_day}, published per department", show_lines=False)
     marts.add_column("department")
     marts.add_column("bucket")

@@ -26,8 +26,15 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
             app, ["demo", "--day", "2026-05-05", "--sensors", "20", "--fault-rate", "0.02"]
         )
         assert result.exit_code == 0, result.output
-        assert "job iot_registry: ok" in result.output
-        assert "job iot_ingest_day: ok" in result.output
+        for expected in (
+            "job iot_registry: ok",
+            "job iot_ingest_day [2026-05-05]: ok",
+            "job cctv_analyse_clip [cam-01_20260505T081500]: ok",
+            "job cctv_analyse_clip [cam-02_20260505T183000]: ok",
+            "job marts_build_day [2026-05-05]: ok",
+            "job governance_scorecard: ok",
+        ):
+            assert expected in result.output, expected
         assert "reconciles (in = accepted + quarantined): True" in result.output
         assert "s3://bronze/iot/readings/kind=<kind>/date=2026-05-05/readings.parquet" in result.output
         runs = list((tmp_path / "city" / "dagster").rglob("*.db"))

@@ -7,7 +7,6 @@ one run, hands dbt the range as ``min_date``/``max_date`` vars, and every day-pa
 replaces exactly those days.
 """
 
-import importlib.util
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -49,26 +48,6 @@ def layer_and_name(fqn: list[str]) -> tuple[str, str]:
     return folder, fqn[-1]
 
 
-CCTV_COUNTS = dg.AssetKey(["cctv", "derived", "counts"])
-# The cctv domain (orchestration/defs/cctv) owns cctv/derived/counts. Until it exists, the marts name
-# that asset as external, so the graph shows where CCTV counts enter instead of an unowned stub.
-cctv_counts_until_the_cctv_domain_lands = (
-    []
-    if importlib.util.find_spec("orchestration.defs.cctv")
-    else [
-        dg.AssetSpec(
-            CCTV_COUNTS,
-            group_name="cctv",
-            kinds={"s3", "parquet"},
-            description=(
-                "Per-minute line crossings of each analysed CCTV clip, written by vision_jobs to "
-                "s3://bronze/cctv/counts/camera=<id>/date=YYYY-MM-DD/hour=HH/<clip>.parquet "
-                "(external here until the cctv domain defines it)."
-            ),
-            metadata={"dagster/uri": "s3://bronze/cctv/counts/"},
-        )
-    ]
-)
 # Each sensor kind is its own dbt source, all of them parts of the one iot/bronze/readings asset.
 TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
