@@ -7,7 +7,9 @@ quarantined and why, and where everything lies.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -57,6 +59,7 @@ class DemoSummary:
     server: ServerState
     truth: DayTruth
     jobs: list[JobOutcome]
+    log_path: Path
 
     @property
     def success(self) -> bool:
@@ -111,12 +114,18 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     instance.add_dynamic_partitions(clip_partitions.name or "", clips)
     definitions = defs()
     partitions = {None: [None], "day": [day.isoformat()], "clip": clips}
-    jobs = [
-        run_job(definitions, name, instance, key)
-        for name, partitioned_by in DEMO_JOBS
-        for key in partitions[partitioned_by]
-    ]
-    return DemoSummary(day, state, truth, jobs)
+    log_path = settings.home_dir / "logs" / f"demo-{day}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt's and the vision job's own output go to stdout, as compute logs under `dagster dev`; here
+    # they go to a log file so that the summary is what the person reads.
+    with log_path.open("w") as log, contextlib.redirect_stdout(log), warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # raised by Dagster's own Pipes reader
+        jobs = [
+            run_job(definitions, name, instance, key)
+            for name, partitioned_by in DEMO_JOBS
+            for key in partitions[partitioned_by]
+        ]
+    return DemoSummary(day, state, truth, jobs, log_path)
 
 
 def land_demo_clips(store: ObjectStore, day: date, timezone: str, seed: int) -> list[str]:

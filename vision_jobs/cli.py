@@ -3,7 +3,7 @@
 Exit codes (the same as ``city``'s): 0 done; 2 bad configuration or arguments; 3 object store
 unreachable; 4 data problem (a clip quarantined, or evaluation above its error target). Heavy imports
 (torch, Ultralytics, OpenCV) happen inside the commands so ``--help`` stays quick, and nothing here
-imports the ``city`` CLI package, which loads Dagster.
+imports Dagster.
 """
 
 from __future__ import annotations
@@ -16,22 +16,22 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cityplatform.cli.common import (
+    EXIT_CONFIG,
+    EXIT_DATA,
+    EXIT_STORAGE,
+    console,
+    exit_on,
+    fail,
+    settings_or_exit,
+)
 from cityplatform.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
-from cityplatform.settings import Settings, load_settings
 from vision_jobs.config import DEFAULT_WEIGHTS, JobConfig, ModelConfig, TrackerConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.registry import DEFAULT_REGISTRY, CameraRegistry, RegistryError, load_registry
-
-EXIT_CONFIG = 2
-EXIT_STORAGE = 3
-EXIT_DATA = 4
-
-console = Console()
-err_console = Console(stderr=True)
 
 app = typer.Typer(
     help="CCTV vision batch jobs: clips in S3 to tracked, counted, anonymised traffic data.",
@@ -44,27 +44,6 @@ DEVICE = typer.Option("auto", help="'auto' (CUDA with half precision if present,
 BATCH = typer.Option(8, min=1, help="Frames per predict call.")
 IMGSZ = typer.Option(416, min=32, help="Model input size (long side of the resized frames).")
 REGISTRY = typer.Option(DEFAULT_REGISTRY, help="Camera registry YAML.")
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def exit_on(*errors: type[Exception], code: int) -> Iterator[None]:
-    """Turn the listed exceptions into a one-line message and an exit code."""
-    try:
-        yield
-    except errors as exc:
-        raise fail(str(exc).splitlines()[0], code) from exc
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise fail(str(exc).splitlines()[0], EXIT_CONFIG) from exc
 
 
 def _job_config(

@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from cityplatform.cli.common import EXIT_DATA, EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.cli.common import EXIT_DATA, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
 from cityplatform.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.objectstore import ObjectStoreError
@@ -38,7 +39,7 @@ def demo(
     the_day = date.fromisoformat(day) if day else _yesterday(settings)
     with (
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
-        console.status(f"simulating {the_day} and running the platform's jobs..."),
+        err_console.status(f"simulating {the_day} and running the platform's jobs..."),
     ):
         summary = run_demo(settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate)
 
@@ -60,7 +61,7 @@ def demo(
     for job in summary.jobs:
         status = "[green]ok[/]" if job.success and not job.failed_checks else "[red]FAILED[/]"
         checks = f" failed checks: {', '.join(job.failed_checks)}" if job.failed_checks else ""
-        partition = f" [{job.partition_key}]" if job.partition_key else ""
+        partition = f" {escape(f'[{job.partition_key}]')}" if job.partition_key else ""
         console.print(f"job {job.name}{partition}: {status} (run {job.run_id[:8]}){checks}")
     marts = Table(title=f"Marts of {the_day}, published per department", show_lines=False)
     marts.add_column("department")
@@ -74,17 +75,24 @@ def demo(
         )
     console.print(marts)
     endpoint = f"http://{summary.server.endpoint}"
+    home = settings.home_dir
     console.print(
-        "\n[bold]Where to look[/]\n"
-        f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
-        f"  landing          s3://landing/iot/<kind>/date={the_day}/\n"
-        f"  bronze           s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
-        f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
-        f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
-        f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"
-        f"  local state      {settings.home_dir}\n"
-        "  Dagster UI       make ui   (then http://127.0.0.1:3000)\n"
-        "  stop S3          .venv/bin/city storage down"
+        escape(
+            "\nWhere to look\n"
+            f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
+            f"  landing          s3://landing/iot/<kind>/date={the_day}/ and s3://landing/cctv/<camera>/\n"
+            f"  bronze IoT       s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
+            f"  bronze CCTV      s3://bronze/cctv/{{detections,counts,evidence}}/camera=<id>/date={the_day}/\n"
+            f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
+            f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
+            f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"
+            f"  steward report   {home / 'reports' / 'steward-report.html'}\n"
+            "  lineage report   .venv/bin/city lineage report   (lineage events in s3://lineage/)\n"
+            f"  job logs         {summary.log_path}\n"
+            "  Dagster UI       make ui   (then http://127.0.0.1:3000)\n"
+            "  stop S3          .venv/bin/city storage down"
+        ),
+        soft_wrap=True,
     )
     if not summary.success:
         raise typer.Exit(EXIT_DATA)

@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 Manifest = Mapping[str, Any]
 
 
-def relation_key(relation_name: str) -> str:
-    """``"warehouse"."main"."stg_x"`` -> ``warehouse.main.stg_x``: how SQL and the manifest meet."""
-    return relation_name.replace('"', "").replace("`", "").lower()
-
-
 def node(manifest: Manifest, unique_id: str) -> Mapping[str, Any]:
     return manifest["nodes"].get(unique_id) or manifest["sources"][unique_id]
 
@@ -50,13 +45,19 @@ def model_columns(manifest: Manifest, unique_id: str) -> list[Column]:
     ]
 
 
+def _qualified_name(resource: Mapping[str, Any]) -> str:
+    """``database.schema.identifier``, also for a source whose relation is a file path."""
+    identifier = resource.get("identifier") or resource.get("alias") or resource["name"]
+    return f"{resource['database']}.{resource['schema']}.{identifier}".lower()
+
+
 def _upstream(manifest: Manifest, unique_id: str) -> dict[str, str]:
-    """Relation key -> unique id of each upstream model, seed, snapshot or source."""
+    """Qualified name -> unique id of each upstream model, seed, snapshot or source."""
     upstream = {}
     for parent in node(manifest, unique_id)["depends_on"]["nodes"]:
-        relation = node(manifest, parent).get("relation_name")
-        if relation:
-            upstream[relation_key(relation)] = parent
+        resource = node(manifest, parent)
+        if resource.get("relation_name"):
+            upstream[_qualified_name(resource)] = parent
     return upstream
 
 
@@ -67,30 +68,35 @@ def _sql_schema(manifest: Manifest, unique_ids: list[str]) -> dict[str, Any]:
         resource = node(manifest, unique_id)
         columns = {name: c.get("data_type") or "unknown" for name, c in resource.get("columns", {}).items()}
         if columns:
-            catalog, db, table = relation_key(resource["relation_name"]).split(".")
+            catalog, db, table = _qualified_name(resource).split(".")
             schema.setdefault(catalog, {}).setdefault(db, {})[table] = columns
     return schema
 
 
 def _file_prefix(resource: Mapping[str, Any]) -> str | None:
     """The fixed start of the files a source is read from (its glob up to the first wildcard)."""
-    pattern = resource.get("meta", {}).get("glob") or resource.get("external_location")
+    relation = resource.get("relation_name") or ""
+    path = relation.strip("'") if relation.startswith("'") else None  # an external location
+    pattern = resource.get("meta", {}).get("glob") or resource.get("external_location") or path
     return re.split(r"[*?\[{]", pattern, maxsplit=1)[0] if pattern else None
 
 
 def _read_sources_as_tables(tree: exp.Expression, manifest: Manifest, upstream: dict[str, str]) -> None:
-    """Replace ``read_parquet([...])`` of a source's files by the source's relation, in place."""
+    """Replace ``read_parquet([...])`` or ``'s3://...'`` of a source's files by its relation, in place."""
     prefixes = {
         prefix: relation
         for relation, unique_id in upstream.items()
         if (prefix := _file_prefix(node(manifest, unique_id)))
     }
     for table in list(tree.find_all(exp.Table)):
-        if not isinstance(table.this, exp.Func):
+        if isinstance(table.this, exp.Func):
+            paths = [literal.this for literal in table.this.find_all(exp.Literal) if literal.is_string]
+        elif not table.db:  # a quoted path, as dbt-duckdb writes a source's external_location
+            paths = [table.name]
+        else:
             continue
-        paths = [literal.this for literal in table.this.find_all(exp.Literal) if literal.is_string]
         relation = next(
-            (r for p, r in prefixes.items() if paths and all(x.startswith(p) for x in paths)), None
+            (r for p, r in prefixes.items() if p and paths and all(x.startswith(p) for x in paths)), None
         )
         if relation is not None:
             table.replace(exp.to_table(relation, alias=table.alias or None))

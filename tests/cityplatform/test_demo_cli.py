@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cityplatform.cli import app
+from cityplatform.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.settings import load_settings
 
@@ -37,6 +37,8 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
             assert expected in result.output, expected
         assert "reconciles (in = accepted + quarantined): True" in result.output
         assert "s3://bronze/iot/readings/kind=<kind>/date=2026-05-05/readings.parquet" in result.output
+        log = tmp_path / "city" / "logs" / "demo-2026-05-05.log"
+        assert "Running with dbt" in log.read_text() and "Running with dbt" not in result.output
         runs = list((tmp_path / "city" / "dagster").rglob("*.db"))
         assert runs, "the demo's runs must be in the local instance the UI opens"
     finally:

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from cityplatform.cli import app
+from cityplatform.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.ingest.day import read_parquet
 from cityplatform.objectstore import ObjectStore

@@ -1,9 +1,10 @@
 """dbt models under Dagster emit a run each, with column lineage; dbt tests become assertions.
 
-A small dbt-duckdb project (two sources owned by Python assets, one a table and one read as parquet
-files like the platform's bronze sources, a staging model, a mart that joins and aggregates, a
-model that cannot build, two tests of which one fails) is built for real by
-``dbt build`` inside a ``@dbt_assets`` materialisation, and the archived events are checked.
+A small dbt-duckdb project is built for real by ``dbt build`` inside a ``@dbt_assets``
+materialisation, and the archived events are checked. It has three sources owned by Python assets
+(a table; parquet files read by glob, like the platform's bronze readings; one file as an
+``external_location``, like its registry), a staging model, a mart that joins and aggregates, a
+model that cannot build, and two tests of which one fails.
 """
 
 import json
@@ -69,6 +70,13 @@ PROJECT = {
                 columns:
                   - {name: segment_id, data_type: varchar}
                   - {name: district_id, data_type: varchar}
+              - name: districts
+                config:
+                  external_location: "{{ env_var('MINI_DISTRICTS') }}"
+                meta: {dagster: {asset_key: [test, bronze, districts]}}
+                columns:
+                  - {name: district_id, data_type: varchar}
+                  - {name: name, data_type: varchar}
         models:
           - name: stg_trips
             columns:
@@ -81,6 +89,7 @@ PROJECT = {
             columns:
               - name: district_id
                 data_type: varchar
+              - {name: district_name, data_type: varchar}
               - name: vehicles
                 data_type: hugeint
                 tests: [{accepted_values: {arguments: {values: [1]}}}]
@@ -104,14 +113,19 @@ PROJECT = {
         segments as (
             -- read as files, like the platform's bronze sources: {{ source('raw', 'segments') }}
             select * from read_parquet('{{ env_var("MINI_SEGMENTS") }}')
+        ),
+        districts as (
+            select * from {{ source('raw', 'districts') }}
         )
         select
             segments.district_id,
+            districts.name as district_name,
             sum(trips.vehicle_count) as vehicles,
             count(*) as readings
         from trips
         join segments on trips.segment_id = segments.segment_id
-        group by segments.district_id
+        join districts on segments.district_id = districts.district_id
+        group by segments.district_id, districts.name
     """,
     "models/fct_broken.sql": """
         select no_such_column from {{ ref('stg_trips') }}
@@ -138,9 +152,14 @@ def project(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> 
             "copy (select * from (values ('S1', 'D1'), ('S2', 'D2')) t(segment_id, district_id))"
             f" to '{tmp_path / 'segments' / 'part-0.parquet'}' (format parquet)"
         )
+        db.execute(
+            "copy (select * from (values ('D1', 'North'), ('D2', 'South')) t(district_id, name))"
+            f" to '{tmp_path / 'districts.parquet'}' (format parquet)"
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MINI_WAREHOUSE", str(warehouse))
         patch.setenv("MINI_SEGMENTS", str(tmp_path / "segments" / "*.parquet"))
+        patch.setenv("MINI_DISTRICTS", str(tmp_path / "districts.parquet"))
         patch.setenv("CITY_HOME", str(tmp_path / "home"))
         patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
         patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
@@ -159,7 +178,7 @@ def materialise(project: Path) -> dg.ExecuteInProcessResult:
 
     sources = [
         dg.AssetSpec(["test", "bronze", name], metadata={"dagster/uri": f"s3://bronze/test/{name}/"})
-        for name in ("trips", "segments")
+        for name in ("trips", "segments", "districts")
     ]
     definitions = dg.Definitions(
         assets=[mini, *sources], resources={"dbt": dbt, "lineage": LineageResource()}
@@ -212,6 +231,7 @@ def test_model_inputs_and_outputs_are_named_by_where_they_live(
     ]
     assert sorted((d["namespace"], d["name"]) for d in fct["inputs"]) == [
         (WAREHOUSE_NAMESPACE, "warehouse.main.stg_trips"),
+        ("s3://bronze", "test/districts"),
         ("s3://bronze", "test/segments"),
     ]
     assert fct["outputs"][0]["facets"]["documentation"]["description"].startswith("Vehicles per district.")
@@ -226,6 +246,7 @@ def test_column_lineage_is_derived_from_the_compiled_sql(events: dict[str, list[
     }
     assert fields(events["fct_district_traffic"][-1]) == {
         "district_id": {("test/segments", "district_id", "IDENTITY")},
+        "district_name": {("test/districts", "name", "IDENTITY")},
         "vehicles": {("warehouse.main.stg_trips", "vehicle_count", "AGGREGATION")},
     }
 

@@ -1,0 +1,22 @@
+"""``city``: the one command-line entry point for people using the platform."""
+
+from __future__ import annotations
+
+import typer
+
+from cityplatform.cli import demo, lineage, simulate, stewards, storage
+from vision_jobs.cli import app as vision_app
+
+app = typer.Typer(
+    name="city",
+    help="Smart-city data platform: storage, simulation, ingestion, CCTV vision, governed marts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(storage.app, name="storage")
+app.add_typer(simulate.app, name="simulate")
+app.add_typer(vision_app, name="vision")
+app.add_typer(lineage.app, name="lineage")
+app.add_typer(stewards.app, name="stewards")
+app.command()(demo.demo)
+app.command()(demo.ui)
