@@ -23,7 +23,9 @@ from cityplatform.embedded_s3 import EmbeddedS3, ServerState
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
 from citysim import DayTruth, build_city, write_iot_day
+from governance.access.sync import sync_access
 from governance.registry.departments import mart_buckets
+from governance.registry.registry import load_registry
 from orchestration.defs.cctv.partitions import clip_partitions
 
 # Jobs in dependency order, each with what it is partitioned by: the day, each clip, or nothing.
@@ -102,6 +104,8 @@ def run_job(
 def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_rate: float) -> DemoSummary:
     from orchestration.definitions import defs  # imported late: loading it reads the settings
 
+    # Department keys and their granted buckets first: the server reads its identities at start.
+    sync_access(settings, load_registry().grants, datetime.now(ZoneInfo(settings.timezone)).date())
     server = EmbeddedS3.from_settings(settings)
     state = server.start()
     store = ObjectStore.from_settings(settings)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
-from cityplatform.settings import Settings
+from cityplatform.settings import Settings, write_secret_file
 
 # SeaweedFS `weed mini` opens one listener per component; each gets its own port so that several
 # servers (a demo and a test fixture) can run side by side. Offsets from the S3 port by default.
@@ -100,7 +100,6 @@ class EmbeddedS3:
     host: str = "127.0.0.1"
     s3_port: int = 8333
     ports: dict[str, int] = field(default_factory=dict)
-    s3_config: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedS3:
@@ -240,7 +239,8 @@ class EmbeddedS3:
                 "--console-address",
                 f"{self.host}:{ports['console']}",
             ], env
-        config = self.s3_config or self._write_admin_identity()
+        config = self.identities_file
+        self.write_identities()
         command = [
             binary,
             "mini",
@@ -257,21 +257,41 @@ class EmbeddedS3:
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         return command, env
 
-    def _write_admin_identity(self) -> Path:
-        """SeaweedFS identities file holding the platform's admin credentials (mode 0600)."""
-        path = self.data_dir / "s3-identities.json"
-        identities = {
-            "identities": [
-                {
-                    "name": "platform-admin",
-                    "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
-            ]
+    @property
+    def identities_file(self) -> Path:
+        return self.data_dir / "s3-identities.json"
+
+    @property
+    def reader_identities_file(self) -> Path:
+        """Identities besides the admin's (department readers), kept across restarts."""
+        return self.data_dir / "reader-identities.json"
+
+    def write_identities(self) -> bool:
+        """Write the SeaweedFS identities file (mode 0600); return whether its content changed."""
+        admin = {
+            "name": "platform-admin",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }
-        path.write_text(json.dumps(identities, indent=2))
-        path.chmod(0o600)
-        return path
+        readers = self.reader_identities_file
+        others = json.loads(readers.read_text()) if readers.exists() else []
+        return write_secret_file(self.identities_file, json.dumps({"identities": [admin, *others]}, indent=2))
+
+    def apply_identities(self, readers: list[dict[str, object]], timeout: float = 60.0) -> bool:
+        """Replace the reader identities. `weed mini` reads identities at start, so a running server
+        whose identities changed is restarted (data kept). Return whether it was restarted."""
+        state = self.read_state()
+        if state is not None and state.backend != "seaweedfs":
+            raise EmbeddedS3Error(
+                "reader identities apply to the embedded SeaweedFS only; on MinIO use the "
+                "policies and bootstrap in infra/minio."
+            )
+        write_secret_file(self.reader_identities_file, json.dumps(readers, indent=2))
+        if not self.write_identities() or state is None:
+            return False
+        self.stop()
+        self.start(timeout=timeout)
+        return True
 
 
 def _alive(pid: int) -> bool:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     s3_secret_key_file: Path | None = Field(
         default=None, description="File holding the secret key (Docker/Kubernetes secrets)."
     )
+    department_credentials_file: Path | None = Field(
+        default=None,
+        description="JSON secrets file of the departments' S3 keys; default <home>/secrets/departments.json.",
+    )
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     timezone: str = "Asia/Seoul"
@@ -94,8 +98,22 @@ class Settings(BaseSettings):
         return self.home_dir / "warehouse.duckdb"
 
     @property
+    def department_credentials_path(self) -> Path:
+        return self.department_credentials_file or self.home_dir / "secrets" / "departments.json"
+
+    @property
     def lineage_dir(self) -> Path:
         return self.home_dir / "lineage"
+
+
+def write_secret_file(path: Path, text: str) -> bool:
+    """Write ``text`` readable by the owner only (0600 before any byte lands); return whether it changed."""
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(text)
+    return True
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -87,6 +87,7 @@ def demo(
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
             f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"
             f"  steward report   {home / 'reports' / 'steward-report.html'}\n"
+            f"  department keys  {settings.department_credentials_path}   (grants: city access show)\n"
             "  lineage report   .venv/bin/city lineage report   (lineage events in s3://lineage/)\n"
             f"  job logs         {summary.log_path}\n"
             "  Dagster UI       make ui   (then http://127.0.0.1:3000)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli import demo, lineage, simulate, stewards, storage
+from cityplatform.cli import access, demo, lineage, simulate, stewards, storage
 from vision_jobs.cli import app as vision_app
 
 app = typer.Typer(
@@ -18,5 +18,6 @@ app.add_typer(simulate.app, name="simulate")
 app.add_typer(vision_app, name="vision")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(stewards.app, name="stewards")
+app.add_typer(access.app, name="access")
 app.command()(demo.demo)
 app.command()(demo.ui)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from governance.registry.grants import Grant, load_grants
 from governance.registry.ownership import Classification, Ownership, StaffMember, load_ownership, load_staff
 from governance.registry.settings import registry_dir
 from governance.registry.training import (
@@ -27,6 +28,7 @@ class Registry:
     levels: Mapping[Classification, ClassificationLevel]
     training: tuple[TrainingRecord, ...]
     ownership: Mapping[str, Ownership]  # the baseline, before the ownership ledger
+    grants: tuple[Grant, ...]
 
     def required_courses(self, classification: Classification) -> tuple[str, ...]:
         return tuple(self.levels[classification].requires)
@@ -51,4 +53,5 @@ def _load_registry(directory: Path) -> Registry:
         levels=load_levels(directory / "classifications.yaml", courses),
         training=load_training(directory / "training.yaml", courses, staff),
         ownership=load_ownership(directory / "ownership.yaml"),
+        grants=load_grants(directory / "grants.yaml", staff),
     )

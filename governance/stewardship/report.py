@@ -66,7 +66,6 @@ def _share(card: Card) -> str:
 def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -> str:
     day = cards[0]["evaluated_on"] if cards else generated_at.date().isoformat()
     png = base64.b64encode(plot_png(cards)).decode()
-    grants = {None: "no grants registry"}
     departments = _table(
         ["department", "datasets", "trained steward and deputy", "on one trained person",
          "pass / warn / fail", "trainings expiring ≤30 days", "failed checks open", "grants due for renewal"],
@@ -74,7 +73,7 @@ def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -
             [c["name"], c["datasets"], _share(c), c["single_trained_datasets"],
              f"{c['steward_trained_pass']} / {c['steward_trained_warn']} / {c['steward_trained_fail']}",
              c["trainings_expiring_30d"], c["failed_checks_open"],
-             grants.get(c["grants_due_for_renewal"], c["grants_due_for_renewal"])]
+             c["grants_due_for_renewal"]]
             for c in cards
         ],
     )  # fmt: skip

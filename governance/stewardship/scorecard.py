@@ -46,7 +46,7 @@ class DepartmentScorecard:
     evaluated_on: date
     datasets: tuple[DatasetRow, ...]
     expiring: tuple[ExpiringTraining, ...]
-    grants_due_for_renewal: int | None  # None until the grants registry exists
+    grants_due_for_renewal: int
 
     @property
     def owner_and_deputy_trained(self) -> int:
@@ -117,7 +117,7 @@ def build_scorecards(
     ownership: Mapping[str, Ownership],
     on: date,
     failed_checks: Mapping[str, Sequence[str]],
-    grants_due: Mapping[str, int] | None,
+    grants_due: Mapping[str, int],
 ) -> list[DepartmentScorecard]:
     """One scorecard per department; ``failed_checks`` maps a dataset to its open failed checks."""
     cards = []
@@ -146,7 +146,7 @@ def build_scorecards(
                 evaluated_on=on,
                 datasets=tuple(row for row, _ in rows),
                 expiring=_expiring(registry, rows, on),
-                grants_due_for_renewal=None if grants_due is None else grants_due.get(department.id, 0),
+                grants_due_for_renewal=grants_due.get(department.id, 0),
             )
         )
     return cards

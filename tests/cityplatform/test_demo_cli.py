@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import date
 from pathlib import Path
 
 import pytest
+from minio import Minio
+from minio.error import S3Error
 from typer.testing import CliRunner
 
 from cityplatform.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
+from cityplatform.layout import mart_export_key
 from cityplatform.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -39,6 +45,13 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         assert "s3://bronze/iot/readings/kind=<kind>/date=2026-05-05/readings.parquet" in result.output
         log = tmp_path / "city" / "logs" / "demo-2026-05-05.log"
         assert "Running with dbt" in log.read_text() and "Running with dbt" not in result.output
+        keys = json.loads((tmp_path / "city" / "secrets" / "departments.json").read_text())["traffic"]
+        traffic = Minio(os.environ["CITY_S3_ENDPOINT"], keys["access_key"], keys["secret_key"], secure=False)
+        hourly = mart_export_key("fct_segment_traffic_hourly", date(2026, 5, 5))
+        assert traffic.stat_object("marts-traffic", hourly).size > 0  # its own marts, its own keys
+        with pytest.raises(S3Error) as denied:
+            next(iter(traffic.list_objects("marts-safety")))
+        assert denied.value.code == "AccessDenied"
         runs = list((tmp_path / "city" / "dagster").rglob("*.db"))
         assert runs, "the demo's runs must be in the local instance the UI opens"
     finally:

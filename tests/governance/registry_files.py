@@ -12,7 +12,14 @@ import yaml
 from cityplatform.settings import load_settings
 from governance.registry.settings import REGISTRY_DIR
 
-FILES = ("staff.yaml", "ownership.yaml", "courses.yaml", "classifications.yaml", "training.yaml")
+FILES = (
+    "staff.yaml",
+    "ownership.yaml",
+    "courses.yaml",
+    "classifications.yaml",
+    "training.yaml",
+    "grants.yaml",
+)
 COURSES = ("stewardship-fundamentals", "data-quality", "secure-handling", "personal-data-cctv")
 
 

@@ -202,3 +202,27 @@ def test_environment_variable_points_the_platform_at_another_registry(
     assert load_registry().ownership["iot/bronze/river_gauges"].steward == "S-011"
     monkeypatch.delenv("CITY_GOVERNANCE_REGISTRY")
     assert load_registry().ownership["iot/bronze/river_gauges"].steward == "S-022"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "department: traffic, buckets",
+            "department: parks, buckets",
+            "field 'department': unknown department parks",
+        ),
+        ("buckets: [marts-traffic]", "buckets: [bronze]", "field 'buckets': not a marts bucket: bronze"),
+        ("buckets: [marts-traffic]", "buckets: []", "field 'buckets'"),
+        (
+            "approved_by: S-003, expires_on: 2027-12-31}",
+            "approved_by: S-999, expires_on: 2027-12-31}",
+            "unknown staff id S-999",
+        ),
+        ("expires_on: 2027-12-31}", "expires_on: 2027-02-30}", "field 'expires_on'"),
+    ],
+)
+def test_bad_grant(registry_dir: Path, old: str, new: str, expected: str) -> None:
+    edit(registry_dir / "grants.yaml", old, new)
+    message = load_error(registry_dir)
+    assert "grants.yaml: grants[0] (department=" in message and expected in message, message

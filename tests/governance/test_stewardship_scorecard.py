@@ -1,9 +1,9 @@
-"""Scorecard arithmetic, the grants seam and the HTML report, without Dagster, on a small registry."""
+"""Scorecard arithmetic and the HTML report, without Dagster, on a small registry."""
 
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,6 @@ import pytest
 from governance.registry.departments import load_departments
 from governance.registry.registry import Registry, load_registry
 from governance.registry.training import add_months
-from governance.stewardship.grants import grants_due_for_renewal
 from governance.stewardship.report import render_html
 from governance.stewardship.scorecard import DepartmentScorecard, build_scorecards
 from tests.governance.registry_files import city_today, trained_registry
@@ -40,7 +39,9 @@ def registry(tmp_path: Path) -> Registry:
 def cards(
     registry: Registry, failed: dict | None = None, grants: dict | None = None
 ) -> dict[str, DepartmentScorecard]:
-    built = build_scorecards(registry, load_departments(), registry.ownership, TODAY, failed or {}, grants)
+    built = build_scorecards(
+        registry, load_departments(), registry.ownership, TODAY, failed or {}, grants or {}
+    )
     return {card.department: card for card in built}
 
 
@@ -70,20 +71,6 @@ def test_failed_checks_and_grants_are_reported_per_department(registry: Registry
     assert by_department["traffic"].failed_checks_open == ("traffic/a:contract", "traffic/a:steward_trained")
     assert by_department["traffic"].summary()["grants_due_for_renewal"] == 2
     assert by_department["environment"].summary()["grants_due_for_renewal"] == 0
-    assert cards(registry)["traffic"].summary()["grants_due_for_renewal"] is None
-
-
-def test_grants_seam_counts_grants_expiring_within_30_days_or_expired(tmp_path: Path) -> None:
-    day = date(2026, 11, 25)
-    assert grants_due_for_renewal(tmp_path, day) is None
-    (tmp_path / "grants.yaml").write_text(
-        "grants:\n"
-        f"  - {{department: traffic, marts: [a], purpose: p, expires_on: {day + timedelta(days=30)}}}\n"
-        f"  - {{department: traffic, marts: [b], purpose: p, expires_on: {day - timedelta(days=3)}}}\n"
-        f"  - {{department: traffic, marts: [c], purpose: p, expires_on: {day + timedelta(days=31)}}}\n"
-        f"  - {{department: environment, marts: [d], purpose: p, expires_on: {day + timedelta(days=1)}}}\n"
-    )
-    assert grants_due_for_renewal(tmp_path, day) == {"traffic": 2, "environment": 1}
 
 
 def test_report_embeds_a_png_and_lists_what_needs_attention(registry: Registry) -> None:
@@ -94,4 +81,3 @@ def test_report_embeds_a_png_and_lists_what_needs_attention(registry: Registry) 
     attention = html.split("<h2>Datasets needing attention</h2>")[1].split("<h2>")[0]
     assert all(d in attention for d in ("traffic/b", "traffic/c", "traffic/d", "environment/e"))
     assert "traffic/a" not in attention
-    assert "no grants registry" in html

@@ -19,8 +19,8 @@ import polars as pl
 from cityplatform.ingest.day import parquet_bytes
 from cityplatform.objectstore import ObjectStore
 from governance.registry.departments import load_departments
+from governance.registry.grants import grants_due_for_renewal
 from governance.registry.registry import load_registry
-from governance.stewardship.grants import grants_due_for_renewal
 from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger, current_ownership
 from governance.stewardship.report import render_html
 from governance.stewardship.scorecard import build_scorecards
@@ -76,7 +76,7 @@ def department_scorecards(
         for state in latest_check_states(context.instance, code_location_check_keys()).values():
             if state.open_failure:
                 failed[state.dataset].append(state.check)
-        grants_due = grants_due_for_renewal(registry.directory, on)
+        grants_due = grants_due_for_renewal(registry.grants, on)
         cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
         store.ensure_buckets([GOVERNANCE_BUCKET])
         head = current.entries[-1].hash if current.entries else "empty"

@@ -1,0 +1,83 @@
+"""``city access sync|show``: department credentials on the object store, from the grants registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from cityplatform.cli.common import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.embedded_s3 import EmbeddedS3Error
+from cityplatform.objectstore import ObjectStoreError
+from cityplatform.settings import Settings, SettingsError
+from governance.registry.grants import Grant
+from governance.registry.loading import RegistryError
+from governance.registry.registry import load_registry
+
+app = typer.Typer(
+    help="Department access to the marts buckets, from the grants registry.", no_args_is_help=True
+)
+
+ON = typer.Option("", help="Day the grants are judged on (YYYY-MM-DD); default: today, city time.")
+
+
+def _day(settings: Settings, on: str) -> date:
+    return date.fromisoformat(on) if on else datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _grants() -> tuple[Grant, ...]:
+    with exit_on(RegistryError, code=EXIT_CONFIG):
+        return load_registry().grants
+
+
+@app.command()
+def sync(on: str = ON) -> None:
+    """Give each department read access to the buckets its current grants name, and nothing else.
+
+    Expired grants are dropped; the embedded server restarts when access changed (data kept).
+    """
+    from governance.access.sync import sync_access
+
+    settings = settings_or_exit()
+    day = _day(settings, on)
+    with (
+        exit_on(SettingsError, code=EXIT_CONFIG),
+        exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+    ):
+        result = sync_access(settings, _grants(), day)
+    for department, buckets in result.readable.items():
+        console.print(
+            f"{department:<20} {result.credentials[department].access_key:<26} {', '.join(buckets) or '-'}"
+        )
+    changed = "server restarted with the new access" if result.restarted else "no restart needed"
+    console.print(f"access as of {day} applied ({changed}); keys in {settings.department_credentials_path}")
+
+
+@app.command()
+def show(on: str = ON) -> None:
+    """Every grant: who reads which buckets, why, approved by whom, and whether it is current."""
+    settings = settings_or_exit()
+    day = _day(settings, on)
+    table = Table(
+        "department", "buckets", "purpose", "approved by", "expires", "status", title=f"Grants on {day}"
+    )
+    for grant in sorted(_grants(), key=lambda g: (g.department, g.expires_on)):
+        status = (
+            "expired"
+            if not grant.active_on(day)
+            else "renew soon"
+            if grant.due_for_renewal(day)
+            else "current"
+        )
+        colour = {"expired": "red", "renew soon": "yellow", "current": "green"}[status]
+        table.add_row(
+            grant.department,
+            ", ".join(grant.buckets),
+            grant.purpose,
+            grant.approved_by,
+            grant.expires_on.isoformat(),
+            f"[{colour}]{status}[/]",
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Department access to the marts buckets, generated from the grants registry."""
