@@ -1,15 +1,17 @@
 #!/bin/sh
 # Create the platform's buckets, policies and users on a MinIO cluster. Idempotent: it runs on every
-# deploy, and again after adding a department (regenerate policies, add its secret file, re-run).
+# deploy, and again after a grant or department changes (regenerate policies, add a secret, re-run).
+# An expired grant needs no re-run: its statement carries the expiry and MinIO stops honouring it.
 # Shell builtins and `mc` only: the mc image is a minimal base without grep, find or coreutils.
 #
 # Credentials come only from files, so none sits in the compose file, a manifest or the job's env:
 #   MINIO_URL             https://host:port of the cluster (required)
-#   BOOTSTRAP_DIR         buckets.txt and the *.json policies, or a policies/ folder beside it
-#                         (default: this script's folder)
+#   BOOTSTRAP_DIR         buckets.txt, department-users.txt and the *.json policies, or a policies/
+#                         folder beside them (default: this script's folder)
 #   SECRETS_DIR           one file per credential (default /run/secrets): platform_s3_access_key,
-#                         platform_s3_secret_key, dept_<suffix>_secret_key for each department, and
-#                         minio_root_user + minio_root_password unless MINIO_CONFIG_ENV_FILE is set
+#                         platform_s3_secret_key, dept_<department>_secret_key for each department
+#                         in department-users.txt, and minio_root_user + minio_root_password unless
+#                         MINIO_CONFIG_ENV_FILE is set
 #   MINIO_CONFIG_ENV_FILE the MinIO Operator's config.env (Kubernetes), for the root credentials
 set -eu
 
@@ -41,13 +43,6 @@ attach() {
   fi
 }
 
-# marts-traffic-read.json -> traffic
-department() {
-  name="${1##*/}"
-  name="${name%-read.json}"
-  printf '%s' "${name#marts-}"
-}
-
 if [ -n "${MINIO_CONFIG_ENV_FILE:-}" ]; then
   # shellcheck disable=SC1090  # the operator's config.env is `export MINIO_ROOT_USER=...` lines
   . "$MINIO_CONFIG_ENV_FILE"
@@ -59,16 +54,21 @@ else
 fi
 [ -r "$BOOTSTRAP_DIR/buckets.txt" ] || fail "no buckets.txt in $BOOTSTRAP_DIR"
 [ -r "$POLICY_DIR/platform-readwrite.json" ] || fail "no platform-readwrite.json in $POLICY_DIR"
+users="$BOOTSTRAP_DIR/department-users.txt"
+[ -r "$users" ] || fail "no department-users.txt in $BOOTSTRAP_DIR"
 
-# Every credential is read before anything changes, so a missing file cannot leave half a setup.
+# Every credential and policy is read before anything changes, so a missing file cannot leave half
+# a setup. department-users.txt lines are `<department> <user>`; fd 3 keeps mc off the list.
 platform_user="$(secret platform_s3_access_key)"
 platform_secret="$(secret platform_s3_secret_key)"
 departments=0
-for policy in "$POLICY_DIR"/marts-*-read.json; do
-  [ -e "$policy" ] || fail "no marts-*-read.json policies in $POLICY_DIR"
-  secret "dept_$(department "$policy")_secret_key" >/dev/null
+while read -r department user <&3 || [ -n "$department" ]; do
+  [ -n "$department" ] || continue
+  [ -n "$user" ] || fail "department-users.txt: no user for $department"
+  [ -r "$POLICY_DIR/department-$department.json" ] || fail "no department-$department.json in $POLICY_DIR"
+  secret "dept_${department}_secret_key" >/dev/null
   departments=$((departments + 1))
-done
+done 3< "$users"
 
 mc alias set city "$MINIO_URL" "$root_user" "$root_password" >/dev/null
 
@@ -85,12 +85,14 @@ mc admin policy create city platform-readwrite "$POLICY_DIR/platform-readwrite.j
 mc admin user add city "$platform_user" "$platform_secret"
 attach platform-readwrite "$platform_user"
 
-# One user per department, allowed to read its own marts bucket and nothing else.
-for policy in "$POLICY_DIR"/marts-*-read.json; do
-  suffix="$(department "$policy")"
-  mc admin policy create city "marts-$suffix-read" "$policy"
-  mc admin user add city "dept-$suffix" "$(secret "dept_${suffix}_secret_key")"
-  attach "marts-$suffix-read" "dept-$suffix"
-done
+# One user per department with a grant, whose only policy reads the buckets of its grants, each
+# until its grant's expiry. Re-creating a policy replaces it, so changed grants apply on a re-run.
+# A department without any grant is not listed: it gets no user and nothing is attached.
+while read -r department user <&3 || [ -n "$department" ]; do
+  [ -n "$department" ] || continue
+  mc admin policy create city "department-$department" "$POLICY_DIR/department-$department.json"
+  mc admin user add city "$user" "$(secret "dept_${department}_secret_key")"
+  attach "department-$department" "$user"
+done 3< "$users"
 
 echo "minio-bootstrap: $buckets buckets, the platform user and $departments department users in place"

@@ -1,9 +1,15 @@
-"""Write the MinIO bucket list and access policies from the governance registry.
+"""Write the MinIO bucket list, department users and access policies from the governance registry.
 
-One read-only policy per department bucket (``marts-<suffix>-read.json``), one read-write policy for
-the platform's own service account, and ``buckets.txt`` for the bootstrap job. The files are
-committed so a deployment never runs Python to get its policies; ``--check`` (and the infra tests)
-fail when they have drifted from ``governance/registry/departments.yaml``.
+Each department with a grant (current or expired) gets ``policies/department-<department>.json``,
+one statement per grant reading exactly its buckets until the end of its expiry day in the city's
+timezone: MinIO checks that date itself, so a grant stops working when it expires, without anyone
+regenerating these files or re-running the bootstrap. ``department-users.txt`` pairs each of those
+departments with its MinIO user, the same access key the platform gives it on the embedded S3
+(``access_key_of``). A department without any grant gets neither: no user, nothing attached.
+Also one read-write policy for the platform's own service account, and ``buckets.txt``.
+
+The files are committed so a deployment never runs Python to get its policies; ``--check`` (and
+the infra tests) fail when they have drifted from ``governance/registry`` (departments and grants).
 
     python infra/minio/generate_policies.py          # rewrite
     python infra/minio/generate_policies.py --check  # exit 1 if anything would change
@@ -14,17 +20,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cityplatform.objectstore import CORE_BUCKETS
-from governance.registry.departments import REGISTRY_FILE, load_departments
+from cityplatform.settings import load_settings
+from governance.access.credentials import access_key_of
+from governance.registry.departments import mart_buckets
+from governance.registry.grants import Grant
+from governance.registry.registry import load_registry
 
 HERE = Path(__file__).resolve().parent
+USERS_FILE = "department-users.txt"
 POLICY_VERSION = "2012-10-17"
 # Read access needs the bucket listing too; GetBucketLocation is what S3 SDKs call before anything
 # else when no region is configured (boto3, DuckDB httpfs), so without it a read-only client fails.
-DEPARTMENT_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket")
-DEPARTMENT_OBJECT_ACTIONS = ("s3:GetObject",)
+# One statement per grant holds both kinds of ARN: MinIO matches each action against the ARNs of its
+# kind (its built-in readonly policy is written the same way), and the grant keeps a single Sid.
+DEPARTMENT_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject")
 # The platform writes every layer but never creates or deletes buckets: that is the bootstrap job's
 # (and an operator's) decision, so a bug in asset code cannot drop a department's bucket.
 PLATFORM_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
@@ -41,23 +56,42 @@ def bucket_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}"
 
 
-def department_policy(bucket: str) -> dict[str, object]:
+def expiry_cutoff(expires_on: date, timezone: str) -> str:
+    """The first instant after a grant's last valid (city-local) day, in UTC as MinIO compares it."""
+    next_midnight = datetime.combine(expires_on + timedelta(days=1), time(), tzinfo=ZoneInfo(timezone))
+    return next_midnight.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def statement_id(grant: Grant) -> str:
+    """Readable and stable under reordering the registry: ``ReadMartsTrafficUntil20271231``."""
+    names = "".join(part.capitalize() for bucket in sorted(grant.buckets) for part in bucket.split("-"))
+    return f"Read{names}Until{grant.expires_on:%Y%m%d}"
+
+
+def grant_statement(grant: Grant, timezone: str) -> dict[str, object]:
+    buckets = sorted(grant.buckets)
     return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "ListOwnMartsBucket",
-                "Effect": "Allow",
-                "Action": list(DEPARTMENT_BUCKET_ACTIONS),
-                "Resource": [bucket_arn(bucket)],
-            },
-            {
-                "Sid": "ReadOwnMarts",
-                "Effect": "Allow",
-                "Action": list(DEPARTMENT_OBJECT_ACTIONS),
-                "Resource": [f"{bucket_arn(bucket)}/*"],
-            },
-        ],
+        "Sid": statement_id(grant),
+        "Effect": "Allow",
+        "Action": list(DEPARTMENT_ACTIONS),
+        "Resource": [bucket_arn(b) for b in buckets] + [f"{bucket_arn(b)}/*" for b in buckets],
+        "Condition": {"DateLessThan": {"aws:CurrentTime": expiry_cutoff(grant.expires_on, timezone)}},
+    }
+
+
+def department_policies(grants: Iterable[Grant], timezone: str) -> dict[str, dict[str, object]]:
+    """Department -> its policy, for every department with a grant, current or expired.
+
+    Expired grants stay in (MinIO refuses them by date) so the files do not change with the calendar.
+    Grants with the same buckets and expiry share a Sid and give one statement: MinIO rejects a
+    policy with duplicate statements.
+    """
+    statements: dict[str, dict[str, dict[str, object]]] = {}
+    for grant in grants:
+        statements.setdefault(grant.department, {})[statement_id(grant)] = grant_statement(grant, timezone)
+    return {
+        department: {"Version": POLICY_VERSION, "Statement": list(by_sid.values())}
+        for department, by_sid in sorted(statements.items())
     }
 
 
@@ -81,14 +115,20 @@ def platform_policy(buckets: list[str]) -> dict[str, object]:
     }
 
 
-def render(registry: Path = REGISTRY_FILE) -> dict[str, str]:
+def render(grants: Iterable[Grant], timezone: str) -> dict[str, str]:
     """Relative path under infra/minio -> file content, for every generated file."""
-    marts = [d.bucket for d in load_departments(registry)]
-    buckets = [*CORE_BUCKETS, *marts]
-    files = {f"policies/{b}-read.json": _json(department_policy(b)) for b in marts}
+    buckets = [*CORE_BUCKETS, *mart_buckets()]
+    policies = department_policies(grants, timezone)
+    files = {f"policies/department-{d}.json": _json(policy) for d, policy in policies.items()}
     files["policies/platform-readwrite.json"] = _json(platform_policy(buckets))
     files["buckets.txt"] = "".join(f"{b}\n" for b in buckets)
+    files[USERS_FILE] = "".join(f"{d} {access_key_of(d)}\n" for d in policies)
     return files
+
+
+def render_registry() -> dict[str, str]:
+    """The files as committed: the registry's grants, expiring in the platform's timezone."""
+    return render(load_registry().grants, load_settings().timezone)
 
 
 def _json(document: dict[str, object]) -> str:
@@ -114,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report drift instead of writing")
     args = parser.parse_args(argv)
-    files = render()
+    files = render_registry()
     stale = stale_files(HERE, files)
     if args.check:
         for rel in stale:

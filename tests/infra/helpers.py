@@ -6,7 +6,7 @@ import contextlib
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,11 @@ def pinned_dependency(name: str) -> str:
 def department_suffixes() -> list[str]:
     """Bucket suffixes of the departments registry, read straight from its YAML."""
     return [d["bucket_suffix"] for d in load_yaml(DEPARTMENTS_YAML)["departments"]]
+
+
+def department_ids() -> list[str]:
+    """Department ids of the registry (what secrets and MinIO policies are named by), from its YAML."""
+    return [d["id"] for d in load_yaml(DEPARTMENTS_YAML)["departments"]]
 
 
 # --- compose interpolation ------------------------------------------------------------------------
@@ -256,26 +261,36 @@ def find_literal_secrets(node: Any, where: str = "") -> list[str]:
 READ_ACTIONS = {"s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"}
 
 
-def policy_problems(policy: Mapping[str, Any], bucket: str) -> list[str]:
-    """Why a department policy grants more (or other) than reading its own bucket."""
+def bucket_arns(buckets: Iterable[str]) -> set[str]:
+    """The ARNs of the buckets and of every object in them."""
+    return {arn for b in buckets for arn in (f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*")}
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def policy_problems(policy: Mapping[str, Any], buckets: Collection[str]) -> list[str]:
+    """Why a department policy grants more (or other) than reading exactly ``buckets``."""
     problems = []
     if policy.get("Version") != "2012-10-17":
         problems.append("Version must be 2012-10-17 (older versions disable policy variables)")
-    actions: set[str] = set()
-    allowed_resources = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+    allowed_resources = bucket_arns(buckets)
+    granted: set[tuple[str, str]] = set()
     for statement in policy.get("Statement", []):
         if statement.get("Effect") != "Allow":
             continue
-        stated = statement.get("Action", [])
-        actions |= set([stated] if isinstance(stated, str) else stated)
-        resources = statement.get("Resource", [])
-        for resource in [resources] if isinstance(resources, str) else resources:
-            if resource not in allowed_resources:
-                problems.append(f"resource {resource} is not bucket {bucket}")
         if "NotResource" in statement or "NotAction" in statement:
             problems.append("NotResource/NotAction widen access")
-    if extra := actions - READ_ACTIONS:
-        problems.append(f"actions beyond read: {sorted(extra)}")
-    if missing := {"s3:GetObject", "s3:ListBucket"} - actions:
-        problems.append(f"missing read actions: {sorted(missing)}")
+        actions, resources = _listed(statement.get("Action", [])), _listed(statement.get("Resource", []))
+        if extra := set(actions) - READ_ACTIONS:
+            problems.append(f"actions beyond read: {sorted(extra)}")
+        problems += [
+            f"resource {r} is not one of {sorted(buckets)}" for r in resources if r not in allowed_resources
+        ]
+        granted |= {(a, r) for a in actions for r in resources}
+    for bucket in buckets:
+        needed = {("s3:ListBucket", f"arn:aws:s3:::{bucket}"), ("s3:GetObject", f"arn:aws:s3:::{bucket}/*")}
+        if missing := needed - granted:
+            problems.append(f"missing read access to {bucket}: {sorted(missing)}")
     return problems

@@ -15,7 +15,7 @@ from tests.infra.helpers import (
     MissingVariable,
     compose,
     compose_raw,
-    department_suffixes,
+    department_ids,
     environment,
     image_problem,
     interpolate,
@@ -152,7 +152,7 @@ def test_secrets_are_files_and_mounted_where_referenced() -> None:
 def test_every_department_has_a_credential_for_the_bootstrap() -> None:
     init = services()["minio-init"]
     department_secrets = {s for s in init["secrets"] if s.startswith("dept_")}
-    assert department_secrets == {f"dept_{suffix}_secret_key" for suffix in department_suffixes()}
+    assert department_secrets == {f"dept_{department}_secret_key" for department in department_ids()}
     assert init["volumes"][0].split(":")[:2] == ["../minio", "/bootstrap"]
     assert environment(init)["MINIO_URL"].startswith("https://")
 

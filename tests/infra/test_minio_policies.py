@@ -1,4 +1,4 @@
-"""Department access policies and the bootstrap script that applies them."""
+"""Department access policies generated from the grants registry, and the bootstrap that applies them."""
 
 from __future__ import annotations
 
@@ -7,16 +7,24 @@ import json
 import os
 import stat
 import subprocess
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from cityplatform.objectstore import CORE_BUCKETS
-from tests.infra.helpers import INFRA, department_suffixes, policy_problems
+from cityplatform.settings import load_settings
+from governance.access.credentials import access_key_of
+from governance.registry.grants import Grant
+from governance.registry.registry import load_registry
+from tests.infra.helpers import INFRA, bucket_arns, department_suffixes, policy_problems
 
 MINIO = INFRA / "minio"
 POLICIES = MINIO / "policies"
+USERS = MINIO / "department-users.txt"
 
 
 def generator() -> ModuleType:
@@ -27,61 +35,135 @@ def generator() -> ModuleType:
     return module
 
 
-def policy(name: str) -> dict[str, object]:
+def policy(name: str) -> dict[str, Any]:
     return json.loads((POLICIES / name).read_text())
 
 
-def test_every_department_has_exactly_one_read_policy() -> None:
-    expected = {f"marts-{suffix}-read.json" for suffix in department_suffixes()}
-    present = {p.name for p in POLICIES.glob("marts-*-read.json")}
-    assert present == expected
+def grants_by_department() -> dict[str, list[Grant]]:
+    """Every grant in the registry, current or expired, by department."""
+    grants: dict[str, list[Grant]] = {}
+    for grant in load_registry().grants:
+        grants.setdefault(grant.department, []).append(grant)
+    return grants
 
 
-@pytest.mark.parametrize("suffix", department_suffixes())
-def test_department_policy_reads_only_its_own_bucket(suffix: str) -> None:
-    assert policy_problems(policy(f"marts-{suffix}-read.json"), f"marts-{suffix}") == []
+def test_every_department_with_a_grant_has_exactly_one_policy() -> None:
+    present = {p.name for p in POLICIES.glob("*.json")}
+    expected = {f"department-{d}.json" for d in grants_by_department()}
+    assert present == expected | {"platform-readwrite.json"}
+
+
+def test_department_users_are_the_platform_access_keys() -> None:
+    lines = USERS.read_text().splitlines()
+    assert lines == [f"{d} {access_key_of(d)}" for d in sorted(grants_by_department())]
+
+
+@pytest.mark.parametrize("department", sorted(grants_by_department()))
+def test_department_policy_reads_exactly_its_granted_buckets(department: str) -> None:
+    grants = grants_by_department()[department]
+    document = policy(f"department-{department}.json")
+    assert policy_problems(document, {b for g in grants for b in g.buckets}) == []
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    sids = {generator().statement_id(g) for g in grants}
+    assert set(statements) == sids and len(document["Statement"]) == len(sids)
+    timezone = ZoneInfo(load_settings().timezone)
+    for grant in grants:
+        statement = statements[generator().statement_id(grant)]
+        assert set(statement["Resource"]) == bucket_arns(grant.buckets)
+        assert list(statement["Condition"]) == ["DateLessThan"]
+        cutoff = datetime.fromisoformat(statement["Condition"]["DateLessThan"]["aws:CurrentTime"])
+        # Valid through the expiry day in the city, gone at its next midnight.
+        assert cutoff.astimezone(timezone) == datetime.combine(
+            grant.expires_on + timedelta(days=1), time(), tzinfo=timezone
+        )
+
+
+def test_expiry_is_the_end_of_the_city_local_day_in_utc() -> None:
+    gen = generator()
+    ended = Grant(
+        department="public_safety",
+        buckets=("marts-traffic",),
+        purpose="event-day crowd study (ended)",
+        approved_by="S-003",
+        expires_on=date(2026, 10, 31),
+    )
+    # 2026-11-01 00:00 in Seoul (UTC+9, no daylight saving) is 2026-10-31 15:00 UTC.
+    assert gen.grant_statement(ended, "Asia/Seoul") == {
+        "Sid": "ReadMartsTrafficUntil20261031",
+        "Effect": "Allow",
+        "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"],
+        "Resource": ["arn:aws:s3:::marts-traffic", "arn:aws:s3:::marts-traffic/*"],
+        "Condition": {"DateLessThan": {"aws:CurrentTime": "2026-10-31T15:00:00Z"}},
+    }
+    # Not a fixed offset: New York midnight is 05:00 UTC in winter, 04:00 in summer.
+    assert gen.expiry_cutoff(date(2027, 3, 13), "America/New_York") == "2027-03-14T05:00:00Z"
+    assert gen.expiry_cutoff(date(2027, 7, 1), "America/New_York") == "2027-07-02T04:00:00Z"
+
+
+def test_grants_for_the_same_buckets_and_day_give_one_statement() -> None:
+    # MinIO refuses a policy with two identical statements.
+    first = Grant(
+        department="traffic",
+        buckets=("marts-traffic", "marts-safety"),
+        purpose="signal timing",
+        approved_by="S-003",
+        expires_on=date(2027, 6, 30),
+    )
+    second = first.model_copy(update={"buckets": ("marts-safety", "marts-traffic"), "purpose": "audit"})
+    statements = generator().department_policies([first, second], "Asia/Seoul")["traffic"]["Statement"]
+    assert [s["Sid"] for s in statements] == ["ReadMartsSafetyMartsTrafficUntil20270630"]
+
+
+def test_a_department_without_grants_gets_no_policy_and_no_user() -> None:
+    gen = generator()
+    left_out = sorted(grants_by_department())[0]
+    files = gen.render([g for g in load_registry().grants if g.department != left_out], "Asia/Seoul")
+    assert f"policies/department-{left_out}.json" not in files
+    assert left_out not in files["department-users.txt"].split()
 
 
 def test_policy_check_rejects_wider_access() -> None:
-    good = policy(f"marts-{department_suffixes()[0]}-read.json")
-    bucket = f"marts-{department_suffixes()[0]}"
-    assert policy_problems(good, "marts-other")  # another department's bucket
+    department, grants = next(iter(grants_by_department().items()))
+    good = policy(f"department-{department}.json")
+    buckets = {b for g in grants for b in g.buckets}
+    bucket = sorted(buckets)[0]
+    assert policy_problems(good, {"marts-other"})  # another department's bucket
+    assert any("missing" in p for p in policy_problems(good, buckets | {"marts-other"}))
     wildcard = {
         **good,
         "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::*"]}],
     }
-    assert any("arn:aws:s3:::*" in p for p in policy_problems(wildcard, bucket))
+    assert any("arn:aws:s3:::*" in p for p in policy_problems(wildcard, buckets))
     writer = {
         **good,
         "Statement": [
             *good["Statement"],
-            {  # type: ignore[list-item]
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/*"],
-            },
+            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
         ],
     }
-    assert any("beyond read" in p for p in policy_problems(writer, bucket))
-    assert any("missing" in p for p in policy_problems({"Version": "2012-10-17", "Statement": []}, bucket))
+    assert any("beyond read" in p for p in policy_problems(writer, buckets))
+    assert any("missing" in p for p in policy_problems({"Version": "2012-10-17", "Statement": []}, buckets))
 
 
 def test_committed_files_match_the_registry() -> None:
     gen = generator()
-    assert gen.stale_files(MINIO, gen.render()) == [], "run: python infra/minio/generate_policies.py"
+    assert gen.stale_files(MINIO, gen.render_registry()) == [], "run: python infra/minio/generate_policies.py"
 
 
 def test_drift_is_reported(tmp_path: Path) -> None:
     gen = generator()
-    files = gen.render()
+    files = gen.render_registry()
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
-    (tmp_path / "policies" / "marts-retired-read.json").write_text("{}")
+    (tmp_path / "policies" / "marts-traffic-read.json").write_text("{}")  # the old per-bucket layout
     (tmp_path / "buckets.txt").write_text("landing\n")
+    department = sorted(grants_by_department())[0]
+    (tmp_path / "policies" / f"department-{department}.json").unlink()
     assert gen.stale_files(tmp_path, files) == [
+        f"policies/department-{department}.json",
         "buckets.txt",
-        "policies/marts-retired-read.json (not generated: remove it)",
+        "policies/marts-traffic-read.json (not generated: remove it)",
     ]
 
 
@@ -89,9 +171,9 @@ def test_platform_policy_and_bucket_list_cover_every_bucket() -> None:
     buckets = (MINIO / "buckets.txt").read_text().split()
     assert buckets == [*CORE_BUCKETS, *(f"marts-{s}" for s in department_suffixes())]
     statements = policy("platform-readwrite.json")["Statement"]
-    resources = {r for s in statements for r in s["Resource"]}  # type: ignore[attr-defined]
-    assert resources == {f"arn:aws:s3:::{b}" for b in buckets} | {f"arn:aws:s3:::{b}/*" for b in buckets}
-    actions = {a for s in statements for a in s["Action"]}  # type: ignore[attr-defined]
+    resources = {r for s in statements for r in s["Resource"]}
+    assert resources == bucket_arns(buckets)
+    actions = {a for s in statements for a in s["Action"]}
     assert not actions & {"s3:*", "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy"}
 
 
@@ -114,7 +196,7 @@ def bootstrap_env(tmp_path: Path) -> dict[str, str]:
     mc.write_text(FAKE_MC)
     mc.chmod(mc.stat().st_mode | stat.S_IEXEC)
     names = ["minio_root_user", "minio_root_password", "platform_s3_access_key", "platform_s3_secret_key"]
-    names += [f"dept_{suffix}_secret_key" for suffix in department_suffixes()]
+    names += [f"dept_{department}_secret_key" for department in grants_by_department()]
     for name in names:
         (secrets / name).write_text(f"value-of-{name}\n")
     return {
@@ -134,6 +216,14 @@ def run_bootstrap(env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str]
     return result, log.read_text().splitlines() if log.exists() else []
 
 
+def flat_copy(directory: Path) -> Path:
+    """The layout of `kubectl create configmap --from-file`: script, lists and policies side by side."""
+    directory.mkdir()
+    for source in [MINIO / "bootstrap.sh", MINIO / "buckets.txt", USERS, *POLICIES.glob("*.json")]:
+        (directory / source.name).write_text(source.read_text())
+    return directory
+
+
 def test_bootstrap_creates_buckets_users_and_policies(bootstrap_env: dict[str, str]) -> None:
     result, calls = run_bootstrap(bootstrap_env)
     assert result.returncode == 0, result.stderr
@@ -144,22 +234,52 @@ def test_bootstrap_creates_buckets_users_and_policies(bootstrap_env: dict[str, s
         assert f"mb --ignore-existing city/{bucket}" in calls
         assert f"version enable city/{bucket}" in calls
     assert "admin user add city value-of-platform_s3_access_key value-of-platform_s3_secret_key" in calls
-    for suffix in department_suffixes():
+    for department in grants_by_department():
+        user = access_key_of(department)
         assert (
-            f"admin policy create city marts-{suffix}-read {MINIO}/policies/marts-{suffix}-read.json" in calls
+            f"admin policy create city department-{department} {POLICIES}/department-{department}.json"
+            in calls
         )
-        assert f"admin user add city dept-{suffix} value-of-dept_{suffix}_secret_key" in calls
-        assert f"admin policy attach city marts-{suffix}-read --user dept-{suffix}" in calls
-    assert f"{len(department_suffixes())} department users" in result.stdout
+        assert f"admin user add city {user} value-of-dept_{department}_secret_key" in calls
+        assert f"admin policy attach city department-{department} --user {user}" in calls
+    assert sum(call.startswith("admin policy attach") for call in calls) == len(grants_by_department()) + 1
+    assert f"{len(grants_by_department())} department users" in result.stdout
 
 
 def test_bootstrap_changes_nothing_when_a_secret_is_missing(bootstrap_env: dict[str, str]) -> None:
-    suffix = department_suffixes()[-1]
-    Path(bootstrap_env["SECRETS_DIR"], f"dept_{suffix}_secret_key").unlink()
+    department = sorted(grants_by_department())[-1]
+    Path(bootstrap_env["SECRETS_DIR"], f"dept_{department}_secret_key").unlink()
     result, calls = run_bootstrap(bootstrap_env)
     assert result.returncode != 0
-    assert f"dept_{suffix}_secret_key" in result.stderr
+    assert f"dept_{department}_secret_key" in result.stderr
     assert calls == []
+
+
+def test_bootstrap_changes_nothing_when_a_listed_policy_is_missing(
+    bootstrap_env: dict[str, str], tmp_path: Path
+) -> None:
+    flat = flat_copy(tmp_path / "configmap")
+    department = sorted(grants_by_department())[0]
+    (flat / f"department-{department}.json").unlink()
+    result, calls = run_bootstrap({**bootstrap_env, "BOOTSTRAP_DIR": str(flat)})
+    assert result.returncode != 0 and f"department-{department}.json" in result.stderr
+    assert calls == []
+
+
+def test_bootstrap_attaches_nothing_for_a_department_without_grants(
+    bootstrap_env: dict[str, str], tmp_path: Path
+) -> None:
+    flat = flat_copy(tmp_path / "configmap")
+    left_out = sorted(grants_by_department())[0]
+    files = generator().render([g for g in load_registry().grants if g.department != left_out], "Asia/Seoul")
+    (flat / "department-users.txt").write_text(files["department-users.txt"])
+    (flat / f"department-{left_out}.json").unlink()
+    Path(bootstrap_env["SECRETS_DIR"], f"dept_{left_out}_secret_key").unlink()  # and needs no secret
+    result, calls = run_bootstrap({**bootstrap_env, "BOOTSTRAP_DIR": str(flat)})
+    assert result.returncode == 0, result.stderr
+    names = {f"department-{left_out}", access_key_of(left_out)}
+    assert not [call for call in calls if names & set(call.split())]
+    assert f"{len(grants_by_department()) - 1} department users" in result.stdout
 
 
 def test_bootstrap_reports_a_real_attach_failure(bootstrap_env: dict[str, str]) -> None:
@@ -182,12 +302,9 @@ def test_bootstrap_reads_root_credentials_from_operator_config(
 
 
 def test_bootstrap_accepts_the_flat_configmap_layout(bootstrap_env: dict[str, str], tmp_path: Path) -> None:
-    # `kubectl create configmap --from-file` puts the script, buckets.txt and policies side by side.
-    flat = tmp_path / "configmap"
-    flat.mkdir()
-    for source in [MINIO / "bootstrap.sh", MINIO / "buckets.txt", *POLICIES.glob("*.json")]:
-        (flat / source.name).write_text(source.read_text())
+    flat = flat_copy(tmp_path / "configmap")
     result, calls = run_bootstrap({**bootstrap_env, "BOOTSTRAP_DIR": str(flat)})
     assert result.returncode == 0, result.stderr
-    suffix = department_suffixes()[0]
-    assert f"admin policy create city marts-{suffix}-read {flat}/marts-{suffix}-read.json" in calls
+    department = sorted(grants_by_department())[0]
+    assert f"admin policy create city department-{department} {flat}/department-{department}.json" in calls
+    assert f"admin policy attach city department-{department} --user {access_key_of(department)}" in calls
