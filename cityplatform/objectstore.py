@@ -168,12 +168,15 @@ class ObjectStore:
                 obj.last_modified,
             )
 
+    def delete_keys(self, bucket: str, keys: Iterable[str]) -> list[str]:
+        """Delete these keys (batched requests); return the ones S3 refused, so a caller can record
+        exactly what went."""
+        errors = self.client.remove_objects(bucket, (DeleteObject(k) for k in keys))
+        return [error.name or f"<{error.code}>" for error in errors]  # a keyless error still counts
+
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         """Delete everything under ``prefix``; return how many objects went."""
         keys = [o.key for o in self.list_objects(bucket, prefix)]
-        if not keys:
-            return 0
-        errors = list(self.client.remove_objects(bucket, (DeleteObject(k) for k in keys)))
-        if errors:
-            raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}")
+        if failed := self.delete_keys(bucket, keys):
+            raise ObjectStoreError(f"could not delete {len(failed)} objects under s3://{bucket}/{prefix}")
         return len(keys)

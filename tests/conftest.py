@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,20 +17,29 @@ TEST_ACCESS_KEY = "test-admin"
 TEST_SECRET_KEY = "test-secret-not-for-production"
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
-    """A real S3 server (SeaweedFS or minio) that coexists with a running demo: every port is free."""
+@contextmanager
+def running_s3_server(data_dir: Path) -> Iterator[EmbeddedS3]:
+    """A real S3 server (SeaweedFS or minio) that coexists with a running demo: every port is free.
+    The platform's buckets exist; the server stops when the block ends."""
     server = EmbeddedS3(
-        data_dir=tmp_path_factory.mktemp("s3"),
+        data_dir=data_dir,
         access_key=TEST_ACCESS_KEY,
         secret_key=TEST_SECRET_KEY,
         s3_port=free_port(),
         ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
     )
     server.start(timeout=90)
-    server.store().ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
-    yield server
-    server.stop()
+    try:
+        server.store().ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    with running_s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from openlineage.client.facet_v2 import (
     documentation_dataset,
     error_message_run,
     job_type_job,
+    lifecycle_state_change_dataset,
     nominal_time_run,
     output_statistics_output_dataset,
     ownership_dataset,
@@ -145,6 +146,15 @@ def assertions_facet(
 ) -> data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet:
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=list(assertions), producer=PRODUCER
+    )
+
+
+def lifecycle_facet(
+    change: lifecycle_state_change_dataset.LifecycleStateChange,
+) -> lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet:
+    """How a run changed a dataset's life (e.g. TRUNCATE: retention deleted some of its objects)."""
+    return lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
+        lifecycleStateChange=change, producer=PRODUCER
     )
 
 

@@ -7,7 +7,8 @@ for each selected asset (one OpenLineage job per asset key, one run per material
 
 - START on entry, with inputs (the upstream assets' datasets) and the output's static facets;
 - COMPLETE on exit, adding row counts, output statistics and data-quality assertions from the
-  ``MaterializeResult`` and ``AssetCheckResult`` objects passed through ``observe``;
+  ``MaterializeResult`` and ``AssetCheckResult`` objects passed through ``observe``, and inputs the
+  work changed (``changed_input``: what retention deleted from);
 - FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack;
   an asset of a multi-asset that already materialised before the error still gets its COMPLETE.
 
@@ -97,6 +98,7 @@ class _AssetRun:
     row_count: int | None = None
     size: int | None = None
     assertions: list[data_quality_assertions_dataset.Assertion] = field(default_factory=list)
+    input_facets: dict[DatasetId, dict[str, DatasetFacet]] = field(default_factory=dict)  # e.g. deletions
     extra_facets: dict[str, DatasetFacet] = field(default_factory=dict)  # e.g. dbt column lineage
     materialised: bool = False
     started: bool = False
@@ -119,7 +121,7 @@ class _AssetRun:
         )
 
     def input_datasets(self) -> list[InputDataset]:
-        return [InputDataset(d.namespace, d.name) for d in self.inputs]
+        return [InputDataset(d.namespace, d.name, facets=self.input_facets.get(d, {})) for d in self.inputs]
 
 
 def _by_name(keys: Iterable[dg.AssetKey]) -> list[dg.AssetKey]:
@@ -213,6 +215,16 @@ class AssetLineage:
         run.size = _value(metadata.get("bytes"))
         run.columns = columns_of(metadata) or run.columns
         return result
+
+    def changed_input(
+        self, dataset: DatasetId, dataset_facets: dict[str, DatasetFacet], key: dg.AssetKey | None = None
+    ) -> None:
+        """An input the work changed, known only once it ran (a dataset retention deleted from), with
+        the facets that say how; it goes out with COMPLETE (or FAIL)."""
+        run = self._run_for(key)
+        if dataset not in run.inputs:
+            run.inputs.append(dataset)
+        run.input_facets[dataset] = run.input_facets.get(dataset, {}) | dataset_facets
 
     def contract(
         self, key: dg.AssetKey, schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None

@@ -1,0 +1,206 @@
+"""Retention: delete what is past its period, record every deletion, and check nothing old is left.
+
+In scope, each at the location its asset declares (``dagster/uri``) and kept for the registry's
+``retention_days``: the raw CCTV clips (``s3://landing/cctv/``) and their derived detections, counts
+and zone occupancy (``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and
+quarantined lines. Images cut from a clip that no asset declares are kept no longer than the clip
+itself: blurred evidence frames (``s3://bronze/cctv/evidence/``) and quarantined clips
+(``s3://quarantine/cctv/``).
+
+Left out on purpose: the marts (their rows also live in the DuckDB warehouse, which no object
+deletion reaches, so their retention belongs with dbt; the first 1825-day expiry is years away);
+the sensor registry tables (current state, replaced whole on each load); the landing manifests
+(keys and etags only: the record of what a day's ingestion read); and the governance and lineage
+records, this asset's own included: they are the audit trail retention is judged by.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import polars as pl
+from openlineage.client.facet_v2 import lifecycle_state_change_dataset
+
+from cityplatform.ingest.day import parquet_bytes
+from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectStore
+from governance.lineage import facets
+from governance.lineage.naming import dataset_from_uri
+from governance.registry.ownership import load_ownership
+from governance.retention import Expired, Location, past_retention
+from orchestration.defs.cctv import assets as cctv
+from orchestration.defs.governance.assets import GOVERNANCE_BUCKET
+from orchestration.defs.governance.status import run_date
+from orchestration.defs.iot import assets as iot
+from orchestration.lib.lineage import LineageResource
+from orchestration.lib.resources import CityStorage
+
+DELETIONS = dg.AssetKey(["governance", "retention", "deletions"])
+CHECK_NAME = "nothing_past_retention"
+RECORDS_PREFIX = "retention/deletions/"
+# Every asset these define; reached through their modules, as a definition imported here would load twice.
+RETAINED = (cctv.raw_clips, cctv.clip_analysis, iot.raw_readings, iot.bronze_readings)
+CLIP_IMAGES = (f"s3://{BRONZE}/cctv/evidence/", f"s3://{QUARANTINE}/cctv/")  # kept as long as clips
+OLDEST_SHOWN = 10
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "dataset": pl.String(),
+    "location": pl.String(),
+    "bucket": pl.String(),
+    "key": pl.String(),
+    "bytes": pl.Int64(),
+    "partition_date": pl.Date(),  # null: aged by last_modified
+    "last_modified": pl.Datetime("us", "UTC"),
+    "retention_days": pl.Int64(),
+    "deleted_on": pl.Date(),
+    "run_id": pl.String(),
+}
+
+
+def retained_locations() -> list[Location]:
+    """Where each dataset in scope lies, with its registry retention period."""
+    declared = [
+        (key, str(spec.metadata["dagster/uri"]))
+        for assets_def in RETAINED
+        for key, spec in assets_def.specs_by_key.items()
+    ]
+    declared += [(cctv.RAW_CLIPS, uri) for uri in CLIP_IMAGES]
+    ownership = load_ownership()
+    return [
+        Location(key.to_user_string(), uri, ownership[key.to_user_string()].retention_days)
+        for key, uri in declared
+    ]
+
+
+@dataclass(frozen=True)
+class Scan:
+    on: date  # the city's date the run was created: what ages are counted to
+    locations: list[Location]
+    expired: list[Expired]  # oldest first
+
+
+def scan(storage: CityStorage, instance: dg.DagsterInstance, run_id: str) -> Scan:
+    """Every object in scope that is past its period on the run date."""
+    store, timezone = storage.store(), storage.settings().timezone
+    on = run_date(instance, run_id, timezone)
+    locations = retained_locations()
+    listing = (obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix))
+    return Scan(on, locations, past_retention(locations, listing, on, ZoneInfo(timezone)))
+
+
+def deletion_record(deleted: Sequence[Expired], on: date, run_id: str) -> pl.DataFrame:
+    rows = [
+        {
+            "dataset": e.location.dataset,
+            "location": e.location.uri,
+            "bucket": e.object.bucket,
+            "key": e.object.key,
+            "bytes": e.object.size,
+            "partition_date": e.day if e.partitioned else None,
+            "last_modified": e.object.last_modified,
+            "retention_days": e.location.retention_days,
+            "deleted_on": on,
+            "run_id": run_id,
+        }
+        for e in deleted
+    ]
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA)
+
+
+def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired], list[str]]:
+    """Delete the expired objects, one batch per bucket: (what went, the URIs S3 refused)."""
+    refused: set[str] = set()
+    for bucket in sorted({e.object.bucket for e in expired}):
+        keys = [e.object.key for e in expired if e.object.bucket == bucket]
+        refused |= {f"s3://{bucket}/{key}" for key in store.delete_keys(bucket, keys)}
+    return [e for e in expired if e.object.uri not in refused], sorted(refused)
+
+
+@dg.asset(
+    key=DELETIONS,
+    group_name="governance",
+    kinds={"s3", "parquet"},
+    description=(
+        "Deletes raw CCTV clips, their images and derived tables, and IoT landing, bronze and "
+        "quarantine objects once past their registry retention_days (counted from the key's date= "
+        "partition, else last modified), because personal data may not be kept longer than its "
+        "period. Every deletion is recorded as parquet (dataset, key, date, period, run id) and sent "
+        "to lineage as a TRUNCATE of the dataset it came from."
+    ),
+    metadata={
+        "dagster/uri": f"s3://{GOVERNANCE_BUCKET}/{RECORDS_PREFIX}",
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, str(dtype)) for name, dtype in RECORD_SCHEMA.items()]
+        ),
+    },
+)
+def retention_deletions(
+    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+) -> dg.MaterializeResult:
+    with lineage.track(context) as runs:
+        store, run_id = storage.store(), context.run.run_id
+        found = scan(storage, context.instance, run_id)
+        deleted, refused = delete(store, found.expired)
+        key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
+        record_uri = f"s3://{GOVERNANCE_BUCKET}/{key}"
+        store.ensure_buckets([GOVERNANCE_BUCKET])
+        store.put_bytes(GOVERNANCE_BUCKET, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
+        truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
+        for uri in sorted({e.location.uri for e in deleted}):  # stewards see each deletion in lineage
+            runs.changed_input(dataset_from_uri(uri), {"lifecycleStateChange": truncated})
+        if refused:
+            raise dg.Failure(
+                f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
+                f"the {len(deleted)} deleted are recorded in {record_uri}"
+            )
+        by_dataset = Counter(e.location.dataset for e in deleted)
+        context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
+        return runs.observe(
+            dg.MaterializeResult(
+                metadata={
+                    "objects_deleted": {loc.dataset: by_dataset[loc.dataset] for loc in found.locations},
+                    "bytes_freed": sum(e.object.size for e in deleted),
+                    "record": dg.MetadataValue.path(record_uri),
+                    "evaluated_on": found.on.isoformat(),
+                    "dagster/row_count": len(deleted),
+                }
+            )
+        )
+
+
+@dg.asset_check(
+    asset=DELETIONS,
+    name=CHECK_NAME,
+    blocking=True,
+    description=(
+        "No object in the retained locations is older than its dataset's retention_days on the run "
+        "date; fails naming the oldest offenders (a deletion that did not happen, or late data)."
+    ),
+)
+def nothing_past_retention(
+    context: dg.AssetCheckExecutionContext, storage: CityStorage
+) -> dg.AssetCheckResult:
+    found = scan(storage, context.instance, context.run.run_id)
+    oldest = found.expired[:OLDEST_SHOWN]
+    return dg.AssetCheckResult(
+        passed=not found.expired,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"past retention: {len(found.expired)} object(s), the oldest from {oldest[0].day}"
+            if oldest
+            else "nothing past retention"
+        ),
+        metadata={
+            "evaluated_on": found.on.isoformat(),
+            "objects_past_retention": len(found.expired),
+            "by_dataset": dict(Counter(e.location.dataset for e in found.expired)),
+            "oldest": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {e.object.uri} ({e.day}, kept {e.location.retention_days} days)" for e in oldest
+                )
+                or "none"
+            ),
+        },
+    )

@@ -1,0 +1,248 @@
+"""Retention from real Dagster runs against a real S3 server: expired objects go, the deletions are
+recorded and sent to lineage, and ``nothing_past_retention`` fails when something old is left.
+
+The module has an S3 server of its own: retention deletes every old object under the platform's
+prefixes, which on the shared session server would include other modules' test data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from cityplatform.embedded_s3 import EmbeddedS3
+from cityplatform.ingest.day import read_parquet
+from cityplatform.layout import (
+    bronze_readings_key,
+    landing_iot_key,
+    landing_manifest_key,
+    landing_registry_key,
+    mart_export_key,
+    parse_lineage_event_key,
+    quarantine_readings_key,
+)
+from cityplatform.objectstore import BRONZE, LANDING, LINEAGE, QUARANTINE, ObjectStore, parse_s3_uri
+from cityplatform.settings import load_settings
+from governance.lineage.naming import child_run_id, dataset_from_uri
+from governance.lineage.validation import event_errors
+from governance.registry.ownership import load_ownership
+from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
+from tests.conftest import running_s3_server
+from tests.orchestration.governance_env import governance_environment, run, today
+from vision_jobs.clips import landing_key, parse_clip_uri
+
+pytestmark = pytest.mark.integration
+
+JOB = "governance_retention"
+
+
+def objects_dated(day: date) -> dict[str, str]:
+    """One object per retained location, keyed as the platform writes them: URI -> dataset."""
+    timezone = load_settings().timezone
+    start = datetime.combine(day, time(8), ZoneInfo(timezone))
+    clip = parse_clip_uri(f"s3://{LANDING}/{landing_key('cam-01', start)}", timezone)
+    return {
+        clip.uri: "cctv/raw/clips",
+        f"s3://{BRONZE}/{clip.output_key('evidence', '/frame-000001.jpg')}": "cctv/raw/clips",
+        f"s3://{QUARANTINE}/{clip.quarantine_key()}": "cctv/raw/clips",
+        f"s3://{BRONZE}/{clip.output_key('detections')}": "cctv/derived/detections",
+        f"s3://{BRONZE}/{clip.output_key('counts')}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{clip.output_key('occupancy')}": "cctv/derived/zone_occupancy",
+        f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
+        f"s3://{BRONZE}/{bronze_readings_key('noise', day)}": "iot/bronze/readings",
+        f"s3://{QUARANTINE}/{quarantine_readings_key(day)}": "iot/quarantine/readings",
+    }
+
+
+def put(store: ObjectStore, uri: str, size: int = 16) -> None:
+    store.put_bytes(*parse_s3_uri(uri), b"x" * size)
+
+
+def seed(store: ObjectStore, beyond_period: int) -> dict[str, str]:
+    """For each retained dataset, objects dated its retention period plus ``beyond_period`` days ago."""
+    periods = {dataset: entry.retention_days for dataset, entry in load_ownership().items()}
+    seeded: dict[str, str] = {}
+    for period in sorted({periods[dataset] for dataset in objects_dated(today()).values()}):
+        dated = objects_dated(today() - timedelta(days=period + beyond_period))
+        seeded |= {uri: dataset for uri, dataset in dated.items() if periods[dataset] == period}
+    for index, uri in enumerate(seeded):
+        put(store, uri, size=16 + index)
+    return seeded
+
+
+def exists(store: ObjectStore, uri: str) -> bool:
+    return store.stat(*parse_s3_uri(uri)) is not None
+
+
+def materialization(result: dg.ExecuteInProcessResult) -> dg.AssetMaterialization:
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == DELETIONS]
+    return event.step_materialization_data.materialization
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == DELETIONS}
+
+
+def record_of(store: ObjectStore, result: dg.ExecuteInProcessResult) -> list[dict]:
+    uri = materialization(result).metadata["record"].value
+    return read_parquet(store, *parse_s3_uri(uri)).to_dicts()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    with running_s3_server(tmp_path_factory.mktemp("retention-s3")) as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def own_store(server: EmbeddedS3) -> ObjectStore:
+    return server.store()
+
+
+@pytest.fixture(scope="module")
+def env(server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("retention")
+    with governance_environment(server, base):
+        yield base
+
+
+@pytest.fixture(scope="module")
+def instance(env: Path) -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test(temp_dir=str(env)) as test_instance:
+        yield test_instance
+
+
+@pytest.fixture(scope="module")
+def definitions(env: Path) -> dg.Definitions:
+    from orchestration.definitions import defs
+
+    return defs()
+
+
+@pytest.fixture(scope="module")
+def seeded(env: Path, own_store: ObjectStore) -> dict[str, dict[str, str]]:
+    """Expired objects, objects on the last day of their period, and old objects out of scope."""
+    long_ago = today() - timedelta(days=4000)
+    outside = {
+        f"s3://{BRONZE}/{landing_manifest_key(long_ago)}": "iot/raw/readings manifest",
+        f"s3://{LANDING}/{landing_registry_key('sensors')}": "sensor registry",
+        f"s3://marts-traffic/{mart_export_key('fct_segment_traffic_hourly', long_ago)}": "published mart",
+    }
+    for uri in outside:
+        put(own_store, uri)
+    return {
+        "expired": seed(own_store, beyond_period=1),
+        "kept": seed(own_store, beyond_period=0),
+        "outside": outside,
+    }
+
+
+@pytest.fixture(scope="module")
+def retention_run(
+    seeded: dict[str, dict[str, str]], definitions: dg.Definitions, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    result = run(definitions, instance, JOB)
+    assert result.success
+    return result
+
+
+def test_every_retained_location_is_seeded() -> None:
+    locations = {location.uri for location in retained_locations()}
+    seeded = {next(loc for loc in locations if uri.startswith(loc)) for uri in objects_dated(today())}
+    assert seeded == locations
+
+
+def test_a_daily_schedule_runs_retention_and_scoring_never_deletes(definitions: dg.Definitions) -> None:
+    schedule = definitions.resolve_schedule_def("governance_retention_schedule")
+    assert (schedule.job_name, schedule.cron_schedule) == (JOB, "0 3 * * *")
+    assert schedule.execution_timezone == load_settings().timezone
+    assert (
+        DELETIONS not in definitions.resolve_job_def("governance_scorecard").asset_layer.executable_asset_keys
+    )
+
+
+def test_expired_objects_go_and_the_rest_stays(
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], own_store: ObjectStore
+) -> None:
+    assert seeded["expired"] and not any(exists(own_store, uri) for uri in seeded["expired"])
+    assert all(exists(own_store, uri) for uri in [*seeded["kept"], *seeded["outside"]])
+
+
+def test_the_record_lists_exactly_what_was_deleted(
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], own_store: ObjectStore
+) -> None:
+    rows = record_of(own_store, retention_run)
+    assert {f"s3://{r['bucket']}/{r['key']}": r["dataset"] for r in rows} == seeded["expired"]
+    periods = {dataset: entry.retention_days for dataset, entry in load_ownership().items()}
+    for row in rows:
+        assert row["partition_date"] == today() - timedelta(days=periods[row["dataset"]] + 1)
+        assert row["retention_days"] == periods[row["dataset"]]
+        assert (row["run_id"], row["deleted_on"]) == (retention_run.run_id, today())
+        assert row["last_modified"] is not None and row["location"].startswith(f"s3://{row['bucket']}/")
+    metadata = materialization(retention_run).metadata
+    by_dataset: dict[str, int] = {}
+    for dataset in seeded["expired"].values():
+        by_dataset[dataset] = by_dataset.get(dataset, 0) + 1
+    assert metadata["objects_deleted"].value == by_dataset
+    assert metadata["bytes_freed"].value == sum(r["bytes"] for r in rows) > 0
+    assert metadata["dagster/row_count"].value == len(seeded["expired"])
+
+
+def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(
+    retention_run: dg.ExecuteInProcessResult, own_store: ObjectStore
+) -> None:
+    job = DELETIONS.to_user_string()
+    lineage_run = child_run_id(retention_run.run_id, job)
+    keys = [o.key for o in own_store.list_objects(LINEAGE, "events/")]
+    mine = [k for k in keys if (parsed := parse_lineage_event_key(k)) and parsed.run_id == lineage_run]
+    events = {e["eventType"]: e for e in (json.loads(own_store.get_bytes(LINEAGE, k)) for k in mine)}
+    assert set(events) == {"START", "COMPLETE"}
+    assert all(event_errors(event) == [] for event in events.values())
+    complete = events["COMPLETE"]
+    assert complete["job"]["name"] == job
+    assert complete["run"]["facets"]["parent"]["run"]["runId"] == retention_run.run_id
+    deleted_from = {dataset_from_uri(location.uri).uri for location in retained_locations()}
+    inputs = {f"{d['namespace']}/{d['name']}": d["facets"] for d in complete["inputs"]}
+    assert set(inputs) == deleted_from
+    assert {f["lifecycleStateChange"]["lifecycleStateChange"] for f in inputs.values()} == {"TRUNCATE"}
+    (output,) = complete["outputs"]
+    assert f"{output['namespace']}/{output['name']}" == "s3://governance/retention/deletions"
+
+
+def test_the_checks_pass_after_deletion(retention_run: dg.ExecuteInProcessResult) -> None:
+    checks = check_results(retention_run)
+    assert checks[CHECK_NAME].passed and checks[CHECK_NAME].metadata["objects_past_retention"].value == 0
+    assert checks["steward_trained"].passed  # the definitions gave the new asset its steward check
+
+
+def test_the_check_alone_fails_on_a_leftover_and_the_next_run_deletes_it(
+    retention_run: dg.ExecuteInProcessResult,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    own_store: ObjectStore,
+) -> None:
+    dataset = "cctv/derived/detections"
+    late_day = today() - timedelta(days=load_ownership()[dataset].retention_days + 5)
+    (late,) = [uri for uri, ds in objects_dated(late_day).items() if ds == dataset]
+    put(own_store, late)
+    check = dg.AssetCheckKey(DELETIONS, CHECK_NAME)
+    check_only = dg.define_asset_job("retention_check", selection=dg.AssetSelection.checks(check))
+    job = dg.Definitions.merge(definitions, dg.Definitions(jobs=[check_only])).resolve_job_def(
+        "retention_check"
+    )
+    checked = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not checked.get_asset_materialization_events()  # the check ran, nothing was deleted
+    failed = check_results(checked)[CHECK_NAME]
+    assert not failed.passed and failed.severity is dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["objects_past_retention"].value == 1
+    assert late in failed.metadata["oldest"].value and exists(own_store, late)
+
+    again = run(definitions, instance, JOB)
+    assert again.success and check_results(again)[CHECK_NAME].passed
+    assert [f"s3://{r['bucket']}/{r['key']}" for r in record_of(own_store, again)] == [late]
