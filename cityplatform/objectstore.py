@@ -25,7 +25,8 @@ BRONZE = "bronze"
 SILVER = "silver"
 QUARANTINE = "quarantine"
 LINEAGE = "lineage"
-CORE_BUCKETS = (LANDING, BRONZE, SILVER, QUARANTINE, LINEAGE)
+GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, retention records
+CORE_BUCKETS = (LANDING, BRONZE, SILVER, QUARANTINE, LINEAGE, GOVERNANCE)
 
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 

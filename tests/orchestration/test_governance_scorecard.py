@@ -17,6 +17,7 @@ from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.ingest.day import read_parquet
 from cityplatform.objectstore import ObjectStore
 from governance.registry.ownership import load_ownership
+from governance.registry.registry import load_registry
 from governance.registry.training import add_months
 from tests.orchestration.governance_env import governance_environment, load_iot_day, registry, run, today
 
@@ -100,10 +101,13 @@ def test_expiring_training_and_one_person_datasets_are_counted(scored: dict, sto
     warned = {r["dataset"] for r in rows if r["status"] == "warn"}
     assert {"governance/scorecard/policy_planning", "governance/report/steward_report"} <= warned  # S-030
     assert planning["steward_trained_warn"] == len(warned)
-    assert planning["grants_due_for_renewal"] is None  # no grants registry yet
+    committed = load_registry().grants  # the scorecard's registry copy keeps them as committed
+    assert planning["grants_due_for_renewal"] == sum(
+        g.department == "policy_planning" and g.due_for_renewal(today()) for g in committed
+    )
 
 
-def test_grants_due_for_renewal_come_from_grants_yaml_when_it_exists(
+def test_grants_due_for_renewal_come_from_the_grants_registry(
     scored: dict,
     governance_env: Path,
     store: ObjectStore,
@@ -116,8 +120,10 @@ def test_grants_due_for_renewal_come_from_grants_yaml_when_it_exists(
     soon, later = today() + timedelta(days=12), today() + timedelta(days=200)
     (directory / "grants.yaml").write_text(
         "grants:\n"
-        f"  - {{department: traffic, marts: [fct_congestion], purpose: signal timing, expires_on: {soon}}}\n"
-        f"  - {{department: traffic, marts: [fct_counts], purpose: planning, expires_on: {later}}}\n"
+        f"  - {{department: traffic, buckets: [marts-traffic], purpose: signal timing, approved_by: S-003,"
+        f" expires_on: {soon}}}\n"
+        f"  - {{department: traffic, buckets: [marts-planning], purpose: planning, approved_by: S-003,"
+        f" expires_on: {later}}}\n"
     )
     monkeypatch.setenv("CITY_GOVERNANCE_REGISTRY", str(directory))
     assert run(defs(), instance, "governance_scorecard").success

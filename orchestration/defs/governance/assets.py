@@ -17,7 +17,7 @@ import dagster as dg
 import polars as pl
 
 from cityplatform.ingest.day import parquet_bytes
-from cityplatform.objectstore import ObjectStore
+from cityplatform.objectstore import GOVERNANCE, ObjectStore
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
 from governance.registry.registry import load_registry
@@ -28,7 +28,6 @@ from orchestration.defs.governance.status import latest_check_states, run_date
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
-GOVERNANCE_BUCKET = "governance"
 SCORECARDS = {d.id: dg.AssetKey(["governance", "scorecard", d.id]) for d in load_departments()}
 STEWARD_REPORT = dg.AssetKey(["governance", "report", "steward_report"])
 
@@ -56,7 +55,7 @@ def scorecard_key(department: str, day: str) -> str:
                 "steward and deputy, trainings expiring within 30 days, datasets resting on one trained "
                 "person, failed checks still open, grants due for renewal."
             ),
-            metadata={"dagster/uri": f"s3://{GOVERNANCE_BUCKET}/scorecards/{department}/"},
+            metadata={"dagster/uri": f"s3://{GOVERNANCE}/scorecards/{department}/"},
         )
         for department, key in SCORECARDS.items()
     ],
@@ -78,12 +77,12 @@ def department_scorecards(
                 failed[state.dataset].append(state.check)
         grants_due = grants_due_for_renewal(registry.grants, on)
         cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
-        store.ensure_buckets([GOVERNANCE_BUCKET])
+        store.ensure_buckets([GOVERNANCE])
         head = current.entries[-1].hash if current.entries else "empty"
         for card in cards:
             key = scorecard_key(card.department, on.isoformat())
             document = json.dumps(card.to_json(), indent=1).encode()
-            info = store.put_bytes(GOVERNANCE_BUCKET, key, document, "application/json")
+            info = store.put_bytes(GOVERNANCE, key, document, "application/json")
             yield runs.observe(
                 dg.MaterializeResult(
                     asset_key=SCORECARDS[card.department],
@@ -95,7 +94,7 @@ def department_scorecards(
                         "ownership_ledger_head": head,  # a later truncation of the ledger shows against this
                         "dagster/row_count": len(card.datasets),
                         "bytes": info.size,
-                        "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE_BUCKET}/{key}"),
+                        "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{key}"),
                     },
                 )
             )
@@ -110,7 +109,7 @@ def department_scorecards(
         "The steward report: the latest scorecard of every department as one HTML page with a plot, "
         "and every dataset's stewardship row as parquet."
     ),
-    metadata={"dagster/uri": f"s3://{GOVERNANCE_BUCKET}/reports/"},
+    metadata={"dagster/uri": f"s3://{GOVERNANCE}/reports/"},
 )
 def steward_report(
     context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
@@ -121,10 +120,10 @@ def steward_report(
         day = max(card["evaluated_on"] for card in cards)
         rows = pl.DataFrame([row for card in cards for row in card["rows"]])
         parquet_key = f"reports/{day}/datasets.parquet"
-        store.put_bytes(GOVERNANCE_BUCKET, parquet_key, parquet_bytes(rows))
+        store.put_bytes(GOVERNANCE, parquet_key, parquet_bytes(rows))
         ownership = f"registry + ownership ledger ({OwnershipLedger(store).uri()})"
         html = render_html(cards, ownership, datetime.now(UTC)).encode()
-        store.put_bytes(GOVERNANCE_BUCKET, f"reports/{day}/steward-report.html", html, "text/html")
+        store.put_bytes(GOVERNANCE, f"reports/{day}/steward-report.html", html, "text/html")
         reports = storage.settings().home_dir / "reports"
         reports.mkdir(parents=True, exist_ok=True)
         path = reports / f"steward-report-{day}.html"
@@ -135,7 +134,7 @@ def steward_report(
             dg.MaterializeResult(
                 metadata={
                     "path": dg.MetadataValue.path(str(path)),
-                    "parquet": dg.MetadataValue.path(f"s3://{GOVERNANCE_BUCKET}/{parquet_key}"),
+                    "parquet": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{parquet_key}"),
                     "dagster/row_count": rows.height,
                     "datasets_failing": rows.filter(pl.col("status") == "fail").height,
                     "datasets_warning": rows.filter(pl.col("status") == "warn").height,
@@ -145,8 +144,8 @@ def steward_report(
 
 
 def latest_scorecard(store: ObjectStore, department: str) -> dict[str, Any]:
-    stored = sorted(o.key for o in store.list_objects(GOVERNANCE_BUCKET, f"scorecards/{department}/"))
+    stored = sorted(o.key for o in store.list_objects(GOVERNANCE, f"scorecards/{department}/"))
     if not stored:
         missing = SCORECARDS[department].to_user_string()
         raise dg.Failure(f"no scorecard for {department} yet: materialise {missing}")
-    return json.loads(store.get_bytes(GOVERNANCE_BUCKET, stored[-1]))
+    return json.loads(store.get_bytes(GOVERNANCE, stored[-1]))

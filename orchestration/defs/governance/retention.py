@@ -25,13 +25,12 @@ import polars as pl
 from openlineage.client.facet_v2 import lifecycle_state_change_dataset
 
 from cityplatform.ingest.day import parquet_bytes
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectStore
+from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore
 from governance.lineage import facets
 from governance.lineage.naming import dataset_from_uri
 from governance.registry.ownership import load_ownership
 from governance.retention import Expired, Location, past_retention
 from orchestration.defs.cctv import assets as cctv
-from orchestration.defs.governance.assets import GOVERNANCE_BUCKET
 from orchestration.defs.governance.status import run_date
 from orchestration.defs.iot import assets as iot
 from orchestration.lib.lineage import LineageResource
@@ -130,7 +129,7 @@ def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired
         "to lineage as a TRUNCATE of the dataset it came from."
     ),
     metadata={
-        "dagster/uri": f"s3://{GOVERNANCE_BUCKET}/{RECORDS_PREFIX}",
+        "dagster/uri": f"s3://{GOVERNANCE}/{RECORDS_PREFIX}",
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(name, str(dtype)) for name, dtype in RECORD_SCHEMA.items()]
         ),
@@ -144,9 +143,9 @@ def retention_deletions(
         found = scan(storage, context.instance, run_id)
         deleted, refused = delete(store, found.expired)
         key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
-        record_uri = f"s3://{GOVERNANCE_BUCKET}/{key}"
-        store.ensure_buckets([GOVERNANCE_BUCKET])
-        store.put_bytes(GOVERNANCE_BUCKET, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
+        record_uri = f"s3://{GOVERNANCE}/{key}"
+        store.ensure_buckets([GOVERNANCE])
+        store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
         truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
         for uri in sorted({e.location.uri for e in deleted}):  # stewards see each deletion in lineage
             runs.changed_input(dataset_from_uri(uri), {"lifecycleStateChange": truncated})
