@@ -54,6 +54,11 @@ def quarantine_readings_key(day: date) -> str:
     return f"iot/readings/date={day.isoformat()}/quarantine.parquet"
 
 
+def contract_failures_key(asset: str, partition: str) -> str:
+    """Evidence of a failed contract check: Pandera's failure cases of one asset partition."""
+    return f"contract-failures/{asset}/{partition}.parquet"
+
+
 @dataclass(frozen=True)
 class LineageEventKey:
     """What an archived lineage event's key says about it, so readers can pick events before fetching."""

@@ -15,6 +15,7 @@ from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri
 from governance.contracts.cctv import validate_cctv
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
+from orchestration.lib.contract_evidence import keep_failure_cases
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
@@ -139,7 +140,7 @@ def clip_analysis(
         for result in results:
             yield runs.observe(result)
         for result in results:
-            yield runs.observe(_contract_check(store, result))
+            yield runs.observe(_contract_check(store, result, context.partition_key))
         detections = next(r for r in results if r.asset_key == DETECTIONS)
         count = int(_plain(detections.metadata["detections"]))
         daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
@@ -158,19 +159,20 @@ def _plain(value: object) -> object:
     return getattr(value, "value", value)
 
 
-def _contract_check(store: ObjectStore, result: dg.MaterializeResult) -> dg.AssetCheckResult:
+def _contract_check(store: ObjectStore, result: dg.MaterializeResult, clip: str) -> dg.AssetCheckResult:
     table = TABLES[result.asset_key]
     bucket, key = parse_s3_uri(str(_plain(result.metadata["path"])))
     frame = read_parquet(store, bucket, key)
-    failures: dict[str, int] = {}
+    metadata: dict[str, object] = {"rows_checked": frame.height, "failures_by_check": {}}
     try:
         validate_cctv(table, frame)
     except pandera.errors.SchemaErrors as exc:
         by_check = exc.failure_cases.group_by("column", "check").len()
-        failures = {f"{column}: {check}": n for column, check, n in by_check.iter_rows()}
+        metadata["failures_by_check"] = {f"{column}: {check}": n for column, check, n in by_check.iter_rows()}
+        metadata["failure_cases"] = keep_failure_cases(store, result.asset_key, clip, exc.failure_cases)
     return dg.AssetCheckResult(
         check_name="contract",
         asset_key=result.asset_key,
-        passed=not failures,
-        metadata={"rows_checked": frame.height, "failure_cases": failures},
+        passed=not metadata["failures_by_check"],
+        metadata=metadata,
     )

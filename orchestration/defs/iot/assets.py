@@ -24,6 +24,7 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
 from governance.contracts.iot import SENSOR_KINDS, reading_schema, validate_readings
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
 from orchestration.defs.iot.partitions import daily_partitions
+from orchestration.lib.contract_evidence import keep_failure_cases
 from orchestration.lib.lineage import AssetLineage, LineageResource
 from orchestration.lib.resources import CityStorage
 
@@ -200,6 +201,7 @@ def bronze_readings(
 def _contract_check(store: ObjectStore, day: date, runs: AssetLineage) -> dg.AssetCheckResult:
     """Read each kind's bronze parquet back from S3 and validate every row against its contract."""
     failures: dict[str, int] = {}
+    cases: list[pl.DataFrame] = []
     rows = 0
     for kind in SENSOR_KINDS:
         frame = read_parquet(store, BRONZE, bronze_readings_key(kind, day))
@@ -209,12 +211,14 @@ def _contract_check(store: ObjectStore, day: date, runs: AssetLineage) -> dg.Ass
             runs.contract(BRONZE_READINGS, reading_schema(kind))
         except pandera.errors.SchemaErrors as exc:
             failures[kind] = exc.failure_cases.height
+            cases.append(exc.failure_cases.with_columns(kind=pl.lit(kind)))
             runs.contract(BRONZE_READINGS, reading_schema(kind), exc.failure_cases)
+    metadata: dict[str, object] = {"rows_checked": rows, "failure_cases_by_kind": failures}
+    if cases:
+        evidence = pl.concat(cases, how="diagonal_relaxed")
+        metadata["failure_cases"] = keep_failure_cases(store, BRONZE_READINGS, day.isoformat(), evidence)
     return dg.AssetCheckResult(
-        check_name="contract",
-        asset_key=BRONZE_READINGS,
-        passed=not failures,
-        metadata={"rows_checked": rows, "failure_cases_by_kind": failures},
+        check_name="contract", asset_key=BRONZE_READINGS, passed=not failures, metadata=metadata
     )
 
 
