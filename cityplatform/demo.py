@@ -105,7 +105,7 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     from orchestration.definitions import defs  # imported late: loading it reads the settings
 
     # Department keys and their granted buckets first: the server reads its identities at start.
-    sync_access(settings, load_registry().grants, datetime.now(ZoneInfo(settings.timezone)).date())
+    sync_access(settings, load_registry().grants, settings.today())
     server = EmbeddedS3.from_settings(settings)
     state = server.start()
     store = ObjectStore.from_settings(settings)

@@ -6,9 +6,11 @@ this repository, so they are refused when ``CITY_MODE=production``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +74,10 @@ class Settings(BaseSettings):
                     "CITY_MODE=production needs TLS to object storage: set CITY_S3_SECURE=true."
                 )
         return self
+
+    def today(self) -> date:
+        """The city's local date: daily partitions, grants and training expiry all follow it."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @cached_property
     def home_dir(self) -> Path:

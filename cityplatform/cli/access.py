@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import typer
 from rich.table import Table
@@ -24,7 +23,7 @@ ON = typer.Option("", help="Day the grants are judged on (YYYY-MM-DD); default: 
 
 
 def _day(settings: Settings, on: str) -> date:
-    return date.fromisoformat(on) if on else datetime.now(ZoneInfo(settings.timezone)).date()
+    return date.fromisoformat(on) if on else settings.today()
 
 
 def _grants() -> tuple[Grant, ...]:

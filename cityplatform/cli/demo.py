@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import typer
 from rich.markup import escape
@@ -16,12 +15,7 @@ from cityplatform.cli.common import EXIT_DATA, EXIT_STORAGE, console, err_consol
 from cityplatform.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.objectstore import ObjectStoreError
-from cityplatform.settings import Settings
 from governance.registry.departments import load_departments
-
-
-def _yesterday(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
 
 
 def demo(
@@ -36,7 +30,7 @@ def demo(
     from cityplatform.demo import run_demo
 
     settings = settings_or_exit()
-    the_day = date.fromisoformat(day) if day else _yesterday(settings)
+    the_day = date.fromisoformat(day) if day else settings.today() - timedelta(days=1)
     with (
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
         err_console.status(f"simulating {the_day} and running the platform's jobs..."),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -55,10 +54,6 @@ app = typer.Typer(
 )
 
 
-def _today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
-
-
 def _registry() -> Registry:
     with exit_on(RegistryError, code=EXIT_CONFIG):
         return load_registry()
@@ -95,7 +90,7 @@ def me(
     registry = _registry()
     if staff_id not in registry.staff:
         raise fail(f"unknown staff id {staff_id}: not in {registry.directory / 'staff.yaml'}", EXIT_CONFIG)
-    day = date.fromisoformat(on) if on else _today(settings)
+    day = date.fromisoformat(on) if on else settings.today()
     with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
         current = current_ownership(registry, _ledger(settings))
     instance, home = _instance(settings)
@@ -181,7 +176,7 @@ def handover(
                 to_staff=to,
                 approved_by=approved_by,
                 reason=reason,
-                on=_today(settings),
+                on=settings.today(),
                 role=role.value,
             )
             entry = ledger.append(change)
