@@ -1,7 +1,9 @@
 """Sensor cursors over landing prefixes: which objects arrived since the last tick.
 
-The cursor is a last-modified watermark plus the keys seen at exactly that instant (S3 times have
-one-second resolution), so a tick lists once and never misses nor repeats an object.
+The cursor is a last-modified watermark plus the (key, etag) pairs seen at exactly that instant
+(S3 times have one-second resolution), so a tick lists once and never misses an object, nor a
+change to one within the same second; only a byte-identical re-put in that second goes unseen,
+and it would request the same run key anyway.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from datetime import UTC, datetime
 from cityplatform.objectstore import ObjectInfo
 
 
-def _read_cursor(cursor: str | None) -> tuple[datetime, set[str]]:
+def _read_cursor(cursor: str | None) -> tuple[datetime, set[tuple[str, str]]]:
     if not cursor:
         return datetime.min.replace(tzinfo=UTC), set()
     state = json.loads(cursor)
-    return datetime.fromisoformat(state["watermark"]), set(state["at_watermark"])
+    return datetime.fromisoformat(state["watermark"]), {(k, e) for k, e in state["at_watermark"]}
 
 
 def fresh_objects(objects: list[ObjectInfo], cursor: str | None) -> tuple[list[ObjectInfo], str | None]:
@@ -26,12 +28,12 @@ def fresh_objects(objects: list[ObjectInfo], cursor: str | None) -> tuple[list[O
         o
         for o in objects
         if o.last_modified is not None
-        and (o.last_modified > watermark or (o.last_modified == watermark and o.key not in seen))
+        and (o.last_modified > watermark or (o.last_modified == watermark and (o.key, o.etag) not in seen))
     ]
     if not fresh:
         return [], cursor
     newest = max(o.last_modified for o in fresh if o.last_modified is not None)
-    at_newest = {o.key for o in objects if o.last_modified == newest}
+    at_newest = {(o.key, o.etag) for o in objects if o.last_modified == newest}
     if newest == watermark:
         at_newest |= seen
     return fresh, json.dumps({"watermark": newest.isoformat(), "at_watermark": sorted(at_newest)})

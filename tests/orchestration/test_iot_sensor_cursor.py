@@ -43,3 +43,10 @@ def test_redelivery_with_a_newer_timestamp_is_seen_again() -> None:
     redelivered = obj(A.key, T1)
     by_day, _ = new_landing_objects([redelivered], cursor)
     assert by_day == {date(2026, 11, 24): [redelivered]}
+
+
+def test_object_changed_in_the_same_second_as_the_watermark_is_seen() -> None:
+    _, cursor = new_landing_objects([A], None)
+    changed = obj(A.key, T0, etag="e2")
+    by_day, _ = new_landing_objects([changed], cursor)
+    assert by_day == {date(2026, 11, 24): [changed]}
