@@ -31,6 +31,7 @@ from governance.contracts.iot import (
     QuarantineReason,
     SensorKind,
     validate_readings,
+    value_rules,
 )
 
 PARSE_BATCH_ROWS = 16_384
@@ -71,32 +72,40 @@ class IngestResult:
         return self.lines_in == self.accepted.height + self.quarantined.height
 
 
-def bronze_schema(kind: str) -> dict[str, pl.DataType]:
-    """Column order and types of a kind's bronze parquet (contract columns + provenance)."""
-    spec = SENSOR_KINDS[kind]
+def contract_schema(kind: str) -> dict[str, pl.DataType]:
+    """Column order and types of a kind's typed readings, as the Pandera contract checks them."""
     schema: dict[str, pl.DataType] = {
         "sensor_id": pl.String(),
         "kind": pl.String(),
         "observed_at": pl.Datetime("us", "UTC"),
     }
-    schema |= {m.name: m.dtype() for m in spec.measures}
-    return schema | {"source_file": pl.String(), "line_no": pl.Int64()}
+    return schema | {m.name: m.dtype() for m in SENSOR_KINDS[kind].measures}
+
+
+def bronze_schema(kind: str) -> dict[str, pl.DataType]:
+    """Column order and types of a kind's bronze parquet (contract columns + provenance)."""
+    return contract_schema(kind) | {"source_file": pl.String(), "line_no": pl.Int64()}
 
 
 def split_lines(files: Sequence[LandingFile]) -> pl.DataFrame:
-    """One row per line: global row, file, 1-based line number, text (a final newline ends a line)."""
-    nonempty = [f for f in files if f.data]
-    texts = [f.data.decode("utf-8", errors="replace").removesuffix("\n") for f in nonempty]
+    """One row per line: global row, file (position in ``files``), 1-based line number, text.
+
+    A final newline ends a line; an empty file has no lines. Files travel as a small integer so
+    the per-row work never copies their names.
+    """
+    nonempty = [(i, f) for i, f in enumerate(files) if f.data]
     return (
         pl.DataFrame(
-            {"source_file": [f.key for f in nonempty], "line": texts},
-            schema={"source_file": pl.String, "line": pl.String},
+            {
+                "file": [i for i, _ in nonempty],
+                "line": [f.data.decode("utf-8", errors="replace").removesuffix("\n") for _, f in nonempty],
+            },
+            schema={"file": pl.UInt32, "line": pl.String},
         )
         .with_columns(pl.col("line").str.split("\n"))
-        .explode("line")
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("source_file").alias("line_no"))
+        .with_columns(line_no=pl.int_ranges(1, pl.col("line").list.len() + 1, dtype=pl.Int64))
+        .explode("line", "line_no")
         .with_row_index("row")
-        .select("row", "source_file", "line_no", "line")
     )
 
 
@@ -144,23 +153,30 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
         con.register("lines", pa.Table.from_batches(batches, schema=lines_table.schema))
         # A plain projection keeps input order (DuckDB's preserve_insertion_order, on by default),
         # so the typed columns line up with ``flagged`` row for row.
+        # Each line's kind is known, so it comes back as a flag rather than a string per row.
+        measures = ", ".join(f"j.{m.name}" for m in spec.measures)
         typed = con.execute(
             f"""
-            select unnest(case when not suspect and json_valid(line)
-                               then from_json(line, '{_duckdb_struct(spec)}') end)
-            from lines
+            select j.sensor_id, j.kind = '{spec.name}' as kind_matches, j.observed_at, {measures}
+            from (
+                select case when not suspect and json_valid(line)
+                            then from_json(line, '{_duckdb_struct(spec)}') end as j
+                from lines
+            )
             """
         ).pl()
     finally:
         con.close()
     if typed.height != flagged.height:
         raise RuntimeError(f"parser returned {typed.height} rows for {flagged.height} lines")
-    # Only timestamps with an explicit offset parse here; anything else is left null, so the line
-    # goes to the exact classifier (which accepts every ISO 8601 form that carries an offset).
+    # Only timestamps with an explicit offset parse here, and only the file's own kind is kept;
+    # anything else is left null, so the line goes to the exact classifier (which accepts every
+    # ISO 8601 form that carries an offset, and names the wrong kind).
     return flagged.hstack(typed).with_columns(
-        pl.col("observed_at")
+        kind=pl.when(pl.col("kind_matches")).then(pl.lit(spec.name)),
+        observed_at=pl.col("observed_at")
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_unit="us", strict=False)
-        .dt.convert_time_zone("UTC")
+        .dt.convert_time_zone("UTC"),
     )
 
 
@@ -196,56 +212,59 @@ def _classify_line(line: str, spec: SensorKind) -> tuple[QuarantineReason, str] 
 
 
 def _resolve_suspects(
-    suspects: pl.DataFrame, spec: SensorKind, schema: dict[str, pl.DataType]
+    suspects: pl.DataFrame, spec: SensorKind, sources: pl.Series
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run the exact classifier on the few suspect lines: (rescued typed rows, quarantine rows)."""
     rescued: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
-    for row, source_file, line_no, line in suspects.select(
-        "row", "source_file", "line_no", "line"
-    ).iter_rows():
+    for row, file, line_no, line in suspects.select("row", "file", "line_no", "line").iter_rows():
         verdict = _classify_line(line, spec)
         if isinstance(verdict, dict):
-            rescued.append(
-                {"row": row} | verdict | {"source_file": source_file, "line_no": line_no, "line": line}
-            )
+            rescued.append({"row": row, "file": file, "line_no": line_no} | verdict)
         else:
             reason, detail = verdict
             rejected.append(
                 {
                     "kind": spec.name,
-                    "source_file": source_file,
+                    "source_file": sources[file],
                     "line_no": line_no,
                     "reason": reason.value,
                     "detail": detail,
                     "raw_line": line,
                 }
             )
-    rescued_frame = pl.DataFrame(
-        rescued, schema={"row": pl.UInt32(), **schema, "line": pl.String()}, orient="row"
+    rescued_schema = {"row": pl.UInt32(), "file": pl.UInt32(), "line_no": pl.Int64()} | contract_schema(
+        spec.name
     )
-    return rescued_frame, pl.DataFrame(rejected, schema=QUARANTINE_SCHEMA, orient="row")
+    return (
+        pl.DataFrame(rescued, schema=rescued_schema, orient="row"),
+        pl.DataFrame(rejected, schema=QUARANTINE_SCHEMA, orient="row"),
+    )
 
 
-def _contract_failures(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
-    """Row position -> reason and detail for every failed Pandera check (duplicates are ours)."""
+def _contract_verdicts(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
+    """Row by row with ``typed``: reason and detail of its first failed Pandera check, else nulls."""
+    reason, detail = (pl.repeat(None, typed.height, dtype=pl.String, eager=True) for _ in range(2))
     try:
         validate_readings(kind, typed, unique_readings=False)
     except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
-        return (
-            cases.with_columns(
-                pl.format("{} {} failed for {}", "column", "check", "failure_case").alias("detail"),
+        # The duplicate rule is left out here, so a failed column is either the sensor id (not
+        # this kind's id pattern: an unknown sensor) or a measure out of its range.
+        cases = (
+            exc.failure_cases.filter(pl.col("index").is_not_null())
+            .group_by("index")
+            .agg(
                 pl.when(pl.col("column") == "sensor_id")
                 .then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value))
                 .otherwise(pl.lit(QuarantineReason.OUT_OF_RANGE.value))
+                .first()
                 .alias("reason"),
+                pl.format("{} {} failed for {}", "column", "check", "failure_case").first().alias("detail"),
             )
-            .group_by("index")
-            .agg(pl.col("reason").first(), pl.col("detail").first())
-            .select(pl.col("index").cast(pl.UInt32).alias("position"), "reason", "detail")
         )
-    return pl.DataFrame(schema={"position": pl.UInt32, "reason": pl.String, "detail": pl.String})
+        reason = reason.scatter(cases["index"], cases["reason"])
+        detail = detail.scatter(cases["index"], cases["detail"])
+    return pl.DataFrame({"reason": reason, "detail": detail})
 
 
 def ingest_kind(
@@ -258,87 +277,96 @@ def ingest_kind(
 ) -> IngestResult:
     """Parse, type, contract-check, de-duplicate and split one kind's landing files of one day."""
     spec = SENSOR_KINDS[kind]
-    schema = bronze_schema(kind)
+    contract = contract_schema(kind)
+    sources = pl.Series("source_file", [f.key for f in files], dtype=pl.String)
     lines = split_lines(files)
     parsed = _parse_typed(lines, spec)
 
-    complete = pl.all_horizontal(pl.col(f).is_not_null() for f in spec.fields)
-    clean = parsed.filter(~pl.col("suspect") & complete)
-    rescued, quarantine_parse = _resolve_suspects(parsed.filter(pl.col("suspect") | ~complete), spec, schema)
-    typed = (
-        pl.concat(
-            [
-                clean.select("row", *schema, "line").cast(schema),
-                rescued.cast(schema | {"line": pl.String()}),
-            ]
-        )
-        .sort("row")
-        .with_row_index("position")
+    exact = pl.col("suspect") | ~pl.all_horizontal(pl.col(f).is_not_null() for f in spec.fields)
+    rescued, quarantine_parse = _resolve_suspects(parsed.filter(exact), spec, sources)
+    columns = ["row", "file", "line_no", *contract]
+    typed = pl.concat([parsed.filter(~exact).select(columns).cast(contract), rescued.select(columns)])
+    if rescued.height:  # rescued lines go back to their place in delivery order
+        typed = typed.sort("row")
+
+    # The contract's value rules name the first column each row breaks, in one vectorised pass;
+    # Pandera then validates every row they pass (normally finding nothing, its fast path), and a
+    # row it still rejects is quarantined with Pandera's own failure case.
+    rules = value_rules(kind)
+    typed = typed.with_columns(
+        broken_rule=pl.coalesce(pl.when(~ok).then(pl.lit(column)) for column, (ok, _) in rules.items())
     )
-    contract = _contract_failures(kind, typed.select(list(schema)))
-    slots = pl.DataFrame(
-        {"source_file": [f.key for f in files]}, schema={"source_file": pl.String}
-    ).with_columns(
-        slot_start=pl.col("source_file")
-        .str.extract(_SLOT_IN_KEY.pattern)
+    passing = typed.filter(pl.col("broken_rule").is_null())
+    typed = pl.concat(
+        [
+            typed.filter(pl.col("broken_rule").is_not_null()).with_columns(
+                reason=pl.lit(None, pl.String), detail=pl.lit(None, pl.String)
+            ),
+            passing.hstack(_contract_verdicts(kind, passing.select(list(contract)))),
+        ]
+    )
+
+    slot_starts = (
+        sources.str.extract(_SLOT_IN_KEY.pattern)
         .str.strptime(pl.Datetime("us"), "%Y%m%dT%H%M")
         .dt.replace_time_zone(str(tz))
         .dt.convert_time_zone("UTC")
     )
     registered = pl.col("sensor_id").is_in(pl.Series(list(known_sensors), dtype=pl.String).implode())
+    late = pl.col("slot_start") - pl.col("observed_at") > max_lateness
 
     # Reason codes for every row (cheap, vectorised); detail text only for the few rejected rows.
-    late = pl.col("slot_start") - pl.col("observed_at") > max_lateness
-    verdicts = (
-        typed.join(contract, on="position", how="left")
-        .join(slots, on="source_file", how="left")
-        .with_columns(first_position=pl.col("position").first().over("sensor_id", "observed_at"))
-        .with_columns(
-            reason=pl.coalesce(
-                pl.col("reason"),
-                pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
-                pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
-                pl.when(pl.col("position") != pl.col("first_position")).then(
-                    pl.lit(QuarantineReason.DUPLICATE.value)
-                ),
-            )
+    verdicts = typed.with_columns(
+        slot_start=pl.lit(slot_starts).gather(pl.col("file")),
+        first_row=pl.col("row").min().over("sensor_id", "observed_at"),
+    ).with_columns(
+        reason=pl.coalesce(
+            pl.when(pl.col("broken_rule") == "sensor_id").then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
+            pl.when(pl.col("broken_rule").is_not_null()).then(pl.lit(QuarantineReason.OUT_OF_RANGE.value)),
+            pl.col("reason"),
+            pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
+            pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
+            pl.when(pl.col("row") != pl.col("first_row")).then(pl.lit(QuarantineReason.DUPLICATE.value)),
         )
     )
-    accepted = verdicts.filter(pl.col("reason").is_null()).select(list(schema))
-    first_seen = typed.select(
-        pl.col("position").alias("first_position"),
-        pl.format("{}:{}", "source_file", "line_no").alias("first_seen"),
+    source_file = pl.lit(sources).gather(pl.col("file")).alias("source_file")
+    accepted = verdicts.filter(pl.col("reason").is_null()).select(*contract, source_file, "line_no")
+
+    # Rows index ``lines`` directly (row i is line i), so the raw text and the first delivery of a
+    # duplicate are gathered for the few rejected rows only.
+    first_file = pl.lit(lines["file"]).gather(pl.col("first_row"))
+    first_seen = pl.format(
+        "{}:{}", pl.lit(sources).gather(first_file), pl.lit(lines["line_no"]).gather(pl.col("first_row"))
     )
     lateness_limit = int(max_lateness.total_seconds() // 60)
-    rejected = (
-        verdicts.filter(pl.col("reason").is_not_null())
-        .join(first_seen, on="first_position", how="left")
-        .with_columns(
-            detail=pl.coalesce(
-                pl.col("detail"),
-                pl.when(pl.col("reason") == QuarantineReason.UNKNOWN_SENSOR.value).then(
-                    pl.format("sensor {} is not in the registry", "sensor_id")
-                ),
-                pl.when(pl.col("reason") == QuarantineReason.LATE_ARRIVAL.value).then(
-                    pl.format(
-                        "observed {} but delivered in slot {} ({} min late, limit {} min)",
-                        "observed_at",
-                        "slot_start",
-                        (pl.col("slot_start") - pl.col("observed_at")).dt.total_minutes(),
-                        pl.lit(lateness_limit),
-                    )
-                ),
-                pl.format("same sensor_id and observed_at as {}", "first_seen"),
-            )
-        )
-        .select(
-            pl.lit(kind).alias("kind"),
-            "source_file",
-            "line_no",
-            "reason",
-            "detail",
-            pl.col("line").alias("raw_line"),
-        )
+    rejected = verdicts.filter(pl.col("reason").is_not_null()).select(
+        pl.lit(kind).alias("kind"),
+        source_file,
+        "line_no",
+        "reason",
+        pl.coalesce(
+            *(
+                pl.when(pl.col("broken_rule") == column).then(
+                    pl.concat_str(pl.lit(f"{column}="), pl.col(column).cast(pl.String), pl.lit(f" {rule}"))
+                )
+                for column, (_, rule) in rules.items()
+            ),
+            pl.col("detail"),
+            pl.when(pl.col("reason") == QuarantineReason.UNKNOWN_SENSOR.value).then(
+                pl.format("sensor {} is not in the registry", "sensor_id")
+            ),
+            pl.when(pl.col("reason") == QuarantineReason.LATE_ARRIVAL.value).then(
+                pl.format(
+                    "observed {} but delivered in slot {} ({} min late, limit {} min)",
+                    "observed_at",
+                    "slot_start",
+                    (pl.col("slot_start") - pl.col("observed_at")).dt.total_minutes(),
+                    pl.lit(lateness_limit),
+                )
+            ),
+            pl.format("same sensor_id and observed_at as {}", first_seen),
+        ).alias("detail"),
+        pl.lit(lines["line"]).gather(pl.col("row")).alias("raw_line"),
     )
     quarantined = pl.concat([quarantine_parse, rejected]).sort("source_file", "line_no")
     return IngestResult(kind, lines.height, accepted, quarantined)
