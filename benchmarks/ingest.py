@@ -62,7 +62,12 @@ def write_day(objects: dict[str, bytes], root: Path) -> dict[str, list[Path]]:
 def platform_ingest(paths: dict[str, list[Path]], known: list[str], tz: ZoneInfo) -> int:
     """What ``iot/bronze/readings`` runs, with local files in place of S3 objects."""
     results = ingest_kinds(
-        lambda kind: [LandingFile(str(p), p.read_bytes()) for p in paths[kind]], known_sensors=known, tz=tz
+        lambda kind: [LandingFile(str(p), p.read_bytes()) for p in paths[kind]],
+        known_sensors=known,
+        tz=tz,
+        bytes_per_kind={
+            kind: sum(p.stat().st_size for p in kind_paths) for kind, kind_paths in paths.items()
+        },
     )
     for result in results.values():
         parquet_bytes(result.accepted)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -68,15 +68,24 @@ def registered_sensor_ids(store: ObjectStore) -> list[str]:
 
 
 def ingest_kinds(
-    load_files: Callable[[str], Sequence[LandingFile]], *, known_sensors: list[str], tz: ZoneInfo
+    load_files: Callable[[str], Sequence[LandingFile]],
+    *,
+    known_sensors: list[str],
+    tz: ZoneInfo,
+    bytes_per_kind: Mapping[str, int],
 ) -> dict[str, IngestResult]:
-    """Load and ingest every sensor kind; kinds overlap on the cores (polars/DuckDB release the GIL)."""
+    """Load and ingest every sensor kind; kinds overlap on the cores (polars/DuckDB release the GIL).
+
+    The biggest kinds start first, so no core is left with a big kind alone at the end.
+    """
 
     def ingest(kind: str) -> IngestResult:
         return ingest_kind(kind, load_files(kind), known_sensors=known_sensors, tz=tz)
 
+    largest_first = sorted(SENSOR_KINDS, key=lambda kind: -bytes_per_kind.get(kind, 0))
     with ThreadPoolExecutor(max_workers=KIND_WORKERS) as pool:
-        return dict(zip(SENSOR_KINDS, pool.map(ingest, SENSOR_KINDS), strict=True))
+        results = dict(zip(largest_first, pool.map(ingest, largest_first), strict=True))
+    return {kind: results[kind] for kind in SENSOR_KINDS}
 
 
 def ingest_manifest(
@@ -88,7 +97,8 @@ def ingest_manifest(
         objects = manifest.objects.get(kind, [])
         return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
 
-    results = ingest_kinds(fetch, known_sensors=known_sensors, tz=tz)
+    sizes = {kind: sum(o.size for o in objects) for kind, objects in manifest.objects.items()}
+    results = ingest_kinds(fetch, known_sensors=known_sensors, tz=tz, bytes_per_kind=sizes)
     day_ingest = DayIngest(results)
     for kind, result in results.items():
         frame = result.accepted.select(list(bronze_schema(kind)))
