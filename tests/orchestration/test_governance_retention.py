@@ -32,6 +32,8 @@ from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri
 from governance.lineage.validation import event_errors
 from governance.registry.ownership import load_ownership
+from orchestration.defs.cctv.clips import clip_partition_key
+from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
 from tests.conftest import running_s3_server
 from tests.orchestration.governance_env import governance_environment, run, today
@@ -125,9 +127,20 @@ def definitions(env: Path) -> dg.Definitions:
     return defs()
 
 
+def clip_partitions_of(uris: dict[str, str]) -> set[str]:
+    return {
+        key
+        for uri in uris
+        if uri.startswith(f"s3://{LANDING}/") and (key := clip_partition_key(parse_s3_uri(uri)[1]))
+    }
+
+
 @pytest.fixture(scope="module")
-def seeded(env: Path, own_store: ObjectStore) -> dict[str, dict[str, str]]:
-    """Expired objects, objects on the last day of their period, and old objects out of scope."""
+def seeded(env: Path, own_store: ObjectStore, instance: dg.DagsterInstance) -> dict[str, dict[str, str]]:
+    """Expired objects, objects on the last day of their period, and old objects out of scope.
+
+    The clips among them are partitions too, as the landing sensor would have added them.
+    """
     long_ago = today() - timedelta(days=4000)
     outside = {
         f"s3://{BRONZE}/{landing_manifest_key(long_ago)}": "iot/raw/readings manifest",
@@ -136,11 +149,14 @@ def seeded(env: Path, own_store: ObjectStore) -> dict[str, dict[str, str]]:
     }
     for uri in outside:
         put(own_store, uri)
-    return {
+    seeded = {
         "expired": seed(own_store, beyond_period=1),
         "kept": seed(own_store, beyond_period=0),
         "outside": outside,
     }
+    clips = clip_partitions_of(seeded["expired"]) | clip_partitions_of(seeded["kept"])
+    instance.add_dynamic_partitions(clip_partitions.name or "", sorted(clips))
+    return seeded
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +188,16 @@ def test_expired_objects_go_and_the_rest_stays(
 ) -> None:
     assert seeded["expired"] and not any(exists(own_store, uri) for uri in seeded["expired"])
     assert all(exists(own_store, uri) for uri in [*seeded["kept"], *seeded["outside"]])
+
+
+def test_a_deleted_clip_takes_its_partition_with_it(
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], instance: dg.DagsterInstance
+) -> None:
+    expired, kept = clip_partitions_of(seeded["expired"]), clip_partitions_of(seeded["kept"])
+    assert expired and kept
+    partitions = set(instance.get_dynamic_partitions(clip_partitions.name or ""))
+    assert not expired & partitions and kept <= partitions
+    assert materialization(retention_run).metadata["clip_partitions_retired"].value == len(expired)
 
 
 def test_the_record_lists_exactly_what_was_deleted(

@@ -5,7 +5,7 @@ In scope, each at the location its asset declares (``dagster/uri``) and kept for
 and zone occupancy (``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and
 quarantined lines. Images cut from a clip that no asset declares are kept no longer than the clip
 itself: blurred evidence frames (``s3://bronze/cctv/evidence/``) and quarantined clips
-(``s3://quarantine/cctv/``).
+(``s3://quarantine/cctv/``). A deleted clip's Dagster partition is removed with it.
 
 Left out on purpose: the marts (their rows also live in the DuckDB warehouse, which no object
 deletion reaches, so their retention belongs with dbt; the first 1825-day expiry is years away);
@@ -31,6 +31,8 @@ from governance.lineage.naming import dataset_from_uri
 from governance.registry.ownership import load_ownership
 from governance.retention import Expired, Location, past_retention
 from orchestration.defs.cctv import assets as cctv
+from orchestration.defs.cctv.clips import clip_partition_key
+from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.status import run_date
 from orchestration.defs.iot import assets as iot
 from orchestration.lib.lineage import LineageResource
@@ -117,6 +119,20 @@ def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired
     return [e for e in expired if e.object.uri not in refused], sorted(refused)
 
 
+def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expired]) -> list[str]:
+    """Remove the partitions of deleted raw clips, so the UI no longer offers runs on missing footage."""
+    raw_clips = str(cctv.raw_clips.specs_by_key[cctv.RAW_CLIPS].metadata["dagster/uri"])
+    name = clip_partitions.name or ""
+    known = set(instance.get_dynamic_partitions(name))
+    retired = sorted(
+        {key for e in deleted if e.location.uri == raw_clips and (key := clip_partition_key(e.object.key))}
+        & known
+    )
+    for key in retired:
+        instance.delete_dynamic_partition(name, key)
+    return retired
+
+
 @dg.asset(
     key=DELETIONS,
     group_name="governance",
@@ -126,7 +142,7 @@ def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired
         "quarantine objects once past their registry retention_days (counted from the key's date= "
         "partition, else last modified), because personal data may not be kept longer than its "
         "period. Every deletion is recorded as parquet (dataset, key, date, period, run id) and sent "
-        "to lineage as a TRUNCATE of the dataset it came from."
+        "to lineage as a TRUNCATE of the dataset it came from; a deleted clip's partition is removed."
     ),
     metadata={
         "dagster/uri": f"s3://{GOVERNANCE}/{RECORDS_PREFIX}",
@@ -154,6 +170,7 @@ def retention_deletions(
                 f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
                 f"the {len(deleted)} deleted are recorded in {record_uri}"
             )
+        retired = retire_clip_partitions(context.instance, deleted)
         by_dataset = Counter(e.location.dataset for e in deleted)
         context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
         return runs.observe(
@@ -161,6 +178,7 @@ def retention_deletions(
                 metadata={
                     "objects_deleted": {loc.dataset: by_dataset[loc.dataset] for loc in found.locations},
                     "bytes_freed": sum(e.object.size for e in deleted),
+                    "clip_partitions_retired": len(retired),
                     "record": dg.MetadataValue.path(record_uri),
                     "evaluated_on": found.on.isoformat(),
                     "dagster/row_count": len(deleted),
