@@ -63,13 +63,7 @@ def show(on: str = ON) -> None:
         "department", "buckets", "purpose", "approved by", "expires", "status", title=f"Grants on {day}"
     )
     for grant in sorted(_grants(), key=lambda g: (g.department, g.expires_on)):
-        status = (
-            "expired"
-            if not grant.active_on(day)
-            else "renew soon"
-            if grant.due_for_renewal(day)
-            else "current"
-        )
+        status = grant.status(day)
         colour = {"expired": "red", "renew soon": "yellow", "current": "green"}[status]
         table.add_row(
             grant.department,

@@ -35,6 +35,12 @@ class Grant(BaseModel):
     def due_for_renewal(self, day: date) -> bool:
         return self.expires_on - day <= RENEWAL_WARNING
 
+    def status(self, day: date) -> str:
+        """'expired', 'renew soon' (within 30 days of expiry) or 'current' on ``day``."""
+        if not self.active_on(day):
+            return "expired"
+        return "renew soon" if self.due_for_renewal(day) else "current"
+
 
 def load_grants(path: Path, staff: Mapping[str, StaffMember]) -> tuple[Grant, ...]:
     return _load_grants(path, tuple(sorted(staff)))

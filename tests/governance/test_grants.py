@@ -47,3 +47,11 @@ def test_grants_expiring_within_30_days_or_expired_are_due_for_renewal() -> None
         "policy_planning": 1,
         "public_safety": 1,
     }
+
+
+def test_status_reads_current_then_renew_soon_then_expired() -> None:
+    traffic = GRANTS[0]  # expires 2027-01-31
+    assert traffic.status(date(2026, 12, 31)) == "current"
+    assert traffic.status(date(2027, 1, 1)) == "renew soon"
+    assert traffic.status(date(2027, 1, 31)) == "renew soon"
+    assert traffic.status(date(2027, 2, 1)) == "expired"
