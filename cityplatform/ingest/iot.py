@@ -31,7 +31,6 @@ from governance.contracts.iot import (
     QuarantineReason,
     SensorKind,
     validate_readings,
-    value_rules,
 )
 
 PARSE_BATCH_ROWS = 16_384
@@ -288,23 +287,7 @@ def ingest_kind(
     typed = pl.concat([parsed.filter(~exact).select(columns).cast(contract), rescued.select(columns)])
     if rescued.height:  # rescued lines go back to their place in delivery order
         typed = typed.sort("row")
-
-    # The contract's value rules name the first column each row breaks, in one vectorised pass;
-    # Pandera then validates every row they pass (normally finding nothing, its fast path), and a
-    # row it still rejects is quarantined with Pandera's own failure case.
-    rules = value_rules(kind)
-    typed = typed.with_columns(
-        broken_rule=pl.coalesce(pl.when(~ok).then(pl.lit(column)) for column, (ok, _) in rules.items())
-    )
-    passing = typed.filter(pl.col("broken_rule").is_null())
-    typed = pl.concat(
-        [
-            typed.filter(pl.col("broken_rule").is_not_null()).with_columns(
-                reason=pl.lit(None, pl.String), detail=pl.lit(None, pl.String)
-            ),
-            passing.hstack(_contract_verdicts(kind, passing.select(list(contract)))),
-        ]
-    )
+    typed = typed.hstack(_contract_verdicts(kind, typed.select(list(contract))))
 
     slot_starts = (
         sources.str.extract(_SLOT_IN_KEY.pattern)
@@ -321,8 +304,6 @@ def ingest_kind(
         first_row=pl.col("row").min().over("sensor_id", "observed_at"),
     ).with_columns(
         reason=pl.coalesce(
-            pl.when(pl.col("broken_rule") == "sensor_id").then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
-            pl.when(pl.col("broken_rule").is_not_null()).then(pl.lit(QuarantineReason.OUT_OF_RANGE.value)),
             pl.col("reason"),
             pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
             pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
@@ -345,12 +326,6 @@ def ingest_kind(
         "line_no",
         "reason",
         pl.coalesce(
-            *(
-                pl.when(pl.col("broken_rule") == column).then(
-                    pl.concat_str(pl.lit(f"{column}="), pl.col(column).cast(pl.String), pl.lit(f" {rule}"))
-                )
-                for column, (_, rule) in rules.items()
-            ),
             pl.col("detail"),
             pl.when(pl.col("reason") == QuarantineReason.UNKNOWN_SENSOR.value).then(
                 pl.format("sensor {} is not in the registry", "sensor_id")

@@ -145,26 +145,6 @@ def reading_schema(kind: str, *, unique_readings: bool = True) -> pa.DataFrameSc
     )
 
 
-def value_rules(kind: str) -> dict[str, tuple[pl.Expr, str]]:
-    """The contract's value checks as polars expressions (true where a row passes) and in words.
-
-    The same spec as :func:`reading_schema` (id pattern, kind, measure ranges) in a form that
-    classifies a whole day in one pass, so ingestion can name each broken rule without asking
-    Pandera to collect a failure case per row; Pandera still validates every row that passes.
-    """
-    spec = SENSOR_KINDS[kind]
-    rules = {
-        "sensor_id": (pl.col("sensor_id").str.contains(spec.id_pattern), f"must match {spec.id_pattern}"),
-        "kind": (pl.col("kind") == kind, f"must be {kind}"),
-    }
-    for m in spec.measures:
-        rules[m.name] = (
-            pl.col(m.name).is_between(m.min, m.max),
-            f"must be within [{m.min}, {m.max}] {m.unit}",
-        )
-    return rules
-
-
 def validate_readings(kind: str, frame: pl.DataFrame, *, unique_readings: bool = True) -> pl.DataFrame:
     """Validate every row (schema and data, not a sample); raises ``SchemaErrors`` listing all."""
     with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
