@@ -209,7 +209,7 @@ def test_the_record_lists_exactly_what_was_deleted(
     for row in rows:
         assert row["partition_date"] == today() - timedelta(days=periods[row["dataset"]] + 1)
         assert row["retention_days"] == periods[row["dataset"]]
-        assert (row["run_id"], row["deleted_on"]) == (retention_run.run_id, today())
+        assert (row["run_id"], row["deleted_on"], row["confirmed"]) == (retention_run.run_id, today(), True)
         assert row["last_modified"] is not None and row["location"].startswith(f"s3://{row['bucket']}/")
     metadata = materialization(retention_run).metadata
     by_dataset: dict[str, int] = {}

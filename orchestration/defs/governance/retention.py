@@ -57,6 +57,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "retention_days": pl.Int64(),
     "deleted_on": pl.Date(),
     "run_id": pl.String(),
+    "confirmed": pl.Boolean(),  # false: planned, and the run stopped before S3 confirmed the deletion
 }
 
 
@@ -91,7 +92,9 @@ def scan(storage: CityStorage, instance: dg.DagsterInstance, run_id: str) -> Sca
     return Scan(on, locations, past_retention(locations, listing, on, ZoneInfo(timezone)))
 
 
-def deletion_record(deleted: Sequence[Expired], on: date, run_id: str) -> pl.DataFrame:
+def deletion_record(
+    deleted: Sequence[Expired], on: date, run_id: str, *, confirmed: bool = True
+) -> pl.DataFrame:
     rows = [
         {
             "dataset": e.location.dataset,
@@ -104,6 +107,7 @@ def deletion_record(deleted: Sequence[Expired], on: date, run_id: str) -> pl.Dat
             "retention_days": e.location.retention_days,
             "deleted_on": on,
             "run_id": run_id,
+            "confirmed": confirmed,
         }
         for e in deleted
     ]
@@ -157,10 +161,14 @@ def retention_deletions(
     with lineage.track(context) as runs:
         store, run_id = storage.store(), context.run.run_id
         found = scan(storage, context.instance, run_id)
-        deleted, refused = delete(store, found.expired)
         key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
         record_uri = f"s3://{GOVERNANCE}/{key}"
         store.ensure_buckets([GOVERNANCE])
+        # The plan is recorded before anything goes, so a run cut off midway still leaves a record
+        # of every object it may have deleted; the confirmed list then replaces it.
+        plan = deletion_record(found.expired, found.on, run_id, confirmed=False)
+        store.put_bytes(GOVERNANCE, key, parquet_bytes(plan))
+        deleted, refused = delete(store, found.expired)
         store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
         truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
         for uri in sorted({e.location.uri for e in deleted}):  # stewards see each deletion in lineage
