@@ -10,6 +10,13 @@
     rounded to the nearest integer and capped at 500. PM10 and PM2.5 use 24-hour means, NO2 and O3
     1-hour means (PM2.5 bands as revised on 2018-03-27). The CAI is the highest sub-index, and
     AirKorea computes it only when PM10, PM2.5, NO2 and O3 are all present.
+
+    Add-on for combined exposure (AirKorea, https://www.airkorea.or.kr/eng/khaiInfo?pMENU_NO=166;
+    Korean page https://www.airkorea.or.kr/web/khaiInfo?pMENU_NO=129): when two pollutants are in
+    the unhealthy (나쁨) band or worse (sub-index 101 and above), 50 points are added to the highest
+    sub-index; when three or more are, 75 points. Only the four pollutants this platform measures
+    are counted (AirKorea also counts SO2 and CO). The result stays on the published 0-500 scale
+    (capped at 500), and the category is read from the final value, add-on included.
 -#}
 
 {% macro cai_index_bands() %}
@@ -68,12 +75,37 @@
 {% endmacro %}
 
 
+{% macro cai_unhealthy_pollutants(pm10_index, pm25_index, no2_index, o3_index) %}
+    {#- How many of the four sub-indices are unhealthy (나쁨) or worse: above 100. -#}
+    (
+        {%- for index in [pm10_index, pm25_index, no2_index, o3_index] %}
+        cast(coalesce({{ index }} > 100, false) as integer){{ " +" if not loop.last }}
+        {%- endfor %}
+    )
+{% endmacro %}
+
+
+{% macro cai_addon(pm10_index, pm25_index, no2_index, o3_index) %}
+    {#- Points added to the highest sub-index: 50 for two unhealthy pollutants, 75 for three or more. -#}
+    {%- set unhealthy = cai_unhealthy_pollutants(pm10_index, pm25_index, no2_index, o3_index) -%}
+    case
+        when {{ unhealthy }} >= 3 then 75
+        when {{ unhealthy }} = 2 then 50
+        else 0
+    end
+{% endmacro %}
+
+
 {% macro cai(pm10_index, pm25_index, no2_index, o3_index) %}
-    {#- The CAI: the highest sub-index, only when all four are present. -#}
+    {#- The CAI: the highest sub-index plus the add-on, capped at 500; only when all four are present. -#}
     case
         when {{ pm10_index }} is null or {{ pm25_index }} is null
             or {{ no2_index }} is null or {{ o3_index }} is null then null
-        else greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+        else least(
+            500,
+            greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+            + {{ cai_addon(pm10_index, pm25_index, no2_index, o3_index) }}
+        )
     end
 {% endmacro %}
 

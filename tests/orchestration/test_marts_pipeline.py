@@ -68,6 +68,12 @@ def sub_index(pollutant: str, concentration: float) -> int:
     return 500
 
 
+def addon(indices: tuple[int, ...]) -> int:
+    """AirKorea's combined-exposure points: +50 for two sub-indices above 100, +75 for three or more."""
+    unhealthy = sum(index > 100 for index in indices)
+    return 75 if unhealthy >= 3 else 50 if unhealthy == 2 else 0
+
+
 def category(cai: int) -> str:
     return next(name for top, name in CATEGORIES if cai <= top)
 
@@ -85,12 +91,13 @@ def hand_daily_cai(city: City, day: date) -> dict[str, tuple[int, str]]:
         hourly = {
             m: readings.values[m][:, columns].reshape(24, 12 * len(columns)).mean(axis=1) for m in BANDS
         }
-        cai = max(
+        indices = (
             sub_index("pm10", float(np.mean(hourly["pm10"]))),
             sub_index("pm25", float(np.mean(hourly["pm25"]))),
             sub_index("no2", float(np.max(hourly["no2"]))),
             sub_index("o3", float(np.max(hourly["o3"]))),
         )
+        cai = min(500, max(indices) + addon(indices))
         result[district] = (cai, category(cai))
     return result
 

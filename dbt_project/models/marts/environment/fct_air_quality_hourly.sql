@@ -36,6 +36,18 @@ indexed as (
 
 ),
 
+scored as (
+
+    select
+        *,
+        {{ cai('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as cai,
+        {{ cai_unhealthy_pollutants('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }}
+            as unhealthy_pollutants,
+        {{ cai_addon('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as addon
+    from indexed
+
+),
+
 final as (
 
     select
@@ -55,12 +67,14 @@ final as (
         cast(pm25_index as integer) as pm25_index,
         cast(no2_index as integer) as no2_index,
         cast(o3_index as integer) as o3_index,
-        cast({{ cai('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as integer) as cai,
-        cast({{ cai_category(cai('pm10_index', 'pm25_index', 'no2_index', 'o3_index')) }} as varchar)
-            as cai_category,
+        cast(unhealthy_pollutants as integer) as unhealthy_pollutants,
+        cast(case when cai is not null then addon end as integer) as cai_addon,
+        cast(cai as integer) as cai,
+        -- the category of the final value, add-on included
+        cast({{ cai_category('cai') }} as varchar) as cai_category,
         cast({{ cai_main_pollutant('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as varchar)
             as main_pollutant
-    from indexed
+    from scored
 
 )
 
