@@ -12,12 +12,11 @@ Run dbt by hand with the same environment: ``.venv/bin/python -m orchestration.l
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,13 +26,15 @@ import duckdb_extension_httpfs
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from filelock import FileLock
 
-from cityplatform.settings import Settings, load_settings
+from cityplatform.settings import Settings, SettingsError, load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The dbt installed beside this Python, so a run finds it without the virtualenv on PATH.
 DBT_EXECUTABLE = os.fspath(Path(sys.executable).with_name("dbt"))
 # Scheduled builds leave out unit tests: they check SQL logic on fixtures, once per change, in CI.
 PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
+# The run window of a build, read by the run_window macro (dbt_project/macros/run_window.sql).
+WINDOW_ENV = ("CITY_MIN_DATE", "CITY_MAX_DATE")
 # Folders whose files change the manifest; target/ and logs/ are dbt's own output.
 _PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -86,6 +87,9 @@ def marts_dbt_project() -> DbtProject:
 
     ``dbt parse`` needs no connection, no ``dbt deps`` and no internet, so a fresh clone loads the
     code location without a build step; a stale manifest would show models that no longer exist.
+    It parses with the platform's dbt environment: dagster-dbt copies the ``partial_parse.msgpack``
+    written here into every run, and dbt re-parses the whole project (6-13 s of a build here) unless
+    the profile it was parsed with (warehouse path, extension directory, timezone) is the run's.
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
     manifest = project.manifest_path
@@ -97,24 +101,55 @@ def marts_dbt_project() -> DbtProject:
         manifest.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(manifest.with_suffix(".lock")):  # another process may be loading the code location
             if stale():
-                dbt = DbtCliResource(project_dir=os.fspath(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
-                dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+                _parse(project.project_dir / project.target_path)
     return project
 
 
-def partition_vars(start: datetime, end: datetime) -> str:
-    """dbt ``--vars`` for a partition window ``[start, end)`` of daily partitions: inclusive local dates."""
-    return json.dumps(
-        {"min_date": start.date().isoformat(), "max_date": (end - timedelta(days=1)).date().isoformat()}
+def _parse(target_path: Path) -> None:
+    try:
+        env = dbt_env(load_settings())
+    except SettingsError:  # settings that cannot load now fail the run later, with the same message
+        env = {}
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "parse", "--quiet"],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **env, "DBT_TARGET_PATH": os.fspath(target_path)},
+        capture_output=True,
+        text=True,
     )
+    if result.returncode != 0:
+        output = result.stdout[-4000:] + result.stderr[-2000:]
+        raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{output}")
+
+
+def partition_window(start: datetime, end: datetime) -> dict[str, str]:
+    """The environment that hands dbt a partition window ``[start, end)``: inclusive local dates.
+
+    Not ``--vars``: any change of vars makes dbt re-parse the whole project on every run, while
+    the ``run_window`` macro reads these variables only at execution, so partial parsing holds.
+    """
+    return {
+        "CITY_MIN_DATE": start.date().isoformat(),
+        "CITY_MAX_DATE": (end - timedelta(days=1)).date().isoformat(),
+    }
 
 
 class CityDbt(dg.ConfigurableResource):
     """dbt CLI for the marts project, with the warehouse and S3 settings of this deployment."""
 
-    def cli(self, args: Sequence[str], *, context: dg.AssetExecutionContext) -> DbtCliInvocation:
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        context: dg.AssetExecutionContext,
+        window: Mapping[str, str] | None = None,
+    ) -> DbtCliInvocation:
+        """``window`` (from :func:`partition_window`) sets the dates a build replaces; else yesterday."""
         # dagster-dbt passes this process's environment to dbt and renders the profile in-process.
         os.environ.update(dbt_env(load_settings()))
+        for name in WINDOW_ENV:
+            os.environ.pop(name, None)  # never a window left over from an earlier run in this process
+        os.environ.update(window or {})
         dbt = DbtCliResource(project_dir=os.fspath(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
         return dbt.cli(list(args), context=context)
 

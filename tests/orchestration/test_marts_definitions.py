@@ -4,7 +4,6 @@ resource's environment. No server and no dbt run: the definitions and the manife
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from governance.registry.departments import load_departments
 from orchestration.definitions import defs
 from orchestration.defs.iot.partitions import daily_partitions
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, layer_and_name
-from orchestration.lib.dbt import dbt_env, httpfs_extension_directory, partition_vars
+from orchestration.lib.dbt import dbt_env, httpfs_extension_directory, partition_window
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -104,12 +103,12 @@ def test_marts_share_the_daily_partitions_and_build_in_one_job_per_day(definitio
 
 def test_a_partition_window_becomes_inclusive_local_dates() -> None:
     day = daily_partitions.time_window_for_partition_key("2026-03-14")
-    assert json.loads(partition_vars(day.start, day.end)) == {
-        "min_date": "2026-03-14",
-        "max_date": "2026-03-14",
+    assert partition_window(day.start, day.end) == {
+        "CITY_MIN_DATE": "2026-03-14",
+        "CITY_MAX_DATE": "2026-03-14",
     }
     week = (datetime(2026, 3, 1, tzinfo=SEOUL), datetime(2026, 3, 8, tzinfo=SEOUL))
-    assert json.loads(partition_vars(*week)) == {"min_date": "2026-03-01", "max_date": "2026-03-07"}
+    assert partition_window(*week) == {"CITY_MIN_DATE": "2026-03-01", "CITY_MAX_DATE": "2026-03-07"}
 
 
 def test_dbt_gets_the_platform_settings_and_an_httpfs_it_can_load_offline(

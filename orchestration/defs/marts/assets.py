@@ -3,8 +3,9 @@ department that exports its marts to the department's own bucket.
 
 The dbt models, their data tests (as asset checks; error severity blocks, warn does not) and the
 publications share the daily partitions of ingestion: a run of one day, or a backfill of a range in
-one run, hands dbt the range as ``min_date``/``max_date`` vars, and every day-partitioned model
-replaces exactly those days.
+one run, hands dbt the range as its run window (``CITY_MIN_DATE``/``CITY_MAX_DATE``, environment
+rather than vars so that dbt keeps partial parsing), and every day-partitioned model replaces
+exactly those days.
 """
 
 import json
@@ -17,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from cityplatform.marts import export_marts
 from governance.registry.departments import load_departments
 from orchestration.defs.iot.partitions import daily_partitions
-from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_vars
+from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_window
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.lineage_dbt import stream_with_lineage
 from orchestration.lib.resources import CityStorage
@@ -65,9 +66,9 @@ def marts_dbt(
     context: dg.AssetExecutionContext, dbt: CityDbt, lineage: LineageResource
 ) -> Iterator[DbtCliEventMessage]:
     window = context.partition_time_window
-    args = [*PRODUCTION_BUILD, "--vars", partition_vars(window.start, window.end)]
     with lineage.track(context, start=False) as runs:  # OpenLineage: one run per model and per dbt test
-        yield from stream_with_lineage(runs, dbt.cli(args, context=context))
+        build = dbt.cli(PRODUCTION_BUILD, context=context, window=partition_window(window.start, window.end))
+        yield from stream_with_lineage(runs, build)
 
 
 def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
