@@ -70,15 +70,14 @@ def platform_ingest(paths: dict[str, list[Path]], known: list[str], tz: ZoneInfo
     """What ``iot/bronze/readings`` runs, with local files in place of S3 objects."""
     results = ingest_kinds(
         lambda kind: [LandingFile(str(p), p.read_bytes()) for p in paths[kind]],
+        lambda kind, accepted: parquet_bytes(accepted),
         known_sensors=known,
         tz=tz,
         bytes_per_kind={
             kind: sum(p.stat().st_size for p in kind_paths) for kind, kind_paths in paths.items()
         },
     )
-    for result in results.values():
-        parquet_bytes(result.accepted)
-        parquet_bytes(result.quarantined)
+    parquet_bytes(pl.concat([r.quarantined for r in results.values()]))
     return sum(r.accepted.height for r in results.values())
 
 
