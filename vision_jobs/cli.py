@@ -181,6 +181,10 @@ def train(
     init_weights: Annotated[
         Path | None, typer.Option(help="Continue from these weights instead of yolov8n.yaml.")
     ] = None,
+    hours: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="Stop training after this many hours; the epochs are re-planned to fit."),
+    ] = None,
 ) -> None:
     """Train the default detector offline on simulator frames (yolov8n from its YAML)."""
     from vision_jobs.train import TrainConfig, train_detector
@@ -198,6 +202,7 @@ def train(
         batch=batch,
         device=device,
         init_weights=init_weights,
+        hours=hours,
     )
     result = train_detector(config)
     console.print(f"weights: {result.weights} ({result.weights.stat().st_size / 1e6:.1f} MB)")

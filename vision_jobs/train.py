@@ -33,6 +33,7 @@ class TrainConfig:
     device: str = "cpu"
     model_yaml: str = "yolov8n.yaml"
     init_weights: Path | None = None  # continue from earlier weights instead of starting from the YAML
+    hours: float | None = None  # wall-time cap: Ultralytics' ``time``, which then re-plans the epochs to fit
 
     def __post_init__(self) -> None:
         if self.train_clips + self.val_clips > HELD_OUT_SEED_BASE:
@@ -94,6 +95,7 @@ def train_detector(config: TrainConfig) -> TrainResult:
     model.train(
         data=str(data_yaml),
         epochs=config.epochs,
+        time=config.hours,
         imgsz=config.imgsz,
         batch=config.batch,
         device=config.device,
