@@ -110,6 +110,14 @@
 {% endmacro %}
 
 
+{% macro cai_scores(pm10_index='pm10_index', pm25_index='pm25_index', no2_index='no2_index', o3_index='o3_index') %}
+    {#- The CAI with the two columns that explain its add-on, for a select list. -#}
+    {{ cai(pm10_index, pm25_index, no2_index, o3_index) }} as cai,
+    {{ cai_unhealthy_pollutants(pm10_index, pm25_index, no2_index, o3_index) }} as unhealthy_pollutants,
+    {{ cai_addon(pm10_index, pm25_index, no2_index, o3_index) }} as addon
+{% endmacro %}
+
+
 {% macro cai_main_pollutant(pm10_index, pm25_index, no2_index, o3_index) %}
     {#- The pollutant whose sub-index sets the CAI (particulates first on a tie). -#}
     case greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})

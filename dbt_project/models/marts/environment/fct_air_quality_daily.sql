@@ -42,10 +42,7 @@ scored as (
 
     select
         *,
-        {{ cai('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as cai,
-        {{ cai_unhealthy_pollutants('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }}
-            as unhealthy_pollutants,
-        {{ cai_addon('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as addon
+        {{ cai_scores() }}
     from indexed
 
 ),
