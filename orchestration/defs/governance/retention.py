@@ -173,12 +173,12 @@ def retention_deletions(
         truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
         for uri in sorted({e.location.uri for e in deleted}):  # stewards see each deletion in lineage
             runs.changed_input(dataset_from_uri(uri), {"lifecycleStateChange": truncated})
+        retired = retire_clip_partitions(context.instance, deleted)  # what went, even if S3 refused some
         if refused:
             raise dg.Failure(
                 f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
                 f"the {len(deleted)} deleted are recorded in {record_uri}"
             )
-        retired = retire_clip_partitions(context.instance, deleted)
         by_dataset = Counter(e.location.dataset for e in deleted)
         context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
         return runs.observe(
