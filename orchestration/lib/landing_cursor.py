@@ -18,7 +18,12 @@ def _read_cursor(cursor: str | None) -> tuple[datetime, set[tuple[str, str]]]:
     if not cursor:
         return datetime.min.replace(tzinfo=UTC), set()
     state = json.loads(cursor)
-    return datetime.fromisoformat(state["watermark"]), {(k, e) for k, e in state["at_watermark"]}
+    # A cursor written before etags were kept lists bare keys: those objects are listed once more,
+    # and their unchanged run keys make Dagster skip them.
+    seen = {
+        (entry, "") if isinstance(entry, str) else (entry[0], entry[1]) for entry in state["at_watermark"]
+    }
+    return datetime.fromisoformat(state["watermark"]), seen
 
 
 def fresh_objects(objects: list[ObjectInfo], cursor: str | None) -> tuple[list[ObjectInfo], str | None]:

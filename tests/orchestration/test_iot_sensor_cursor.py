@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from cityplatform.objectstore import ObjectInfo
@@ -50,3 +51,10 @@ def test_object_changed_in_the_same_second_as_the_watermark_is_seen() -> None:
     changed = obj(A.key, T0, etag="e2")
     by_day, _ = new_landing_objects([changed], cursor)
     assert by_day == {date(2026, 11, 24): [changed]}
+
+
+def test_a_cursor_from_before_etags_were_kept_still_reads() -> None:
+    old = json.dumps({"watermark": T0.isoformat(), "at_watermark": [A.key]})
+    by_day, cursor = new_landing_objects([A, C], old)
+    assert by_day == {date(2026, 11, 24): [A], date(2026, 11, 23): [C]}
+    assert new_landing_objects([A, C], cursor)[0] == {}
