@@ -11,8 +11,8 @@ validating nothing:
 For reference only, DuckDB ``count(*)`` over ``read_json`` is timed too: it scans the lines but
 materialises no column (it even counts malformed lines), so it is not a parse of the readings.
 The platform side does what ``iot/bronze/readings`` does, minus S3: split lines, parse, type,
-classify faults, run the Pandera contract on every row it keeps, de-duplicate, and write zstd
-parquet for bronze and quarantine.
+classify faults, run the Pandera contract on every typed row, de-duplicate, and write zstd parquet
+for bronze and quarantine.
 
     .venv/bin/python benchmarks/ingest.py --sensors 500
 """
