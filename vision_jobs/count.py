@@ -4,6 +4,9 @@ Pure code over tracks (ids, boxes, classes), testable with synthetic tracks. A c
 roboflow supervision's LineZone idea: a track's ground point changes side of the segment while
 inside the segment's extent. A dead band around the line keeps shake and box jitter from counting,
 and a track's class is its majority class so far, so one mislabelled frame cannot move a count.
+Like Ultralytics' ObjectCounter, a track counts once per line, at its first crossing: a box that
+stands on the line and swings across it by more than the dead band (a long bus in rain) is one
+vehicle, not one per swing.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class LineCounter:
         self.positive_name = line.direction_towards_positive_side()
         self.negative_name = line.direction_towards_negative_side()
         self._last_side: dict[int, int] = {}
+        self._counted: set[int] = set()
 
     def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Side of each point (-1, 0 in the dead band, +1) and whether it lies within the segment's extent."""
@@ -68,15 +72,17 @@ class LineCounter:
         for track_id, side, inside, object_class in zip(track_ids, sides, within, classes, strict=True):
             if side == 0:
                 continue
-            previous = self._last_side.get(int(track_id))
-            self._last_side[int(track_id)] = int(side)
-            if previous is None or previous == side or not inside:
+            track = int(track_id)
+            previous = self._last_side.get(track)
+            self._last_side[track] = int(side)
+            if previous is None or previous == side or not inside or track in self._counted:
                 continue
             if self.line.classes is not None and object_class not in self.line.classes:
                 continue
+            self._counted.add(track)
             direction = self.positive_name if side > 0 else self.negative_name
             crossings.append(
-                Crossing(self.line.line_id, direction, object_class, int(track_id), frame_index, timestamp)
+                Crossing(self.line.line_id, direction, object_class, track, frame_index, timestamp)
             )
         return crossings
 

@@ -62,11 +62,23 @@ def test_jitter_inside_the_dead_band_is_not_a_crossing() -> None:
     assert counter.crossings == []
 
 
-def test_shake_across_the_line_with_no_dead_band_counts_every_flip() -> None:
-    """The dead band is what stops jitter counting: without it the same track is counted back and forth."""
+def test_a_track_swinging_across_the_line_counts_once_in_its_first_direction() -> None:
+    """Beyond the dead band a wobbling box flips sides many times; it is still one vehicle."""
     counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.0, class_names=NAMES)
-    run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4)])
-    assert [c.direction for c in counter.crossings] == ["eastbound", "westbound", "eastbound"]
+    run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4, -6, 6)])
+    assert [(c.track_id, c.direction) for c in counter.crossings] == [(1, "eastbound")]
+
+
+def test_each_line_counts_a_track_once_on_its_own() -> None:
+    second = CountingLine(
+        **{**VERTICAL.model_dump(), "line_id": "stop-line", "start": (0.7, 0.2), "end": (0.7, 0.8)}
+    )
+    counter = ClipCounter(camera([VERTICAL, second]), FRAME, dead_band=0.01, class_names=NAMES)
+    run(counter, [[(1, x, 50, 0)] for x in (60, 90, 110, 130, 150, 130, 150)])
+    assert [(c.line_id, c.direction) for c in counter.crossings] == [
+        ("road", "eastbound"),
+        ("stop-line", "eastbound"),
+    ]
 
 
 def test_passing_beyond_the_end_of_the_segment_is_not_counted() -> None:
