@@ -37,6 +37,9 @@ KINDS: dict[str, ObjectKind] = {
     "person": ObjectKind("person", (0.75, 0.9), 1.95, (1.1, 1.6)),
 }
 VEHICLE_MIX: dict[str, float] = {"car": 0.66, "bus": 0.08, "truck": 0.11, "motorbike": 0.15}
+# Gap a walker keeps to the back of the person ahead in its lane: people queue and spread out across
+# a crosswalk, they do not walk through each other (which would put two people in one image box).
+WALKING_GAP_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -208,17 +211,8 @@ class Street:
         if self.rng.random() >= self.traffic.share_crossing:
             return [(self.width + 8.0 if from_left else -8.0, y, False)]
         exit_x = -8.0 if self.rng.random() < 0.5 else self.width + 8.0
-        lay = self.layout
-        x0, x1 = self.px(lay.crosswalk[0]), self.px(lay.crosswalk[1])
-        mid = (x0 + x1) / 2
-        margin = 0.06 * (x1 - x0)
         southbound = side == "top"
-        # Keep right: facing down the screen a walker's right is screen-west.
-        lane_x = (
-            float(self.rng.uniform(x0 + margin, mid - margin))
-            if southbound
-            else float(self.rng.uniform(mid + margin, x1 - margin))
-        )
+        lane_x = float(self.rng.uniform(*self._crosswalk_half(southbound)))
         other = "bottom" if southbound else "top"
         # People wait spread over the sidewalk's depth, not all on the kerb line.
         near = sidewalks[side]
@@ -264,6 +258,51 @@ class Street:
         x0, x1 = self.px(self.layout.crosswalk[0]), self.px(self.layout.crosswalk[1])
         return any(min(v.front_x, v.rear_x) < x1 and max(v.front_x, v.rear_x) > x0 for v in self.vehicles)
 
+    def _crosswalk_half(self, southbound: bool) -> tuple[float, float]:
+        """Keep right: facing down the screen a walker's right is screen-west."""
+        x0, x1 = self.px(self.layout.crosswalk[0]), self.px(self.layout.crosswalk[1])
+        mid = (x0 + x1) / 2
+        margin = 0.06 * (x1 - x0)
+        return (x0 + margin, mid - margin) if southbound else (mid + margin, x1 - margin)
+
+    def _walking_gap_px(self, ped: Pedestrian) -> float:
+        return WALKING_GAP_M * self.ppm * self.perspective(ped.y)
+
+    def _same_way_neighbours(self, ped: Pedestrian, southbound: bool) -> list[Pedestrian]:
+        return [
+            other
+            for other in self.pedestrians
+            if other is not ped and other.crossing and (other.waypoints[0][1] > other.y) == southbound
+        ]
+
+    def _step_off_lane(self, ped: Pedestrian, southbound: bool, planned_x: float) -> float:
+        """The lateral position with most room beside the people already crossing near the kerb.
+
+        Deterministic (no random draw), so the rest of a clip's random stream is unchanged.
+        """
+        low, high = self._crosswalk_half(southbound)
+        near = [
+            other.x
+            for other in self._same_way_neighbours(ped, southbound)
+            if abs(other.y - ped.y) < 3 * self._walking_gap_px(ped)
+        ]
+        if not near:
+            return planned_x
+        candidates = np.linspace(low, high, 9)
+        clearance = np.min(np.abs(candidates[:, None] - np.array(near)[None, :]), axis=1)
+        best = candidates[clearance >= clearance.max() - 1e-6]
+        return float(best[np.argmin(np.abs(best - planned_x))])
+
+    def _room_ahead(self, ped: Pedestrian, southbound: bool) -> float:
+        """How far this walker may move before closing to the walking gap behind someone in its lane."""
+        room = float("inf")
+        sign = 1.0 if southbound else -1.0
+        for other in self._same_way_neighbours(ped, southbound):
+            ahead = sign * (other.y - ped.y)
+            if ahead > 0 and abs(other.x - ped.x) < (ped.width + other.width) / 2:
+                room = min(room, ahead - self._walking_gap_px(ped))
+        return max(0.0, room)
+
     def _move_pedestrians(self, dt: float) -> None:
         walk_left = 0.0 if self._vehicle_on_crosswalk() else self.walk_remaining_s()
         road_px = self.py(self.layout.bottom_sidewalk[0] - self.layout.top_sidewalk[1])
@@ -277,15 +316,19 @@ class Street:
                 if walk_left * ped.speed < road_px * 1.1 or walk_elapsed < ped.reaction_s:
                     kept.append(ped)
                     continue
+                tx = self._step_off_lane(ped, ty > ped.y, tx)
+                ped.waypoints[0] = (tx, ty, needs_walk)
                 ped.crossing = True
             dx, dy = tx - ped.x, ty - ped.y
             dist = float(np.hypot(dx, dy))
             step = ped.speed * dt
+            if ped.crossing:
+                step = min(step, self._room_ahead(ped, ty > ped.y))
             if dist <= step:
                 ped.x, ped.y = tx, ty
                 ped.waypoints.pop(0)
                 ped.crossing = False
-            else:
+            elif step > 0:
                 ped.x += dx / dist * step
                 ped.y += dy / dist * step
             ped.step_phase += step / max(ped.height * 0.35, 1.0)
