@@ -6,7 +6,9 @@ inside the segment's extent. A dead band around the line keeps shake and box jit
 and a track's class is its majority class so far, so one mislabelled frame cannot move a count.
 Like Ultralytics' ObjectCounter, a track counts once per line, at its first crossing: a box that
 stands on the line and swings across it by more than the dead band (a long bus in rain) is one
-vehicle, not one per swing.
+vehicle, not one per swing. At the clip's two edges there is no jitter left to wait out: a track
+that starts the clip inside the dead band takes the side it stands on, and one that ends the clip
+inside the dead band but past the line counts when the clip is closed (:meth:`ClipCounter.close`).
 """
 
 from __future__ import annotations
@@ -48,14 +50,33 @@ class LineCounter:
         self.negative_name = line.direction_towards_negative_side()
         self._last_side: dict[int, int] = {}
         self._counted: set[int] = set()
+        self._first_update = True
+        # Tracks of the latest frame inside the dead band: (side by sign alone, within extent, class).
+        self._in_band: dict[int, tuple[int, bool, str]] = {}
+        self._latest: tuple[int, datetime] | None = None
 
-    def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Side of each point (-1, 0 in the dead band, +1) and whether it lies within the segment's extent."""
+    def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Side of each point (-1, 0 in the dead band, +1), its side by sign alone, and whether it
+        lies within the segment's extent."""
         relative = anchors - self.start
         distance = relative @ self.normal
-        side = np.where(np.abs(distance) <= self.dead_band_px, 0, np.sign(distance)).astype(int)
+        sign = np.sign(distance).astype(int)
+        side = np.where(np.abs(distance) <= self.dead_band_px, 0, sign)
         position = relative @ self.along / self.length**2
-        return side, (position >= 0) & (position <= 1)
+        return side, sign, (position >= 0) & (position <= 1)
+
+    def _crossing(
+        self, track: int, side: int, inside: bool, object_class: str, frame_index: int, timestamp: datetime
+    ) -> Crossing | None:
+        """The crossing of ``track`` onto ``side``, unless it is not one to count."""
+        previous = self._last_side.get(track)
+        if previous is None or previous == side or not inside or track in self._counted:
+            return None
+        if self.line.classes is not None and object_class not in self.line.classes:
+            return None
+        self._counted.add(track)
+        direction = self.positive_name if side > 0 else self.negative_name
+        return Crossing(self.line.line_id, direction, object_class, track, frame_index, timestamp)
 
     def update(
         self,
@@ -65,26 +86,39 @@ class LineCounter:
         frame_index: int,
         timestamp: datetime,
     ) -> list[Crossing]:
+        self._latest = (frame_index, timestamp)
+        self._in_band = {}
+        first, self._first_update = self._first_update, False
         if len(track_ids) == 0:
             return []
         crossings = []
-        sides, within = self.sides(anchors)
-        for track_id, side, inside, object_class in zip(track_ids, sides, within, classes, strict=True):
-            if side == 0:
-                continue
+        sides, signs, within = self.sides(anchors)
+        for track_id, side, sign, inside, object_class in zip(
+            track_ids, sides, signs, within, classes, strict=True
+        ):
             track = int(track_id)
-            previous = self._last_side.get(track)
+            if side == 0:
+                self._in_band[track] = (int(sign), bool(inside), object_class)
+                if first and sign != 0:
+                    self._last_side[track] = int(sign)
+                continue
+            crossing = self._crossing(track, int(side), bool(inside), object_class, frame_index, timestamp)
             self._last_side[track] = int(side)
-            if previous is None or previous == side or not inside or track in self._counted:
-                continue
-            if self.line.classes is not None and object_class not in self.line.classes:
-                continue
-            self._counted.add(track)
-            direction = self.positive_name if side > 0 else self.negative_name
-            crossings.append(
-                Crossing(self.line.line_id, direction, object_class, track, frame_index, timestamp)
-            )
+            if crossing is not None:
+                crossings.append(crossing)
         return crossings
+
+    def close(self) -> list[Crossing]:
+        """Count the tracks that end the clip inside the dead band, past the line they came from."""
+        if self._latest is None:
+            return []
+        crossings = [
+            self._crossing(track, sign, inside, object_class, *self._latest)
+            for track, (sign, inside, object_class) in self._in_band.items()
+            if sign != 0
+        ]
+        self._in_band = {}
+        return [c for c in crossings if c is not None]
 
 
 def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -160,6 +194,12 @@ class ClipCounter:
             for object_class, n in zone.occupancy(anchors, classes).items():
                 tally.totals[object_class] += n
                 tally.peaks[object_class] = max(tally.peaks[object_class], n)
+        return new
+
+    def close(self) -> list[Crossing]:
+        """End of the clip: count the crossings still inside a line's dead band (see the module note)."""
+        new = [crossing for line in self.lines for crossing in line.close()]
+        self.crossings.extend(new)
         return new
 
     def counts_per_minute(self) -> list[dict[str, object]]:

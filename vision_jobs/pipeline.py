@@ -136,6 +136,7 @@ def analyse_clip(
             on_frames(len(batch))
     if analysed == 0:
         raise UnreadableClip("no-frames", "the container opened but no frame could be decoded")
+    counter.close()
     decoded = last_index + 1
     if info.declared_frames > 0 and decoded + stride <= config.truncation_tolerance * info.declared_frames:
         raise UnreadableClip(

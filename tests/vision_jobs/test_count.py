@@ -81,6 +81,22 @@ def test_each_line_counts_a_track_once_on_its_own() -> None:
     ]
 
 
+def test_a_track_that_ends_the_clip_just_past_the_line_counts_when_the_clip_closes() -> None:
+    """Inside the dead band (2.2 px here) at the last frame: past the line counts, short of it does not."""
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    run(counter, [[(1, x1, 50, 0), (2, x2, 60, 0)] for x1, x2 in ((60, 60), (80, 80), (101, 99))])
+    assert counter.crossings == []
+    (crossing,) = counter.close()
+    assert (crossing.track_id, crossing.direction, crossing.frame_index) == (1, "eastbound", 2)
+    assert counter.crossings == [crossing] and counter.close() == []
+
+
+def test_a_track_that_starts_the_clip_in_the_dead_band_takes_the_side_it_stands_on() -> None:
+    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    run(counter, [[(1, 99, 50, 0), (2, 101, 60, 0)], [(1, 120, 50, 0), (2, 120, 60, 0)]])
+    assert [(c.track_id, c.direction) for c in counter.crossings] == [(1, "eastbound")]
+
+
 def test_passing_beyond_the_end_of_the_segment_is_not_counted() -> None:
     counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
     run(counter, [[(1, x, 95, 0)] for x in (60, 90, 110, 140)])  # the line ends at y=80
