@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cityplatform.ingest.day import ingest_kinds, parquet_bytes
-from cityplatform.ingest.iot import LandingFile
+from cityplatform.ingest.iot import LandingFile, duckdb_types
 from citysim import CITY_TZ, build_city, build_iot_day
 from governance.contracts.iot import SENSOR_KINDS
 
@@ -86,10 +86,7 @@ def duckdb_bare_parse(paths: dict[str, list[Path]]) -> int:
     rows = 0
     con = duckdb.connect()
     for kind, kind_paths in paths.items():
-        columns = {"sensor_id": "VARCHAR", "kind": "VARCHAR", "observed_at": "TIMESTAMPTZ"}
-        columns |= {
-            m.name: "BIGINT" if m.dtype == pl.Int64 else "DOUBLE" for m in SENSOR_KINDS[kind].measures
-        }
+        columns = duckdb_types(SENSOR_KINDS[kind], observed_at="TIMESTAMPTZ")
         query = (
             f"select * from read_json(?, format='newline_delimited', ignore_errors=true, columns={columns})"
         )

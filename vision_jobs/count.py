@@ -50,10 +50,9 @@ class LineCounter:
         self.negative_name = line.direction_towards_negative_side()
         self._last_side: dict[int, int] = {}
         self._counted: set[int] = set()
-        self._first_update = True
         # Tracks of the latest frame inside the dead band: (side by sign alone, within extent, class).
         self._in_band: dict[int, tuple[int, bool, str]] = {}
-        self._latest: tuple[int, datetime] | None = None
+        self._latest: tuple[int, datetime] | None = None  # (frame index, time) of the latest update
 
     def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Side of each point (-1, 0 in the dead band, +1), its side by sign alone, and whether it
@@ -86,9 +85,9 @@ class LineCounter:
         frame_index: int,
         timestamp: datetime,
     ) -> list[Crossing]:
+        first = self._latest is None
         self._latest = (frame_index, timestamp)
         self._in_band = {}
-        first, self._first_update = self._first_update, False
         if len(track_ids) == 0:
             return []
         crossings = []

@@ -114,10 +114,11 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
-def _duckdb_struct(spec: SensorKind) -> str:
-    types = {"sensor_id": "VARCHAR", "kind": "VARCHAR", "observed_at": "VARCHAR"}
-    types |= {m.name: "BIGINT" if m.dtype == pl.Int64 else "DOUBLE" for m in spec.measures}
-    return json.dumps(types)
+def duckdb_types(spec: SensorKind, *, observed_at: str = "VARCHAR") -> dict[str, str]:
+    """DuckDB type of each JSON field of a kind's line; ``observed_at`` stays text unless asked,
+    because ingestion parses the timestamp itself (only explicit offsets are accepted)."""
+    types = {"sensor_id": "VARCHAR", "kind": "VARCHAR", "observed_at": observed_at}
+    return types | {m.name: "BIGINT" if m.dtype == pl.Int64 else "DOUBLE" for m in spec.measures}
 
 
 def _lenient_coercion_pattern(spec: SensorKind) -> str:
@@ -159,7 +160,7 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
             select j.sensor_id, j.kind = '{spec.name}' as kind_matches, j.observed_at, {measures}
             from (
                 select case when not suspect and json_valid(line)
-                            then from_json(line, '{_duckdb_struct(spec)}') end as j
+                            then from_json(line, '{json.dumps(duckdb_types(spec))}') end as j
                 from lines
             )
             """

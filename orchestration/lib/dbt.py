@@ -128,10 +128,8 @@ def partition_window(start: datetime, end: datetime) -> dict[str, str]:
     Not ``--vars``: any change of vars makes dbt re-parse the whole project on every run, while
     the ``run_window`` macro reads these variables only at execution, so partial parsing holds.
     """
-    return {
-        "CITY_MIN_DATE": start.date().isoformat(),
-        "CITY_MAX_DATE": (end - timedelta(days=1)).date().isoformat(),
-    }
+    first, last = start.date(), (end - timedelta(days=1)).date()
+    return dict(zip(WINDOW_ENV, (first.isoformat(), last.isoformat()), strict=True))
 
 
 class CityDbt(dg.ConfigurableResource):
