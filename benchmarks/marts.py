@@ -7,7 +7,8 @@ so the ratio is dbt's own overhead: process start, loading the (partially) parse
 compiling (with the S3 listing that picks each source's files), per-node transactions, contracts
 and incremental logic, and one query per data test.
 dbt is invoked as Dagster invokes it: the project parsed once per deployment with the platform's
-environment, the run window in the environment (not ``--vars``, which force a full re-parse).
+environment, the run window in the environment (not ``--vars``, which force a full re-parse), JSON
+log lines on stdout, and the production flags (no JSON artifacts, warnings only in the log file).
 Unit tests run on fixtures, not data, and dbt advises running them in CI only, as Dagster does.
 Timings depend on what else the machine runs: the output shows the load average around each side.
 
@@ -45,7 +46,13 @@ from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore
 from cityplatform.settings import load_settings
 from citysim import CITY_TZ, City, build_city, simulate_day
 from governance.contracts.registry import REGISTRY_SCHEMAS
-from orchestration.lib.dbt import DBT_PROJECT_DIR, PRODUCTION_BUILD, dbt_env, partition_window
+from orchestration.lib.dbt import (
+    DBT_PROJECT_DIR,
+    PRODUCTION_BUILD,
+    PRODUCTION_FLAGS,
+    dbt_env,
+    partition_window,
+)
 from vision_jobs.clips import ClipRef
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA
@@ -148,7 +155,9 @@ def run_dbt(args: list[str], env: dict[str, str]) -> Timing:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}")
-    reparsed = [line for line in result.stdout.splitlines() if "Unable to do partial parsing" in line]
+    lines = result.stdout.splitlines()
+    messages = [json.loads(line)["info"]["msg"] for line in lines if line.startswith("{")]
+    reparsed = [msg for msg in messages if "Unable to do partial parsing" in msg]
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     note = "full re-parse: " + reparsed[0].split("because")[-1].strip() if reparsed else "partial parse"
     return Timing(elapsed, cpu, (load, os.getloadavg()[0]), note)
@@ -256,7 +265,13 @@ def main() -> None:
             s3_access_key=server.access_key,
             s3_secret_key=server.secret_key,
         )
-        env = {**os.environ, **dbt_env(settings), "DBT_TARGET_PATH": os.fspath(root / "target")}
+        # as dagster-dbt runs dbt: structured (JSON) log lines on stdout, which Dagster reads
+        env = {
+            **os.environ,
+            **dbt_env(settings),
+            "DBT_TARGET_PATH": os.fspath(root / "target"),
+            "DBT_LOG_FORMAT": "json",
+        }
         # the project is parsed once per deployment (Dagster: at code location load), not per run
         run_dbt(["parse"], env)
         # the window as Dagster hands it over: the partitions [first day, day after the last)
@@ -266,11 +281,12 @@ def main() -> None:
         with console.status("dbt build of every mart..."):
             dbt_build = run_dbt(list(PRODUCTION_BUILD), run_env)
         console.print(f"dbt build: {dbt_build.seconds:.1f} s")
-        manifest = json.loads((root / "target" / "manifest.json").read_text())  # with compiled tests
+        run_dbt(["compile"], run_env)  # the build writes no manifest; this one has every compiled query
+        manifest = json.loads((root / "target" / "manifest.json").read_text())
         settings.warehouse_path.unlink()
         run_dbt(["seed"], run_env)  # the camera registry, for the models-only comparison
         with console.status("dbt run (models only)..."):
-            dbt_run = run_dbt(["run"], run_env)
+            dbt_run = run_dbt(["run", *PRODUCTION_FLAGS], run_env)
         with console.status("the same SQL straight in DuckDB..."):
             direct_models, direct_all = direct_sql(root / "direct" / "warehouse.duckdb", env, manifest)
 
