@@ -185,6 +185,10 @@ def train(
         float | None,
         typer.Option(min=0.01, help="Stop training after this many hours; the epochs are re-planned to fit."),
     ] = None,
+    lr0: Annotated[
+        float | None,
+        typer.Option(min=1e-6, help="AdamW learning rate, e.g. 0.0002 to fine-tune good weights gently."),
+    ] = None,
 ) -> None:
     """Train the default detector offline on simulator frames (yolov8n from its YAML)."""
     from vision_jobs.train import TrainConfig, train_detector
@@ -203,6 +207,7 @@ def train(
         device=device,
         init_weights=init_weights,
         hours=hours,
+        lr0=lr0,
     )
     result = train_detector(config)
     console.print(f"weights: {result.weights} ({result.weights.stat().st_size / 1e6:.1f} MB)")

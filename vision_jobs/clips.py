@@ -47,7 +47,8 @@ class ClipRef:
         )
 
     def quarantine_key(self) -> str:
-        return f"cctv/{self.camera_id}/date={self.start_local:%Y-%m-%d}/{self.clip}{self.suffix}"
+        """A rejected clip keeps its landing layout in the quarantine bucket."""
+        return landing_key(self.camera_id, self.start_local, self.suffix)
 
 
 def parse_clip_uri(uri: str, timezone: str = "Asia/Seoul") -> ClipRef:

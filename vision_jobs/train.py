@@ -34,6 +34,7 @@ class TrainConfig:
     model_yaml: str = "yolov8n.yaml"
     init_weights: Path | None = None  # continue from earlier weights instead of starting from the YAML
     hours: float | None = None  # wall-time cap: Ultralytics' ``time``, which then re-plans the epochs to fit
+    lr0: float | None = None  # AdamW at this rate; None lets Ultralytics choose (optimizer ``auto``)
 
     def __post_init__(self) -> None:
         if self.train_clips + self.val_clips > HELD_OUT_SEED_BASE:
@@ -104,6 +105,9 @@ def train_detector(config: TrainConfig) -> TrainResult:
         exist_ok=True,
         pretrained=config.init_weights is not None,
         warmup_epochs=0 if config.init_weights else 3,
+        # ``auto`` ignores lr0, so an explicit rate (a gentle fine-tune) names its optimizer too
+        optimizer="AdamW" if config.lr0 else "auto",
+        lr0=config.lr0 or 0.01,
         amp=config.device != "cpu",
         plots=False,
         workers=2,
