@@ -122,4 +122,5 @@ def train_detector(config: TrainConfig) -> TrainResult:
     config.output.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(best, config.output)
     metrics = {k: float(v) for k, v in model.trainer.metrics.items()}
-    return TrainResult(config.output, n_train, n_val, config.epochs, time.monotonic() - started, metrics)
+    epochs_run = model.trainer.epoch + 1  # differs from config.epochs when ``hours`` re-planned them
+    return TrainResult(config.output, n_train, n_val, epochs_run, time.monotonic() - started, metrics)
