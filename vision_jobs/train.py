@@ -93,6 +93,8 @@ def train_detector(config: TrainConfig) -> TrainResult:
     from ultralytics import YOLO  # after the environment above, so settings land in the workdir
 
     model = YOLO(str(config.init_weights) if config.init_weights else config.model_yaml)
+    # ``auto`` ignores lr0, so an explicit rate (a gentle fine-tune) names its optimizer too
+    optimizer = {"optimizer": "AdamW", "lr0": config.lr0} if config.lr0 else {"optimizer": "auto"}
     model.train(
         data=str(data_yaml),
         epochs=config.epochs,
@@ -105,9 +107,7 @@ def train_detector(config: TrainConfig) -> TrainResult:
         exist_ok=True,
         pretrained=config.init_weights is not None,
         warmup_epochs=0 if config.init_weights else 3,
-        # ``auto`` ignores lr0, so an explicit rate (a gentle fine-tune) names its optimizer too
-        optimizer="AdamW" if config.lr0 else "auto",
-        lr0=config.lr0 or 0.01,
+        **optimizer,
         amp=config.device != "cpu",
         plots=False,
         workers=2,
