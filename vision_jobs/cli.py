@@ -175,6 +175,9 @@ def train(
     val_clips: int = typer.Option(3, min=1, help="Simulated clips rendered for validation."),
     clip_seconds: float = typer.Option(20.0, min=1.0),
     every_n_frames: int = typer.Option(15, min=1, help="Keep every n-th frame of each clip."),
+    night_share: float = typer.Option(
+        0.3, min=0.0, max=1.0, help="Chance that a training or validation clip is at night."
+    ),
     imgsz: int = typer.Option(320, min=32, help="Training image size."),
     batch: int = typer.Option(16, min=1),
     device: str = typer.Option("cpu", help="'cpu' or a CUDA device such as '0'."),
@@ -201,6 +204,7 @@ def train(
         val_clips=val_clips,
         clip_seconds=clip_seconds,
         every_n_frames=every_n_frames,
+        night_share=night_share,
         epochs=epochs,
         imgsz=imgsz,
         batch=batch,

@@ -27,6 +27,7 @@ class TrainConfig:
     val_clips: int = 3
     clip_seconds: float = 20.0
     every_n_frames: int = 15
+    night_share: float = 0.3  # chance that a rendered clip is at night
     epochs: int = 12
     imgsz: int = 320
     batch: int = 16
@@ -63,15 +64,19 @@ def prepare_dataset(config: TrainConfig) -> tuple[Path, int, int]:
         "val_clips": config.val_clips,
         "clip_seconds": config.clip_seconds,
         "every_n_frames": config.every_n_frames,
+        "night_share": config.night_share,
     }
     if manifest_path.is_file():
         stored = json.loads(manifest_path.read_text())
         if stored["settings"] == manifest:
             return data_dir / "data.yaml", stored["train_images"], stored["val_images"]
     shutil.rmtree(data_dir, ignore_errors=True)
-    train_specs = [varied_spec(seed, config.clip_seconds) for seed in range(config.train_clips)]
+    train_specs = [
+        varied_spec(seed, config.clip_seconds, night_share=config.night_share)
+        for seed in range(config.train_clips)
+    ]
     val_specs = [
-        varied_spec(seed, config.clip_seconds)
+        varied_spec(seed, config.clip_seconds, night_share=config.night_share)
         for seed in range(config.train_clips, config.train_clips + config.val_clips)
     ]
     n_train = export_split(train_specs, data_dir, "train", config.every_n_frames)

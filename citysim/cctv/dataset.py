@@ -24,12 +24,18 @@ from citysim.cctv.scene import SCENES
 HELD_OUT_SEED_BASE = 10_000
 
 
-def varied_spec(seed: int, seconds: float = 20.0, camera_id: str | None = None) -> ClipSpec:
-    """A clip spec whose camera, lighting, rain, shake and traffic all follow from the seed."""
+def varied_spec(
+    seed: int, seconds: float = 20.0, camera_id: str | None = None, night_share: float = 0.3
+) -> ClipSpec:
+    """A clip spec whose camera, lighting, rain, shake and traffic all follow from the seed.
+
+    ``night_share`` is the chance of a night clip; raising it draws the same random numbers, so a
+    clip that was at night stays at night and every other property of each seed stays the same.
+    """
     rng = np.random.default_rng(seed)
     cameras = sorted(SCENES)
     camera = camera_id or cameras[seed % len(cameras)]
-    night = bool(rng.random() < 0.3)
+    night = bool(rng.random() < night_share)
     rain = float(rng.uniform(0.3, 0.9)) if rng.random() < 0.3 else 0.0
     hour = int(rng.integers(20, 24)) if night else int(rng.integers(7, 18))
     start = datetime(2025, 5, 12, tzinfo=SEOUL) + timedelta(

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from citysim.cctv import CLASS_NAMES, ClipSpec, ClipTruth, Conditions, render_clip
-from citysim.cctv.dataset import export_split, write_data_yaml
+from citysim.cctv.dataset import export_split, varied_spec, write_data_yaml
 
 SHORT = ClipSpec(camera_id="cam-02", seconds=4, warmup_s=20, seed=7, conditions=Conditions(jitter_px=2))
 
@@ -94,6 +94,20 @@ def test_night_is_darker_and_rain_adds_noise(tmp_path: Path) -> None:
     )
     assert night[0] < 0.6 * day[0]
     assert rain[1] > day[1]
+
+
+def test_a_larger_night_share_only_turns_day_clips_into_night_clips() -> None:
+    usual = [varied_spec(seed) for seed in range(40)]
+    darker = [varied_spec(seed, night_share=0.7) for seed in range(40)]
+    assert sum(s.conditions.night for s in darker) > sum(s.conditions.night for s in usual) > 0
+    for before, after in zip(usual, darker, strict=True):
+        assert after.conditions.night or not before.conditions.night
+        assert (after.camera_id, after.traffic, after.conditions.rain) == (
+            before.camera_id,
+            before.traffic,
+            before.conditions.rain,
+        )
+    assert all(varied_spec(seed, night_share=1.0).conditions.night for seed in range(10))
 
 
 def test_unsupported_container_is_refused(tmp_path: Path) -> None:
