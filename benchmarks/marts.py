@@ -8,9 +8,11 @@ compiling (with the S3 listing that picks each source's files), per-node transac
 and incremental logic, and one query per data test.
 dbt is invoked as Dagster invokes it: the project parsed once per deployment with the platform's
 environment, the run window in the environment (not ``--vars``, which force a full re-parse), JSON
-log lines on stdout, and the production flags (no JSON artifacts, warnings only in the log file).
+log lines on stdout, and the production flags (no JSON artifacts, no log file).
 Unit tests run on fixtures, not data, and dbt advises running them in CI only, as Dagster does.
-Timings depend on what else the machine runs: the output shows the load average around each side.
+Timings depend on what else the machine runs (here they swing by a third from one minute to the
+next), so both sides run ``--repeat`` times, interleaved and alternating which goes first, and the
+table gives the median of each side and the ratio of every round.
 
     .venv/bin/python benchmarks/marts.py --days 30 --sensors 500
 """
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ import duckdb
 import numpy as np
 import polars as pl
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, free_port
@@ -216,6 +220,22 @@ def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -
     return models, Timing(perf_counter() - start, _cpu_since(before), (load, os.getloadavg()[0]))
 
 
+def dbt_round(warehouse: Path, env: dict[str, str]) -> dict[str, Timing]:
+    """``dbt build`` into a fresh warehouse, then ``dbt run`` (models only) into another."""
+    warehouse.unlink(missing_ok=True)
+    build = run_dbt(list(PRODUCTION_BUILD), env)
+    warehouse.unlink()
+    run_dbt(["seed", *PRODUCTION_FLAGS], env)  # the camera registry, which the models read
+    return {"build": build, "run": run_dbt(["run", *PRODUCTION_FLAGS], env)}
+
+
+def direct_round(root: Path, env: dict[str, str], manifest: dict[str, Any]) -> dict[str, Timing]:
+    warehouse = root / "direct" / "warehouse.duckdb"
+    warehouse.unlink(missing_ok=True)
+    models, everything = direct_sql(warehouse, env, manifest)
+    return {"direct_models": models, "direct_all": everything}
+
+
 def _cpu_since(before: resource.struct_rusage) -> float:
     now = resource.getrusage(resource.RUSAGE_SELF)
     return now.ru_utime - before.ru_utime + now.ru_stime - before.ru_stime
@@ -244,6 +264,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--sensors", type=int, default=500)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of both sides, interleaved (the median is reported)"
+    )
     options = parser.parse_args()
     console = Console(width=120)  # the table stays readable when the output goes to a file
     days = [FIRST_DAY + timedelta(days=i) for i in range(options.days)]
@@ -277,45 +300,59 @@ def main() -> None:
         # the window as Dagster hands it over: the partitions [first day, day after the last)
         start, end = (datetime.combine(d, time(), CITY_TZ) for d in (days[0], days[-1] + timedelta(days=1)))
         run_env = {**env, **partition_window(start, end)}
-
-        with console.status("dbt build of every mart..."):
-            dbt_build = run_dbt(list(PRODUCTION_BUILD), run_env)
-        console.print(f"dbt build: {dbt_build.seconds:.1f} s")
-        run_dbt(["compile"], run_env)  # the build writes no manifest; this one has every compiled query
+        run_dbt(["compile"], run_env)  # builds write no manifest; this one has every compiled query
         manifest = json.loads((root / "target" / "manifest.json").read_text())
-        settings.warehouse_path.unlink()
-        run_dbt(["seed"], run_env)  # the camera registry, for the models-only comparison
-        with console.status("dbt run (models only)..."):
-            dbt_run = run_dbt(["run", *PRODUCTION_FLAGS], run_env)
-        with console.status("the same SQL straight in DuckDB..."):
-            direct_models, direct_all = direct_sql(root / "direct" / "warehouse.duckdb", env, manifest)
 
-    table = Table(title=f"Marts over {options.days} days, {options.sensors} sensors ({os.cpu_count()} cores)")
+        rounds: list[dict[str, Timing]] = []
+        for round_no in track(
+            range(options.repeat), description="dbt and direct SQL, interleaved", console=console
+        ):
+            # alternate which side goes first, so a machine speeding up or slowing down favours neither
+            dbt_first = round_no % 2 == 0
+            timings = {} if dbt_first else direct_round(root, env, manifest)
+            timings |= dbt_round(settings.warehouse_path, run_env)
+            if dbt_first:
+                timings |= direct_round(root, env, manifest)
+            rounds.append(timings)
+
+    table = Table(
+        title=f"Marts over {options.days} days, {options.sensors} sensors ({os.cpu_count()} cores), "
+        f"median of {options.repeat} interleaved rounds"
+    )
     table.add_column("")
     table.add_column("dbt [s]", justify="right")
     table.add_column("direct DuckDB [s]", justify="right")
     table.add_column("ratio", justify="right")
+    table.add_column("ratio per round", justify="right")
     table.add_column("CPU s dbt / direct", justify="right")
-    table.add_column("load avg dbt / direct", justify="right")
-    for name, dbt_side, direct in (
-        ("models + data tests", dbt_build, direct_all),
-        ("models only", dbt_run, direct_models),
+    for name, dbt_name, direct_name in (
+        ("models + data tests", "build", "direct_all"),
+        ("models only", "run", "direct_models"),
     ):
+        dbt_side, direct = (statistics.median(r[n].seconds for r in rounds) for n in (dbt_name, direct_name))
+        cpu = (statistics.median(r[n].cpu_seconds for r in rounds) for n in (dbt_name, direct_name))
+        per_round = [r[dbt_name].seconds / r[direct_name].seconds for r in rounds]
         table.add_row(
             name,
-            f"{dbt_side.seconds:.1f}",
-            f"{direct.seconds:.1f}",
-            f"{dbt_side.seconds / direct.seconds:.2f}",
-            f"{dbt_side.cpu_seconds:.1f} / {direct.cpu_seconds:.1f}",
-            f"{_load(dbt_side)} / {_load(direct)}",
+            f"{dbt_side:.1f}",
+            f"{direct:.1f}",
+            f"{dbt_side / direct:.2f}",
+            " ".join(f"{ratio:.2f}" for ratio in per_round),
+            "{:.1f} / {:.1f}".format(*cpu),
         )
-    console.print(f"bronze: {readings:,} readings, {counts:,} CCTV count rows")
+    build = statistics.median(r["build"].seconds for r in rounds)
+    ratio = build / statistics.median(r["direct_all"].seconds for r in rounds)
+    nodes = {t: sum(n["resource_type"] == t for n in manifest["nodes"].values()) for t in ("model", "test")}
+    console.print(
+        f"bronze: {readings:,} readings, {counts:,} CCTV count rows; {nodes['model']} models, "
+        f"{nodes['test']} data tests"
+    )
     console.print(table)
     console.print(
         "dbt side: one `dbt build` (or `dbt run`) process, start to exit: Python start and imports, "
-        f"loading the parsed project ({dbt_build.note}; run: {dbt_run.note}), compiling with "
-        "the S3 listing of each source's files, the seed, every model with its transactions, contract "
-        "and incremental logic, every data test (threads as in profiles.yml)."
+        f"loading the parsed project ({rounds[0]['build'].note}), compiling with the S3 listing of each "
+        "source's files, the seed, every model with its transactions, contract and incremental logic, "
+        "every data test (threads as in profiles.yml)."
     )
     console.print(
         "direct side: in this already running Python, one DuckDB connection (httpfs load, S3 secret, "
@@ -323,12 +360,12 @@ def main() -> None:
         "as create table ... as, one after the other, then every data test's compiled query."
     )
     console.print(
-        f"load average (1 min) before/after: {_load(dbt_build)} (dbt build), {_load(direct_all)} "
-        f"(direct); {os.cpu_count()} cores"
+        "load average (1 min) before->after each dbt build: "
+        + ", ".join(_load(r["build"]) for r in rounds)
+        + f"; {os.cpu_count()} cores"
     )
     console.print(
-        f"targets: dbt build <= 1.5x direct SQL ({dbt_build.seconds / direct_all.seconds:.2f}x), "
-        f"whole build < 120 s ({dbt_build.seconds:.1f} s)"
+        f"targets: dbt build <= 1.5x direct SQL ({ratio:.2f}x), whole build < 120 s ({build:.1f} s)"
     )
 
 
