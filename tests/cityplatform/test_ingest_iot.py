@@ -62,6 +62,20 @@ def test_each_fault_is_quarantined_with_its_reason(bad_line: str, reason: str, d
     assert row["raw_line"] == bad_line
 
 
+def test_crlf_line_ends_are_line_ends() -> None:
+    lines = [line("AQ-0001"), "not json", line("AQ-0003")]
+    lf = ingest((KEY_0800, lines))
+    crlf = ingest_kind(
+        "air_quality",
+        [LandingFile(KEY_0800, ("\r\n".join(lines) + "\r\n").encode())],
+        known_sensors=KNOWN,
+        tz=SEOUL,
+    )
+    assert crlf.accepted.equals(lf.accepted)
+    assert crlf.quarantined.equals(lf.quarantined)
+    assert crlf.quarantined["raw_line"].to_list() == ["not json"]
+
+
 def test_duplicates_keep_the_first_delivery_across_files() -> None:
     original = line("AQ-0004", at="2026-11-24T09:55:00+09:00")
     result = ingest((KEY_0800, [line("AQ-0001")]), (KEY_1000, [original, original]))
