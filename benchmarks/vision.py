@@ -1,11 +1,13 @@
 """Whole vision job vs bare ``model.predict``, on the same frames, for several batch sizes.
 
-Usage: ``python benchmarks/vision.py [--seconds 20] [--batch-sizes 1 8 32] [--device auto] [--imgsz 320]``
+Usage: ``python benchmarks/vision.py [--seconds 20] [--batch-sizes 1 8 32] [--device auto] [--imgsz 416]``
 
 The job's frames per second include reading the clip from S3, decoding, detection, tracking,
 counting and writing parquet; the baseline is ``predict`` alone over the same frames already decoded
 and resized in memory. Both run in this process, one after the other, so the ratio compares like with
-like on whatever machine runs it. An embedded S3 server is started in a temp folder on free ports.
+like on whatever machine runs it; ``--repeats`` rounds go over every batch size (in alternating order)
+and each figure is the median of its rounds. An embedded S3 server is started in a temp folder on
+free ports.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from rich.progress import track
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="ultralytics-settings-"))
@@ -30,16 +34,18 @@ from vision_jobs.job import run_clip
 from vision_jobs.registry import load_registry
 
 
-def bare_predict_fps(detector: UltralyticsDetector, frames: list, repeats: int) -> float:
-    """Frames per second of ``predict`` alone, chunked to the batch size (best of ``repeats``)."""
+def bare_predict_fps(detector: UltralyticsDetector, frames: list) -> float:
+    """Frames per second of ``predict`` alone, chunked to the batch size."""
     size = detector.config.batch_size
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for start in range(0, len(frames), size):
-            detector.predict_chunk(frames[start : start + size])
-        timings.append(time.perf_counter() - started)
-    return len(frames) / min(timings)
+    started = time.perf_counter()
+    for start in range(0, len(frames), size):
+        detector.predict_chunk(frames[start : start + size])
+    return len(frames) / (time.perf_counter() - started)
+
+
+def config_for(args: argparse.Namespace, batch_size: int) -> JobConfig:
+    model = ModelConfig(weights=args.weights, device=args.device, imgsz=args.imgsz, batch_size=batch_size)
+    return JobConfig(model=model, evidence_frames=1)
 
 
 def main() -> None:
@@ -50,7 +56,9 @@ def main() -> None:
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--imgsz", type=int, default=416)
-    parser.add_argument("--repeats", type=int, default=2, help="Runs of each measurement; the best counts.")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="Rounds over all batch sizes; the median of each counts."
+    )
     args = parser.parse_args()
 
     registry = load_registry()
@@ -75,31 +83,33 @@ def main() -> None:
                 f"clip: {args.seconds:.0f} s at {spec.fps:.0f} fps, stride {camera.frame_stride} -> "
                 f"{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}"
             )
-            rows = []
-            for batch_size in args.batch_sizes:
-                config = JobConfig(
-                    model=ModelConfig(
-                        weights=args.weights, device=args.device, imgsz=args.imgsz, batch_size=batch_size
-                    ),
-                    evidence_frames=1,
-                )
-                detector = UltralyticsDetector(config.model)
-                detector.predict_chunk(frames[:batch_size])  # warm-up: first call builds the predictor
-                bare = bare_predict_fps(detector, frames, args.repeats)
-                job_fps = []
-                for _ in range(args.repeats):
+            detectors = {size: UltralyticsDetector(config_for(args, size).model) for size in args.batch_sizes}
+            for size, detector in detectors.items():
+                detector.predict_chunk(frames[:size])  # warm-up: the first call builds the predictor
+            bare: dict[int, list[float]] = {size: [] for size in args.batch_sizes}
+            job: dict[int, list[float]] = {size: [] for size in args.batch_sizes}
+            # rounds over every batch size, so a machine that speeds up or slows down (they do, here,
+            # by a quarter within minutes) shifts all of them alike; the median of each counts
+            for round_no in track(range(args.repeats), description="rounds over the batch sizes"):
+                for size in args.batch_sizes if round_no % 2 == 0 else reversed(args.batch_sizes):
+                    bare[size].append(bare_predict_fps(detectors[size], frames))
                     started = time.perf_counter()
-                    report = run_clip(store, uri, registry, detector, config)
-                    job_fps.append(report.frames_analysed / (time.perf_counter() - started))
+                    report = run_clip(store, uri, registry, detectors[size], config_for(args, size))
+                    job[size].append(report.frames_analysed / (time.perf_counter() - started))
                     assert report.ok and report.frames_analysed == len(frames), report
-                rows.append((batch_size, max(job_fps), bare, statistics.fmean(job_fps)))
+            detector = detectors[args.batch_sizes[0]]
             print(f"device: {detector.device}, half: {detector.half}, model: {Path(args.weights).name}")
+            print(f"medians of {args.repeats} rounds")
             print(f"{'batch':>5} {'job fps':>9} {'predict fps':>12} {'job/predict':>12}")
-            for batch_size, job, bare, _ in rows:
-                print(f"{batch_size:>5} {job:>9.1f} {bare:>12.1f} {job / bare:>12.2f}")
-            best_bare = max(rows, key=lambda r: r[2])
+            rows = {
+                size: (statistics.median(job[size]), statistics.median(bare[size]))
+                for size in args.batch_sizes
+            }
+            for size, (job_fps, bare_fps) in rows.items():
+                print(f"{size:>5} {job_fps:>9.1f} {bare_fps:>12.1f} {job_fps / bare_fps:>12.2f}")
+            best = max(rows, key=lambda size: rows[size][1])
             print(
-                f"best bare predict at batch {best_bare[0]}: job/predict = {best_bare[1] / best_bare[2]:.2f} "
+                f"best bare predict at batch {best}: job/predict = {rows[best][0] / rows[best][1]:.2f} "
                 f"(target >= 0.80 on CPU)"
             )
         finally:
