@@ -83,7 +83,8 @@ def main() -> None:
                 f"clip: {args.seconds:.0f} s at {spec.fps:.0f} fps, stride {camera.frame_stride} -> "
                 f"{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}"
             )
-            detectors = {size: UltralyticsDetector(config_for(args, size).model) for size in args.batch_sizes}
+            configs = {size: config_for(args, size) for size in args.batch_sizes}
+            detectors = {size: UltralyticsDetector(config.model) for size, config in configs.items()}
             for size, detector in detectors.items():
                 detector.predict_chunk(frames[:size])  # warm-up: the first call builds the predictor
             bare: dict[int, list[float]] = {size: [] for size in args.batch_sizes}
@@ -94,7 +95,7 @@ def main() -> None:
                 for size in args.batch_sizes if round_no % 2 == 0 else reversed(args.batch_sizes):
                     bare[size].append(bare_predict_fps(detectors[size], frames))
                     started = time.perf_counter()
-                    report = run_clip(store, uri, registry, detectors[size], config_for(args, size))
+                    report = run_clip(store, uri, registry, detectors[size], configs[size])
                     job[size].append(report.frames_analysed / (time.perf_counter() - started))
                     assert report.ok and report.frames_analysed == len(frames), report
             detector = detectors[args.batch_sizes[0]]
