@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -156,6 +157,12 @@ def definitions(env: None) -> dg.Definitions:
 
 
 @pytest.fixture(scope="module")
+def manifest(definitions: dg.Definitions) -> dict[str, Any]:
+    """The manifest the code location loaded (parsed with this module's settings)."""
+    return json.loads(PROJECT.manifest_path.read_text())
+
+
+@pytest.fixture(scope="module")
 def city() -> City:
     return build_city(seed=SEED, sensors=40)
 
@@ -206,7 +213,7 @@ def hourly_traffic() -> dict[date, tuple[int, float]]:
 
 
 def test_a_backfill_builds_and_publishes_every_mart_and_passes_every_blocking_check(
-    backfill: dg.ExecuteInProcessResult,
+    backfill: dg.ExecuteInProcessResult, manifest: dict[str, Any]
 ) -> None:
     built = {e.asset_key.to_user_string() for e in backfill.get_asset_materialization_events()}
     marts = {
@@ -215,7 +222,6 @@ def test_a_backfill_builds_and_publishes_every_mart_and_passes_every_blocking_ch
     assert marts <= built
     assert {f"marts/published/{department}" for department in MARTS_BY_DEPARTMENT} <= built
     dbt_checks = [e for e in backfill.get_asset_check_evaluations() if e.check_name != "steward_trained"]
-    manifest = json.loads(PROJECT.manifest_path.read_text())
     data_tests = sum(n["resource_type"] == "test" for n in manifest["nodes"].values())
     assert len(dbt_checks) == data_tests  # every dbt data test reports as a check, once per run
     failed = [e.check_name for e in dbt_checks if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
@@ -345,9 +351,8 @@ def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteI
 
 
 def test_every_mart_is_published_to_its_department_bucket_per_day(
-    backfill: dg.ExecuteInProcessResult, store: ObjectStore
+    backfill: dg.ExecuteInProcessResult, store: ObjectStore, manifest: dict[str, Any]
 ) -> None:
-    manifest = json.loads(PROJECT.manifest_path.read_text())
     columns = {
         n["name"]: list(n["columns"]) for n in manifest["nodes"].values() if n["resource_type"] == "model"
     }
