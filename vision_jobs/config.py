@@ -56,6 +56,13 @@ class CountConfig(_Config):
         description="Distance from a line (share of the frame diagonal) inside which a point is on no side, "
         "so camera shake or box jitter on the line is never counted as a crossing.",
     )
+    rearm_distance: float = Field(
+        default=0.05,
+        ge=0,
+        description="How far past a line (share of the frame diagonal) a counted track must go before its "
+        "next crossing of that line counts: far more than a box swinging on the line moves, less than "
+        "the way from the line to a kerb, where a tracker may hand a track id to the next person.",
+    )
 
 
 class JobConfig(_Config):

@@ -6,9 +6,12 @@ inside the segment's extent. A dead band around the line keeps shake and box jit
 and a track's class is its majority class so far, so one mislabelled frame cannot move a count.
 Like Ultralytics' ObjectCounter, a track counts once per line, at its first crossing: a box that
 stands on the line and swings across it by more than the dead band (a long bus in rain) is one
-vehicle, not one per swing. At the clip's two edges there is no jitter left to wait out: a track
-that starts the clip inside the dead band takes the side it stands on, and one that ends the clip
-inside the dead band but past the line counts when the clip is closed (:meth:`ClipCounter.close`).
+vehicle, not one per swing. Unlike it, a counted track re-arms once its ground point is further than
+the re-arm distance past the line: a person who walks on and later crosses back (a U-turn), or whose
+track id the tracker hands to someone on the far kerb who then crosses, counts again. At the clip's
+two edges there is no jitter left to wait out: a track that starts the clip inside the dead band
+takes the side it stands on, and one that ends the clip inside the dead band but past the line
+counts when the clip is closed (:meth:`ClipCounter.close`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from vision_jobs.config import CountConfig
 from vision_jobs.detections import Tracks
 from vision_jobs.registry import CameraConfig, CountingLine, Zone
 
@@ -36,7 +40,7 @@ class Crossing:
 class LineCounter:
     """Crossings of one counting line, in pixel coordinates of the analysed frames."""
 
-    def __init__(self, line: CountingLine, frame_size: tuple[int, int], dead_band: float) -> None:
+    def __init__(self, line: CountingLine, frame_size: tuple[int, int], counting: CountConfig) -> None:
         width, height = frame_size
         self.line = line
         self.start = np.array([line.start[0] * width, line.start[1] * height])
@@ -45,24 +49,26 @@ class LineCounter:
         self.length = float(np.linalg.norm(self.along))
         # Normal in pixel space, in the same sense as the registry's normalised normal.
         self.normal = np.array([-self.along[1], self.along[0]]) / self.length
-        self.dead_band_px = dead_band * float(np.hypot(width, height))
+        diagonal = float(np.hypot(width, height))
+        self.dead_band_px = counting.dead_band * diagonal
+        self.rearm_px = counting.rearm_distance * diagonal
         self.positive_name = line.direction_towards_positive_side()
         self.negative_name = line.direction_towards_negative_side()
         self._last_side: dict[int, int] = {}
-        self._counted: set[int] = set()
+        self._counted: dict[int, int] = {}  # counted track -> the side it crossed to, until it re-arms
         # Tracks of the latest frame inside the dead band: (side by sign alone, within extent, class).
         self._in_band: dict[int, tuple[int, bool, str]] = {}
         self._latest: tuple[int, datetime] | None = None  # (frame index, time) of the latest update
 
-    def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Side of each point (-1, 0 in the dead band, +1), its side by sign alone, and whether it
-        lies within the segment's extent."""
+    def sides(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Side of each point (-1, 0 in the dead band, +1), its side by sign alone, whether it lies
+        within the segment's extent, and its distance from the line in pixels."""
         relative = anchors - self.start
-        distance = relative @ self.normal
-        sign = np.sign(distance).astype(int)
-        side = np.where(np.abs(distance) <= self.dead_band_px, 0, sign)
+        distance = np.abs(relative @ self.normal)
+        sign = np.sign(relative @ self.normal).astype(int)
+        side = np.where(distance <= self.dead_band_px, 0, sign)
         position = relative @ self.along / self.length**2
-        return side, sign, (position >= 0) & (position <= 1)
+        return side, sign, (position >= 0) & (position <= 1), distance
 
     def _crossing(
         self, track: int, side: int, inside: bool, object_class: str, frame_index: int, timestamp: datetime
@@ -73,7 +79,7 @@ class LineCounter:
             return None
         if self.line.classes is not None and object_class not in self.line.classes:
             return None
-        self._counted.add(track)
+        self._counted[track] = side
         direction = self.positive_name if side > 0 else self.negative_name
         return Crossing(self.line.line_id, direction, object_class, track, frame_index, timestamp)
 
@@ -91,9 +97,9 @@ class LineCounter:
         if len(track_ids) == 0:
             return []
         crossings = []
-        sides, signs, within = self.sides(anchors)
-        for track_id, side, sign, inside, object_class in zip(
-            track_ids, sides, signs, within, classes, strict=True
+        sides, signs, within, distances = self.sides(anchors)
+        for track_id, side, sign, inside, distance, object_class in zip(
+            track_ids, sides, signs, within, distances, classes, strict=True
         ):
             track = int(track_id)
             if side == 0:
@@ -105,6 +111,8 @@ class LineCounter:
             self._last_side[track] = int(side)
             if crossing is not None:
                 crossings.append(crossing)
+            elif self._counted.get(track) == side and distance > self.rearm_px:
+                del self._counted[track]  # far past the line it was counted on: the next crossing counts
         return crossings
 
     def close(self) -> list[Crossing]:
@@ -161,9 +169,13 @@ class ClipCounter:
     """All lines and zones of one camera over one clip, rolled up per minute."""
 
     def __init__(
-        self, camera: CameraConfig, frame_size: tuple[int, int], dead_band: float, class_names: dict[int, str]
+        self,
+        camera: CameraConfig,
+        frame_size: tuple[int, int],
+        counting: CountConfig,
+        class_names: dict[int, str],
     ) -> None:
-        self.lines = [LineCounter(line, frame_size, dead_band) for line in camera.lines]
+        self.lines = [LineCounter(line, frame_size, counting) for line in camera.lines]
         self.zones = [ZoneOccupancy(zone, frame_size) for zone in camera.zones]
         self.class_names = class_names
         self.crossings: list[Crossing] = []

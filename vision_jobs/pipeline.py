@@ -112,7 +112,7 @@ def analyse_clip(
     bounds = np.array([info.width, info.height] * 2, np.float32)
     names = detector.class_names
     tracker = ObjectTracker(config.tracker, sampled_fps)
-    counter = ClipCounter(camera, size, config.counting.dead_band, names)
+    counter = ClipCounter(camera, size, config.counting, names)
     columns = DetectionColumns()
     evidence: list[_EvidenceCandidate] = []
     analysed, last_index = 0, -1

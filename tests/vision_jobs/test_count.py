@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from vision_jobs.config import CountConfig
 from vision_jobs.count import ClipCounter, LineCounter, points_in_polygon
 from vision_jobs.detections import Tracks
 from vision_jobs.registry import CameraConfig, CountingLine, Zone
@@ -43,7 +44,7 @@ def run(counter: ClipCounter, frames: list[list[tuple[int, float, float, int]]],
 
 
 def test_counts_each_direction_once() -> None:
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
     # track 1 drives east across x=100, track 2 drives west, track 3 stays on one side
     xs_east = [60, 80, 95, 105, 120, 140]
     xs_west = [150, 130, 110, 90, 70, 50]
@@ -57,23 +58,38 @@ def test_counts_each_direction_once() -> None:
 
 
 def test_jitter_inside_the_dead_band_is_not_a_crossing() -> None:
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.02, class_names=NAMES)  # 4.5 px band
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.02), NAMES)  # 4.5 px band
     run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4, -2, 2)])
     assert counter.crossings == []
 
 
 def test_a_track_swinging_across_the_line_counts_once_in_its_first_direction() -> None:
     """Beyond the dead band a wobbling box flips sides many times; it is still one vehicle."""
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.0, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.0), NAMES)
     run(counter, [[(1, 100 + dx, 50, 0)] for dx in (-3, 3, -4, 4, -6, 6)])
     assert [(c.track_id, c.direction) for c in counter.crossings] == [(1, "eastbound")]
+
+
+def test_a_counted_track_that_goes_far_past_the_line_counts_again_when_it_crosses_back() -> None:
+    """A U-turn, or a track id handed to a person on the far kerb: each crossing is someone's.
+
+    The re-arm distance is 0.1 of the 224 px diagonal here (22 px): a swing of 16 px past the line
+    does not re-arm, walking 40 px on does.
+    """
+    counting = CountConfig(dead_band=0.01, rearm_distance=0.1)
+    swing = ClipCounter(camera([VERTICAL]), FRAME, counting, NAMES)
+    run(swing, [[(1, x, 50, 0)] for x in (80, 116, 84, 116, 84)])
+    assert [c.direction for c in swing.crossings] == ["eastbound"]
+    walk_on = ClipCounter(camera([VERTICAL]), FRAME, counting, NAMES)
+    run(walk_on, [[(1, x, 50, 0)] for x in (80, 110, 140, 110, 80, 110)])
+    assert [c.direction for c in walk_on.crossings] == ["eastbound", "westbound"]
 
 
 def test_each_line_counts_a_track_once_on_its_own() -> None:
     second = CountingLine(
         **{**VERTICAL.model_dump(), "line_id": "stop-line", "start": (0.7, 0.2), "end": (0.7, 0.8)}
     )
-    counter = ClipCounter(camera([VERTICAL, second]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL, second]), FRAME, CountConfig(dead_band=0.01), NAMES)
     run(counter, [[(1, x, 50, 0)] for x in (60, 90, 110, 130, 150, 130, 150)])
     assert [(c.line_id, c.direction) for c in counter.crossings] == [
         ("road", "eastbound"),
@@ -83,7 +99,7 @@ def test_each_line_counts_a_track_once_on_its_own() -> None:
 
 def test_a_track_that_ends_the_clip_just_past_the_line_counts_when_the_clip_closes() -> None:
     """Inside the dead band (2.2 px here) at the last frame: past the line counts, short of it does not."""
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
     run(counter, [[(1, x1, 50, 0), (2, x2, 60, 0)] for x1, x2 in ((60, 60), (80, 80), (101, 99))])
     assert counter.crossings == []
     (crossing,) = counter.close()
@@ -92,20 +108,20 @@ def test_a_track_that_ends_the_clip_just_past_the_line_counts_when_the_clip_clos
 
 
 def test_a_track_that_starts_the_clip_in_the_dead_band_takes_the_side_it_stands_on() -> None:
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
     run(counter, [[(1, 99, 50, 0), (2, 101, 60, 0)], [(1, 120, 50, 0), (2, 120, 60, 0)]])
     assert [(c.track_id, c.direction) for c in counter.crossings] == [(1, "eastbound")]
 
 
 def test_passing_beyond_the_end_of_the_segment_is_not_counted() -> None:
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
     run(counter, [[(1, x, 95, 0)] for x in (60, 90, 110, 140)])  # the line ends at y=80
     assert counter.crossings == []
 
 
 def test_line_class_filter_and_majority_class() -> None:
     cars_only = CountingLine(**{**VERTICAL.model_dump(), "classes": frozenset({"car"})})
-    counter = ClipCounter(camera([cars_only]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([cars_only]), FRAME, CountConfig(dead_band=0.01), NAMES)
     # track 1 is a car that is misread as a person once, right as it crosses; track 2 is a person
     frames = [
         [(1, 60, 50, 0), (2, 60, 70, 1)],
@@ -117,7 +133,7 @@ def test_line_class_filter_and_majority_class() -> None:
 
 
 def test_counts_roll_up_per_minute() -> None:
-    counter = ClipCounter(camera([VERTICAL]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
     # START is 00:00:50; track 1 crosses at 00:00:52, track 2 at 00:01:10
     frames: list[list[tuple[int, float, float, int]]] = [[] for _ in range(25)]
     frames[1], frames[2] = [(1, 80, 50, 0)], [(1, 120, 50, 0)]
@@ -132,7 +148,7 @@ def test_counts_roll_up_per_minute() -> None:
 
 def test_zone_occupancy_mean_and_peak_per_minute() -> None:
     zone = Zone(zone_id="box", polygon=[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])  # left half
-    counter = ClipCounter(camera([], [zone]), FRAME, dead_band=0.01, class_names=NAMES)
+    counter = ClipCounter(camera([], [zone]), FRAME, CountConfig(dead_band=0.01), NAMES)
     run(counter, [[(1, 20, 50, 1), (2, 40, 50, 1)], [(1, 30, 50, 1), (2, 150, 50, 1)], []], step_s=2)
     (row,) = counter.occupancy_per_minute()
     assert (row["zone_id"], row["object_class"], row["frames"], row["max_occupancy"]) == (
@@ -157,7 +173,7 @@ def test_direction_names_follow_the_vectors_not_the_drawing_order() -> None:
         end=(0.5, 0.2),
         directions={"eastbound": (1, 0), "westbound": (-1, 0)},
     )
-    counter = LineCounter(reversed_line, FRAME, dead_band=0.01)
+    counter = LineCounter(reversed_line, FRAME, CountConfig(dead_band=0.01))
     ids, cls = np.array([1]), ["car"]
     counter.update(ids, np.array([[80.0, 50.0]]), cls, 0, START)
     (crossing,) = counter.update(ids, np.array([[120.0, 50.0]]), cls, 1, START)
