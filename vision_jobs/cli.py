@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from cityplatform.cli.common import (
     EXIT_CONFIG,
@@ -247,20 +247,18 @@ def evaluate(
         specs = held_out_specs(clips, seconds, first_seed)
     detector = _detector(config)
     table = Table(
-        "clip", "conditions", "vehicles true/counted", "error %", "pedestrians true/counted", "error %", "fps"
+        Column("clip", no_wrap=True),  # whole clip names even in an 80-column log file
+        "conditions",
+        Column("vehicles", no_wrap=True),
+        Column("pedestrians", no_wrap=True),
+        "fps",
+        caption="true / counted line crossings (error)",
     )
 
     def show(score: ClipScore) -> None:
         v, p = score.groups["vehicles"], score.groups["pedestrians"]
-        table.add_row(
-            score.clip,
-            score.conditions,
-            f"{v.true_total}/{v.counted_total}",
-            f"{v.error_pct:.1f}",
-            f"{p.true_total}/{p.counted_total}",
-            f"{p.error_pct:.1f}",
-            f"{score.frames_per_second:.1f}",
-        )
+        cells = [f"{g.true_total}/{g.counted_total} ({g.error_pct:.1f}%)" for g in (v, p)]
+        table.add_row(score.clip, score.conditions, *cells, f"{score.frames_per_second:.1f}")
         console.print(f"{score.clip}: vehicles {v.error_pct:.1f}%, pedestrians {p.error_pct:.1f}%")
 
     with tempfile.TemporaryDirectory(prefix="vision-eval-") as tmp:
