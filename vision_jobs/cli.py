@@ -175,6 +175,10 @@ def train(
     val_clips: int = typer.Option(3, min=1, help="Simulated clips rendered for validation."),
     clip_seconds: float = typer.Option(20.0, min=1.0),
     every_n_frames: int = typer.Option(15, min=1, help="Keep every n-th frame of each clip."),
+    occluded_every_n_frames: Annotated[
+        int | None,
+        typer.Option(min=1, help="Also keep every m-th frame in which a person is mostly hidden."),
+    ] = None,
     night_share: float = typer.Option(
         0.3, min=0.0, max=1.0, help="Chance that a training or validation clip is at night."
     ),
@@ -204,6 +208,7 @@ def train(
         val_clips=val_clips,
         clip_seconds=clip_seconds,
         every_n_frames=every_n_frames,
+        occluded_every_n_frames=occluded_every_n_frames,
         night_share=night_share,
         epochs=epochs,
         imgsz=imgsz,

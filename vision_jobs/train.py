@@ -27,6 +27,7 @@ class TrainConfig:
     val_clips: int = 3
     clip_seconds: float = 20.0
     every_n_frames: int = 15
+    occluded_every_n_frames: int | None = None  # also every m-th frame with a person mostly hidden
     night_share: float = 0.3  # chance that a rendered clip is at night
     epochs: int = 12
     imgsz: int = 320
@@ -64,6 +65,7 @@ def prepare_dataset(config: TrainConfig) -> tuple[Path, int, int]:
         "val_clips": config.val_clips,
         "clip_seconds": config.clip_seconds,
         "every_n_frames": config.every_n_frames,
+        "occluded_every_n_frames": config.occluded_every_n_frames,
         "night_share": config.night_share,
     }
     if manifest_path.is_file():
@@ -79,8 +81,9 @@ def prepare_dataset(config: TrainConfig) -> tuple[Path, int, int]:
         varied_spec(seed, config.clip_seconds, night_share=config.night_share)
         for seed in range(config.train_clips, config.train_clips + config.val_clips)
     ]
-    n_train = export_split(train_specs, data_dir, "train", config.every_n_frames)
-    n_val = export_split(val_specs, data_dir, "val", config.every_n_frames)
+    sampling = (config.every_n_frames, config.occluded_every_n_frames)
+    n_train = export_split(train_specs, data_dir, "train", *sampling)
+    n_val = export_split(val_specs, data_dir, "val", *sampling)
     data_yaml = write_data_yaml(data_dir)
     document = {"settings": manifest, "train_images": n_train, "val_images": n_val}
     manifest_path.write_text(json.dumps(document))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import polars as pl
 import yaml
 
 from citysim.cctv.agents import CLASS_NAMES, TrafficLevel
@@ -22,6 +23,8 @@ from citysim.cctv.scene import SCENES
 
 # Seeds below this are for training; evaluation uses seeds at or above it, so no clip is shared.
 HELD_OUT_SEED_BASE = 10_000
+# A person at least this much behind nearer road users is "mostly hidden" (share of their box).
+MOSTLY_HIDDEN = 0.5
 
 
 def varied_spec(
@@ -67,8 +70,55 @@ def yolo_labels(truth: ClipTruth, frame_index: int) -> list[str]:
     return lines
 
 
-def export_split(specs: Iterable[ClipSpec], out_dir: Path, split: str, every_n_frames: int) -> int:
-    """Render each clip, decode every n-th frame and write it with its labels; return images written."""
+def hidden_share(xyxy: np.ndarray) -> np.ndarray:
+    """Share of each box covered by the boxes of road users nearer the camera.
+
+    The simulator draws far to near, so a box whose bottom (ground line) is lower in the frame is
+    drawn over the ones above it. Boxes are coarser than the drawn shapes, so this over-states.
+    """
+    shares = np.zeros(len(xyxy))
+    for i, (x1, y1, x2, y2) in enumerate(xyxy):
+        width, height = round(x2 - x1), round(y2 - y1)
+        if width <= 0 or height <= 0:
+            continue
+        covered = np.zeros((height, width), dtype=bool)
+        for ox1, oy1, ox2, oy2 in xyxy[xyxy[:, 3] > y2]:
+            rows = slice(max(0, round(oy1 - y1)), max(0, round(oy2 - y1)))
+            columns = slice(max(0, round(ox1 - x1)), max(0, round(ox2 - x1)))
+            covered[rows, columns] = True
+        shares[i] = covered.mean()
+    return shares
+
+
+def training_frames(
+    boxes: pl.DataFrame, frames: int, every_n_frames: int, occluded_every_n_frames: int | None = None
+) -> list[int]:
+    """Every n-th frame, plus every m-th frame in which a person is mostly hidden.
+
+    At one frame a second, people walking close behind one another are rare in training, and they are
+    where the detector is weakest (see vision_jobs/models/MODEL_CARD.md).
+    """
+    keep = set(range(0, frames, every_n_frames))
+    if occluded_every_n_frames:
+        objects = boxes.filter(
+            (pl.col("kind") == "object") & (pl.col("frame_index") % occluded_every_n_frames == 0)
+        )
+        for (frame_index,), frame in objects.group_by("frame_index"):
+            shares = hidden_share(frame.select("x1", "y1", "x2", "y2").to_numpy())
+            people = (frame["object_class"] == "person").to_numpy()
+            if (shares[people] >= MOSTLY_HIDDEN).any():
+                keep.add(int(frame_index))  # type: ignore[arg-type]
+    return sorted(i for i in keep if i < frames)
+
+
+def export_split(
+    specs: Iterable[ClipSpec],
+    out_dir: Path,
+    split: str,
+    every_n_frames: int,
+    occluded_every_n_frames: int | None = None,
+) -> int:
+    """Render each clip, decode its :func:`training_frames`, write them with labels; return images written."""
     images, labels = out_dir / "images" / split, out_dir / "labels" / split
     images.mkdir(parents=True, exist_ok=True)
     labels.mkdir(parents=True, exist_ok=True)
@@ -77,13 +127,14 @@ def export_split(specs: Iterable[ClipSpec], out_dir: Path, split: str, every_n_f
         for spec in specs:
             video = Path(tmp) / f"{spec.clip_name}_{spec.seed}.mp4"
             truth = render_clip(spec, video)
+            keep = set(training_frames(truth.boxes, truth.frames, every_n_frames, occluded_every_n_frames))
             capture = cv2.VideoCapture(str(video))
             index = 0
             while True:
                 ok, frame = capture.read()
                 if not ok:
                     break
-                if index % every_n_frames == 0:
+                if index in keep:
                     name = f"{spec.clip_name}_s{spec.seed}_f{index:05d}"
                     cv2.imwrite(str(images / f"{name}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
                     (labels / f"{name}.txt").write_text("\n".join(yolo_labels(truth, index)))

@@ -5,11 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 import polars as pl
 import pytest
 
 from citysim.cctv import CLASS_NAMES, ClipSpec, ClipTruth, Conditions, render_clip
-from citysim.cctv.dataset import export_split, varied_spec, write_data_yaml
+from citysim.cctv.dataset import (
+    export_split,
+    hidden_share,
+    training_frames,
+    varied_spec,
+    write_data_yaml,
+)
 
 SHORT = ClipSpec(camera_id="cam-02", seconds=4, warmup_s=20, seed=7, conditions=Conditions(jitter_px=2))
 
@@ -128,3 +135,32 @@ def test_yolo_export_writes_images_with_valid_labels(tmp_path: Path) -> None:
     for cls, *coords in rows:
         assert 0 <= int(cls) < len(CLASS_NAMES)
         assert all(0.0 <= float(v) <= 1.0 for v in coords)
+
+
+def test_hidden_share_counts_only_road_users_nearer_the_camera() -> None:
+    # B stands lower in the frame (nearer) and covers A's bottom half; C is farther and overlaps B.
+    a, b, c = (0, 0, 10, 20), (0, 10, 10, 30), (5, 15, 15, 25)
+    assert hidden_share(np.array([a, b, c], dtype=float)).tolist() == [0.5, 0.0, 0.5]
+
+
+def test_training_frames_add_frames_with_a_mostly_hidden_person() -> None:
+    def box(frame: int, cls: str, xyxy: tuple[int, int, int, int]) -> dict[str, object]:
+        return dict(zip(("x1", "y1", "x2", "y2"), map(float, xyxy), strict=True)) | {
+            "frame_index": frame,
+            "object_id": 0,
+            "object_class": cls,
+            "kind": "object",
+        }
+
+    boxes = pl.DataFrame(
+        [
+            box(4, "person", (0, 0, 10, 20)),  # half hidden behind the car
+            box(4, "car", (0, 10, 10, 30)),
+            box(6, "car", (0, 0, 10, 20)),  # a car hidden behind a person is not what is sampled
+            box(6, "person", (0, 10, 10, 30)),
+            box(7, "person", (0, 0, 10, 20)),  # hidden, but not on the every-m-th grid
+            box(7, "car", (0, 10, 10, 30)),
+        ]
+    )
+    assert training_frames(boxes, frames=12, every_n_frames=5) == [0, 5, 10]
+    assert training_frames(boxes, frames=12, every_n_frames=5, occluded_every_n_frames=2) == [0, 4, 5, 10]
