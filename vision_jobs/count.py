@@ -64,8 +64,9 @@ class LineCounter:
         """Side of each point (-1, 0 in the dead band, +1), its side by sign alone, whether it lies
         within the segment's extent, and its distance from the line in pixels."""
         relative = anchors - self.start
-        distance = np.abs(relative @ self.normal)
-        sign = np.sign(relative @ self.normal).astype(int)
+        signed = relative @ self.normal
+        distance = np.abs(signed)
+        sign = np.sign(signed).astype(int)
         side = np.where(distance <= self.dead_band_px, 0, sign)
         position = relative @ self.along / self.length**2
         return side, sign, (position >= 0) & (position <= 1), distance

@@ -108,7 +108,7 @@ def training_frames(
             people = (frame["object_class"] == "person").to_numpy()
             if (shares[people] >= MOSTLY_HIDDEN).any():
                 keep.add(int(frame_index))  # type: ignore[arg-type]
-    return sorted(i for i in keep if i < frames)
+    return sorted(keep)
 
 
 def export_split(
