@@ -235,6 +235,9 @@ def evaluate(
         10_000, help="Seed of the first held-out clip (training uses lower seeds)."
     ),
     max_error_pct: float = typer.Option(5.0, help="Target: count error per clip and class group, % of true."),
+    trace: bool = typer.Option(
+        False, "--trace", help="Under each clip: true crossings not counted, counts with no true crossing."
+    ),
     registry: Path = REGISTRY,
     weights: str = WEIGHTS,
     device: str = DEVICE,
@@ -265,6 +268,8 @@ def evaluate(
         cells = [f"{g.true_total}/{g.counted_total} ({g.error_pct:.1f}%)" for g in (v, p)]
         table.add_row(score.clip, score.conditions, *cells, f"{score.frames_per_second:.1f}")
         console.print(f"{score.clip}: vehicles {v.error_pct:.1f}%, pedestrians {p.error_pct:.1f}%")
+        for line in score.trace.lines() if trace else []:
+            console.print(f"  {line}", highlight=False, soft_wrap=True)  # one line each, even in a log
 
     with tempfile.TemporaryDirectory(prefix="vision-eval-") as tmp:
         scores = run_evaluation(specs, Path(tmp), cameras, detector, config, show)

@@ -3,6 +3,9 @@
 The score per clip and class group (vehicles, pedestrians) is the absolute line-crossing error,
 summed over every line and direction, as a percentage of the true total. Held-out clips use seeds
 the training command never renders (:data:`citysim.cctv.dataset.HELD_OUT_SEED_BASE` and up).
+A trace says why a count is off, for whoever trains the next detector or tunes the tracker: each
+true crossing is matched to the counted crossing of a track that covered the object around it, and
+what is left over is listed (:func:`trace_crossings`).
 """
 
 from __future__ import annotations
@@ -12,17 +15,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from citysim.cctv.clip import ClipSpec, render_clip
+import numpy as np
+import polars as pl
+
+from citysim.cctv.clip import ClipSpec, ClipTruth, render_clip
 from citysim.cctv.dataset import HELD_OUT_SEED_BASE, varied_spec
 from vision_jobs.config import JobConfig
+from vision_jobs.count import Crossing
 from vision_jobs.detect import Detector
-from vision_jobs.pipeline import analyse_clip
+from vision_jobs.pipeline import DetectionColumns, analyse_clip
 from vision_jobs.registry import CameraRegistry
 
 CLASS_GROUPS: dict[str, frozenset[str]] = {
     "vehicles": frozenset({"car", "bus", "truck", "motorbike", "motorcycle"}),
     "pedestrians": frozenset({"person"}),
 }
+# A tracked box stands for a true object when they overlap this much.
+MATCH_IOU = 0.5
+# How far apart (in seconds) a counted crossing and the true one it accounts for may be: the counter
+# waits for the ground point to leave the dead band, and truth and track boxes differ a little.
+MATCH_WINDOW_S = 2.0
+
+
+def class_group(object_class: str) -> str | None:
+    return next((group for group, classes in CLASS_GROUPS.items() if object_class in classes), None)
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,121 @@ class GroupScore:
 
 
 @dataclass(frozen=True)
+class MissedCrossing:
+    """A true crossing that no counted crossing accounts for."""
+
+    object_id: int
+    object_class: str
+    line_id: str
+    direction: str
+    frame_index: int
+    frames_in_view: int  # analysed frames within the match window in which the object is drawn
+    frames_tracked: int  # ... of which a track's box covers it
+    tracks: tuple[int, ...]  # the tracks that covered it, most frames first
+    tracked_before: int | None  # the last frame up to the crossing in which a track covered it
+    tracked_after: int | None  # the first such frame from the crossing on
+
+    def describe(self) -> str:
+        """No track: the detector lost it; several: the tracker broke it up; one: it never counted."""
+        tracks = ", ".join(map(str, self.tracks)) or "none"
+        before, after = ("-" if f is None else f for f in (self.tracked_before, self.tracked_after))
+        gap = f"last before it {before}, first after it {after}"
+        return (
+            f"missed {self.object_class} {self.line_id} {self.direction} at frame {self.frame_index} "
+            f"(object {self.object_id}): tracked in {self.frames_tracked} of {self.frames_in_view} "
+            f"analysed frames around it ({gap}); tracks {tracks}"
+        )
+
+
+@dataclass(frozen=True)
+class CrossingTrace:
+    missed: list[MissedCrossing]
+    extra: list[Crossing]  # counted crossings that no true crossing accounts for
+
+    def lines(self) -> list[str]:
+        extra = [
+            f"extra {c.object_class} {c.line_id} {c.direction} at frame {c.frame_index} (track {c.track_id})"
+            for c in self.extra
+        ]
+        return [m.describe() for m in self.missed] + extra
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (x1, y1, x2, y2) box with each row of ``boxes``."""
+    top_left = np.maximum(box[:2], boxes[:, :2])
+    bottom_right = np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    area = np.prod(box[2:] - box[:2])
+    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    return inter / (area + areas - inter)
+
+
+def trace_crossings(
+    truth: ClipTruth,
+    detections: DetectionColumns,
+    counted: list[Crossing],
+    stride: int,
+    window_frames: int,
+) -> CrossingTrace:
+    """Match each true crossing, in time order, to an unused counted crossing on the same line, in
+    the same direction and class group, within ``window_frames``, by a track whose box covered the
+    object (IoU >= :data:`MATCH_IOU`) in an analysed frame (every ``stride``-th) of that window."""
+    frames = np.concatenate(detections.frame_index) if detections.frame_index else np.zeros(0, np.int32)
+    track_ids = np.concatenate(detections.track_id) if detections.track_id else np.zeros(0, np.int64)
+    boxes = np.concatenate(detections.xyxy) if detections.xyxy else np.zeros((0, 4), np.float32)
+    rows_of_frame = {int(f): np.flatnonzero(frames == f) for f in np.unique(frames)}
+    objects = truth.boxes.filter((pl.col("kind") == "object") & (pl.col("frame_index") % stride == 0))
+    unused = sorted(counted, key=lambda c: c.frame_index)
+    missed = []
+    for crossing in truth.crossings.sort("frame_index").iter_rows(named=True):
+        around = objects.filter(
+            (pl.col("object_id") == crossing["object_id"])
+            & ((pl.col("frame_index") - crossing["frame_index"]).abs() <= window_frames)
+        )
+        covering: Counter[int] = Counter()
+        covered_frames = []
+        for frame, *box in around.select("frame_index", "x1", "y1", "x2", "y2").iter_rows():
+            rows = rows_of_frame.get(frame)
+            if rows is None:
+                continue
+            overlap = box_iou(np.array(box, np.float32), boxes[rows])
+            best = int(overlap.argmax())
+            if overlap[best] >= MATCH_IOU:
+                covering[int(track_ids[rows[best]])] += 1
+                covered_frames.append(frame)
+        group = class_group(crossing["object_class"])
+        match = next(
+            (
+                c
+                for c in unused
+                if c.track_id in covering
+                and (c.line_id, c.direction) == (crossing["line_id"], crossing["direction"])
+                and class_group(c.object_class) == group
+                and abs(c.frame_index - crossing["frame_index"]) <= window_frames
+            ),
+            None,
+        )
+        if match is not None:
+            unused.remove(match)
+            continue
+        missed.append(
+            MissedCrossing(
+                object_id=crossing["object_id"],
+                object_class=crossing["object_class"],
+                line_id=crossing["line_id"],
+                direction=crossing["direction"],
+                frame_index=crossing["frame_index"],
+                frames_in_view=around.height,
+                frames_tracked=sum(covering.values()),
+                tracks=tuple(track for track, _ in covering.most_common()),
+                tracked_before=max((f for f in covered_frames if f <= crossing["frame_index"]), default=None),
+                tracked_after=min((f for f in covered_frames if f >= crossing["frame_index"]), default=None),
+            )
+        )
+    return CrossingTrace(missed, unused)
+
+
+@dataclass(frozen=True)
 class ClipScore:
     clip: str
     camera_id: str
@@ -46,6 +177,7 @@ class ClipScore:
     frames_analysed: int
     frames_per_second: float
     groups: dict[str, GroupScore]
+    trace: CrossingTrace
 
     def within(self, max_error_pct: float) -> bool:
         return all(g.error_pct <= max_error_pct for g in self.groups.values())
@@ -93,7 +225,10 @@ def evaluate_clip(
     video = workdir / f"{spec.clip_name}.mp4"
     truth = render_clip(spec, video)
     analysis = analyse_clip(video, registry.get(spec.camera_id), detector, config, spec.start)
-    counted = Counter((c.line_id, c.direction, c.object_class) for c in analysis.counter.crossings)
+    crossings = analysis.counter.crossings
+    counted = Counter((c.line_id, c.direction, c.object_class) for c in crossings)
+    stride = round(analysis.info.fps / analysis.sampled_fps)
+    window = round(MATCH_WINDOW_S * analysis.info.fps)
     return ClipScore(
         clip=spec.clip_name,
         camera_id=spec.camera_id,
@@ -101,6 +236,7 @@ def evaluate_clip(
         frames_analysed=analysis.frames_analysed,
         frames_per_second=analysis.frames_per_second,
         groups=score_counts(truth.counts(), dict(counted)),
+        trace=trace_crossings(truth, analysis.detections, crossings, stride, window),
     )
 
 
