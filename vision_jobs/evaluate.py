@@ -224,10 +224,10 @@ def evaluate_clip(
     """Render one held-out clip, run the analysis on the encoded file, score its counts."""
     video = workdir / f"{spec.clip_name}.mp4"
     truth = render_clip(spec, video)
-    analysis = analyse_clip(video, registry.get(spec.camera_id), detector, config, spec.start)
+    camera = registry.get(spec.camera_id)
+    analysis = analyse_clip(video, camera, detector, config, spec.start)
     crossings = analysis.counter.crossings
     counted = Counter((c.line_id, c.direction, c.object_class) for c in crossings)
-    stride = round(analysis.info.fps / analysis.sampled_fps)
     window = round(MATCH_WINDOW_S * analysis.info.fps)
     return ClipScore(
         clip=spec.clip_name,
@@ -236,7 +236,7 @@ def evaluate_clip(
         frames_analysed=analysis.frames_analysed,
         frames_per_second=analysis.frames_per_second,
         groups=score_counts(truth.counts(), dict(counted)),
-        trace=trace_crossings(truth, analysis.detections, crossings, stride, window),
+        trace=trace_crossings(truth, analysis.detections, crossings, camera.frame_stride, window),
     )
 
 
