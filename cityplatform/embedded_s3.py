@@ -14,7 +14,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -114,6 +117,17 @@ class EmbeddedS3:
             secret_key=settings.s3_secret_key.get_secret_value(),
             host="127.0.0.1",
             s3_port=settings.s3_port,
+        )
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, access_key: str, secret_key: str) -> EmbeddedS3:
+        """A server whose every listener takes a free port, so it runs beside a demo or another one."""
+        return cls(
+            data_dir=data_dir,
+            access_key=access_key,
+            secret_key=secret_key,
+            s3_port=free_port(),
+            ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
         )
 
     @property
@@ -292,6 +306,41 @@ class EmbeddedS3:
         self.stop()
         self.start(timeout=timeout)
         return True
+
+
+@contextmanager
+def temporary_server(
+    data_dir: Path, access_key: str, secret_key: str, timeout: float = 90.0
+) -> Iterator[EmbeddedS3]:
+    """A server on free ports for one test session or benchmark, stopped when the block ends.
+
+    The server is a detached process, so only a ``finally`` stops it, and Python runs none when a
+    signal it does not handle ends it. Meanwhile SIGTERM (``kill``, a cancelled CI job) is handled
+    like Ctrl-C, so the block unwinds instead of leaving a server on a deleted temporary folder.
+    """
+    server = EmbeddedS3.on_free_ports(data_dir, access_key, secret_key)
+    with _sigterm_as_interrupt():
+        server.start(timeout=timeout)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Raise KeyboardInterrupt on SIGTERM within the block, unless a handler is already set."""
+    if (
+        threading.current_thread() is not threading.main_thread()  # only it may set handlers
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _alive(pid: int) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, free_port
+from cityplatform.embedded_s3 import EmbeddedS3, temporary_server
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings, load_settings
 from governance.registry.departments import mart_buckets
@@ -21,19 +21,9 @@ TEST_SECRET_KEY = "test-secret-not-for-production"
 def running_s3_server(data_dir: Path) -> Iterator[EmbeddedS3]:
     """A real S3 server (SeaweedFS or minio) that coexists with a running demo: every port is free.
     The platform's buckets exist; the server stops when the block ends."""
-    server = EmbeddedS3(
-        data_dir=data_dir,
-        access_key=TEST_ACCESS_KEY,
-        secret_key=TEST_SECRET_KEY,
-        s3_port=free_port(),
-        ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
-    )
-    server.start(timeout=90)
-    try:
+    with temporary_server(data_dir, TEST_ACCESS_KEY, TEST_SECRET_KEY) as server:
         server.store().ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

