@@ -137,6 +137,19 @@ def verify_chain(objects: Sequence[tuple[str, bytes]]) -> Verification:
     return Verification(tuple(entries))
 
 
+def continues(entries: Sequence[LedgerEntry], seen_count: int, seen_head: str) -> str | None:
+    """Why ``entries`` do not continue the chain once seen with ``seen_count`` entries ending in
+    ``seen_head``, or None when they do. A chain whose newest entries were deleted still verifies
+    on its own: only a head remembered elsewhere shows the loss."""
+    if seen_count == 0:
+        return None
+    if len(entries) < seen_count:
+        return f"it holds {len(entries)} entries where {seen_count} were seen: the newest were removed"
+    if entries[seen_count - 1].hash != seen_head:
+        return f"entry {seen_count} is not the one seen (hash {seen_head[:12]}): the ledger was rewritten"
+    return None
+
+
 def apply_entries(baseline: Mapping[str, Ownership], entries: Sequence[LedgerEntry]) -> dict[str, Ownership]:
     """Current ownership: the registry baseline with every handover applied in ledger order.
 

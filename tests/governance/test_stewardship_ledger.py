@@ -19,6 +19,7 @@ from governance.stewardship.ledger import (
     LedgerEntry,
     Verification,
     apply_entries,
+    continues,
     entry_hash,
     seal,
     verify_chain,
@@ -125,6 +126,17 @@ def test_garbage_and_forks_are_detected() -> None:
     rival = chain(handover(), handover(to="S-025"))[1]
     forked = sorted([*objects[:2], (rival.name, rival.to_bytes())])
     assert "the ledger forked" in (verify_chain(forked).problem or "")
+
+
+def test_a_chain_continues_the_one_seen_only_if_it_still_holds_the_head_seen() -> None:
+    entries = chain(handover(), handover("iot/bronze/districts", "S-011"), handover(to="S-014"))
+    assert continues(entries, 2, entries[1].hash) is None  # one more since
+    assert continues(entries, 3, entries[2].hash) is None
+    assert continues([], 0, "empty") is None
+    assert "the newest were removed" in (continues(entries[:2], 3, entries[2].hash) or "")
+    rewritten = chain(handover(), handover(to="S-025"), handover(to="S-014"))
+    assert verify_chain(stored(rewritten)).ok
+    assert "entry 2 is not the one seen" in (continues(rewritten, 2, entries[1].hash) or "")
 
 
 def test_current_ownership_is_the_baseline_with_handovers_applied_in_order() -> None:

@@ -15,11 +15,13 @@ import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import ObjectStore
+from citysim import build_city, write_iot_day
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
 from governance.stewardship.ledger_store import OwnershipLedger, current_ownership
 from tests.orchestration.governance_env import (
+    GOVERNANCE_DAY,
     governance_environment,
     load_iot_day,
     materialized,
@@ -177,3 +179,37 @@ def test_a_tampered_ledger_fails_every_check(
     failures = [e for e in steward_results(result).values() if not e.passed]
     assert failures and all("owners cannot be trusted" in (e.description or "") for e in failures)
     store.delete_prefix(ledger.bucket, ledger.prefix)  # leave a clean ledger behind
+
+
+def test_a_ledger_cut_after_the_scorecards_read_it_is_refused(
+    s3_server: EmbeddedS3, store: ObjectStore, tmp_path: Path
+) -> None:
+    """Deleting the newest handover leaves a chain that verifies on its own; the head the scorecards
+    recorded in the event log shows the cut to the next scorecards and to every check."""
+    from orchestration.definitions import defs
+
+    with (
+        governance_environment(s3_server, tmp_path),
+        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+    ):
+        ledger = OwnershipLedger(store)
+        for to_staff in ("S-011", "S-007"):
+            now = load_registry()
+            ledger.append(plan_handover(
+                now, current_ownership(now, ledger).datasets, dataset=RAW, to_staff=to_staff,
+                approved_by="S-003", reason="rota change", on=today(),
+            ))  # fmt: skip
+        definitions = defs()
+        assert run(definitions, instance, "governance_scorecard").success
+        store.delete_prefix(ledger.bucket, ledger.prefix + ledger.entries()[-1].name)
+        assert ledger.verify().ok and len(ledger.entries()) == 1
+
+        scorecards = run(definitions, instance, "governance_scorecard")
+        assert not scorecards.success
+        errors = [str(e.step_failure_data.error) for e in scorecards.all_events if e.is_step_failure]
+        assert any("holds 1 entries where 2 were seen" in error for error in errors)
+        write_iot_day(store, build_city(seed=7, sensors=40), GOVERNANCE_DAY, seed=7, fault_rate=0.01)
+        checks = steward_results(run(definitions, instance, "iot_registry")).values()
+        assert checks and all(
+            not check.passed and "the newest were removed" in (check.description or "") for check in checks
+        )

@@ -21,10 +21,15 @@ from cityplatform.objectstore import GOVERNANCE, ObjectStore
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
 from governance.registry.registry import load_registry
-from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger, current_ownership
+from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.report import render_html
 from governance.stewardship.scorecard import build_scorecards
-from orchestration.defs.governance.status import latest_check_states, run_date
+from orchestration.defs.governance.status import (
+    anchored_ownership,
+    latest_check_states,
+    ledger_metadata,
+    run_date,
+)
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
@@ -67,8 +72,9 @@ def department_scorecards(
         store = storage.store()
         on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
         registry = load_registry()
+        ledger = OwnershipLedger(store)
         try:
-            current = current_ownership(registry, OwnershipLedger(store))
+            current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
         except LedgerBroken as exc:
             raise dg.Failure(str(exc), allow_retries=False) from exc
         failed: dict[str, list[str]] = defaultdict(list)
@@ -78,7 +84,6 @@ def department_scorecards(
         grants_due = grants_due_for_renewal(registry.grants, on)
         cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
         store.ensure_buckets([GOVERNANCE])
-        head = current.entries[-1].hash if current.entries else "empty"
         for card in cards:
             key = scorecard_key(card.department, on.isoformat())
             document = json.dumps(card.to_json(), indent=1).encode()
@@ -90,8 +95,7 @@ def department_scorecards(
                         **{name: value for name, value in card.summary().items() if value is not None},
                         "single_trained": ", ".join(card.single_trained) or "none",
                         "failed_checks": ", ".join(card.failed_checks_open) or "none",
-                        "ownership_ledger_entries": len(current.entries),
-                        "ownership_ledger_head": head,  # a later truncation of the ledger shows against this
+                        **ledger_metadata(ledger, current.entries),  # the next run checks against it
                         "dagster/row_count": len(card.datasets),
                         "bytes": info.size,
                         "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{key}"),

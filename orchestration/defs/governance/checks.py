@@ -12,9 +12,10 @@ the run date, once per run, whichever partition the run writes.
 import dagster as dg
 
 from governance.registry.registry import load_registry
-from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger, current_ownership
+from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.rules import DatasetAssessment, Status, assess_dataset
-from orchestration.defs.governance.status import run_date
+from orchestration.defs.governance.assets import SCORECARDS
+from orchestration.defs.governance.status import anchored_ownership, run_date
 from orchestration.lib.resources import CityStorage
 
 CHECK_NAME = "steward_trained"
@@ -67,7 +68,8 @@ def steward_trained_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
         on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
         registry = load_registry()
         try:
-            current = current_ownership(registry, OwnershipLedger(storage.store()))
+            ledger = OwnershipLedger(storage.store())
+            current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
         except LedgerBroken as exc:
             return dg.AssetCheckResult(passed=False, description=f"owners cannot be trusted: {exc}")
         ownership = current.datasets.get(key.to_user_string())

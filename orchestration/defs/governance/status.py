@@ -1,16 +1,32 @@
-"""What the Dagster instance remembers about assets: last materialisation and latest check results.
+"""What the Dagster instance remembers about assets: last materialisation, latest check results,
+and the ownership ledger's head as the scorecards last saw it.
 
-Shared by the scorecard asset and ``city stewards me``; no definitions here.
+Shared by the scorecard asset, the ``steward_trained`` check and ``city stewards me``; no
+definitions here.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from governance.registry.registry import Registry
+from governance.stewardship.ledger import LedgerEntry, continues
+from governance.stewardship.ledger_store import (
+    CurrentOwnership,
+    LedgerBroken,
+    OwnershipLedger,
+    current_ownership,
+)
 from governance.stewardship.profile import DatasetFacts
+
+# Materialisation metadata naming the ledger an asset read: where, how many entries, the last hash.
+LEDGER_LOCATION = "ownership_ledger"
+LEDGER_ENTRIES = "ownership_ledger_entries"
+LEDGER_HEAD = "ownership_ledger_head"
 
 
 def run_date(instance: dg.DagsterInstance, run_id: str, timezone: str) -> date:
@@ -82,3 +98,42 @@ def dataset_facts(
         )
         for key in keys
     }
+
+
+def ledger_metadata(ledger: OwnershipLedger, entries: tuple[LedgerEntry, ...]) -> dict[str, Any]:
+    """What a materialisation records of the ledger it read, for :func:`anchored_ownership` to check."""
+    return {
+        LEDGER_LOCATION: ledger.uri(),
+        LEDGER_ENTRIES: len(entries),
+        LEDGER_HEAD: entries[-1].hash if entries else "empty",
+    }
+
+
+def anchored_ownership(
+    instance: dg.DagsterInstance,
+    registry: Registry,
+    ledger: OwnershipLedger,
+    recorded_by: Iterable[dg.AssetKey],
+) -> CurrentOwnership:
+    """Current ownership, or LedgerBroken when the ledger no longer holds the head that the latest
+    materialisation of ``recorded_by`` recorded for it. The event log lives apart from the
+    object store, so deleting a handover's entry (with the ones after it) cannot go unseen."""
+    current = current_ownership(registry, ledger)
+    latest_events = instance.get_latest_materialization_events(list(recorded_by))
+    events = [(key, event) for key, event in latest_events.items() if event]
+    if not events:
+        return current
+    key, latest = max(events, key=lambda item: item[1].timestamp)
+    metadata = latest.asset_materialization.metadata if latest.asset_materialization else {}
+    location = metadata.get(LEDGER_LOCATION)
+    if location is None or location.value != ledger.uri():  # none recorded, or for another location
+        return current
+    seen_count, seen_head = int(metadata[LEDGER_ENTRIES].value), str(metadata[LEDGER_HEAD].value)
+    problem = continues(current.entries, seen_count, seen_head)
+    if problem:
+        seen = datetime.fromtimestamp(latest.timestamp, UTC).isoformat(timespec="seconds")
+        raise LedgerBroken(
+            f"ownership ledger at {ledger.uri()} does not continue the one "
+            f"{key.to_user_string()} read at {seen}: {problem}"
+        )
+    return current
