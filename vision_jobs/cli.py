@@ -236,7 +236,10 @@ def evaluate(
     ),
     max_error_pct: float = typer.Option(5.0, help="Target: count error per clip and class group, % of true."),
     trace: bool = typer.Option(
-        False, "--trace", help="Under each clip: true crossings not counted, counts with no true crossing."
+        False,
+        "--trace",
+        help="Under each clip: true crossings not counted (or counted early or late), counts with no "
+        "true crossing.",
     ),
     registry: Path = REGISTRY,
     weights: str = WEIGHTS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,22 +68,31 @@ class MissedCrossing:
     tracks: tuple[int, ...]  # the tracks that covered it, most frames first
     tracked_before: int | None  # the last frame up to the crossing in which a track covered it
     tracked_after: int | None  # the first such frame from the crossing on
+    # A count by one of those tracks on the same line and direction, but outside the match window:
+    # the crossing was counted early or late (the totals, and so the score, show no error).
+    counted_off_window: Crossing | None = None
 
     def describe(self) -> str:
         """No track: the detector lost it; several: the tracker broke it up; one: it never counted."""
+        what = f"{self.object_class} {self.line_id} {self.direction} at frame {self.frame_index}"
+        if (count := self.counted_off_window) is not None:
+            off = count.frame_index - self.frame_index
+            return (
+                f"{'late' if off > 0 else 'early'} {what} (object {self.object_id}): counted at frame "
+                f"{count.frame_index} by track {count.track_id}, {abs(off)} frames off"
+            )
         tracks = ", ".join(map(str, self.tracks)) or "none"
         before, after = ("-" if f is None else f for f in (self.tracked_before, self.tracked_after))
         gap = f"last before it {before}, first after it {after}"
         return (
-            f"missed {self.object_class} {self.line_id} {self.direction} at frame {self.frame_index} "
-            f"(object {self.object_id}): tracked in {self.frames_tracked} of {self.frames_in_view} "
-            f"analysed frames around it ({gap}); tracks {tracks}"
+            f"missed {what} (object {self.object_id}): tracked in {self.frames_tracked} of "
+            f"{self.frames_in_view} analysed frames around it ({gap}); tracks {tracks}"
         )
 
 
 @dataclass(frozen=True)
 class CrossingTrace:
-    missed: list[MissedCrossing]
+    missed: list[MissedCrossing]  # with those counted outside the match window (early or late)
     extra: list[Crossing]  # counted crossings that no true crossing accounts for
 
     def lines(self) -> list[str]:
@@ -113,7 +122,8 @@ def trace_crossings(
 ) -> CrossingTrace:
     """Match each true crossing, in time order, to an unused counted crossing on the same line, in
     the same direction and class group, within ``window_frames``, by a track whose box covered the
-    object (IoU >= :data:`MATCH_IOU`) in an analysed frame (every ``stride``-th) of that window."""
+    object (IoU >= :data:`MATCH_IOU`) in an analysed frame (every ``stride``-th) of that window.
+    A crossing left over is then paired with a left-over count of such a track at any time."""
     frames = np.concatenate(detections.frame_index) if detections.frame_index else np.zeros(0, np.int32)
     track_ids = np.concatenate(detections.track_id) if detections.track_id else np.zeros(0, np.int64)
     boxes = np.concatenate(detections.xyxy) if detections.xyxy else np.zeros((0, 4), np.float32)
@@ -137,14 +147,12 @@ def trace_crossings(
             if overlap[best] >= MATCH_IOU:
                 covering[int(track_ids[rows[best]])] += 1
                 covered_frames.append(frame)
-        group = class_group(crossing["object_class"])
         match = next(
             (
                 c
                 for c in unused
                 if c.track_id in covering
-                and (c.line_id, c.direction) == (crossing["line_id"], crossing["direction"])
-                and class_group(c.object_class) == group
+                and _same_crossing(c, crossing["line_id"], crossing["direction"], crossing["object_class"])
                 and abs(c.frame_index - crossing["frame_index"]) <= window_frames
             ),
             None,
@@ -166,7 +174,29 @@ def trace_crossings(
                 tracked_after=min((f for f in covered_frames if f >= crossing["frame_index"]), default=None),
             )
         )
+    for position, miss in enumerate(missed):
+        count = next(
+            (
+                c
+                for c in unused
+                if c.track_id in miss.tracks
+                and _same_crossing(c, miss.line_id, miss.direction, miss.object_class)
+            ),
+            None,
+        )
+        if count is not None:
+            unused.remove(count)
+            missed[position] = replace(miss, counted_off_window=count)
     return CrossingTrace(missed, unused)
+
+
+def _same_crossing(count: Crossing, line_id: str, direction: str, object_class: str) -> bool:
+    """Same line, direction and class group (a bus counted as a truck is still the bus)."""
+    return (count.line_id, count.direction, class_group(count.object_class)) == (
+        line_id,
+        direction,
+        class_group(object_class),
+    )
 
 
 @dataclass(frozen=True)
