@@ -1,8 +1,10 @@
 """Where clips come from and where their results go: landing keys in, partitioned bronze keys out.
 
 Landing: ``s3://landing/cctv/<camera>/date=YYYY-MM-DD/<camera>_YYYYMMDDTHHMMSS.<ext>`` with the clip's
-start in local time. Outputs are partitioned by camera and by the local date and hour of the clip's
-start, one file per clip: ``cctv/<table>/camera=<id>/date=YYYY-MM-DD/hour=HH/<clip>.parquet``.
+start in local time. Outputs are partitioned by the local date of the clip's start, its camera and
+local hour, one file per clip: ``cctv/<table>/date=YYYY-MM-DD/camera=<id>/hour=HH/<clip>.parquet``.
+The date comes first so that a build of some days lists only their objects, however many cameras
+and however much history there is.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ class ClipRef:
         return self.start_local.astimezone(ZoneInfo("UTC"))
 
     def output_key(self, table: str, suffix: str = ".parquet") -> str:
-        """``cctv/<table>/camera=<id>/date=<local date>/hour=<local hour>/<clip><suffix>``."""
+        """``cctv/<table>/date=<local date>/camera=<id>/hour=<local hour>/<clip><suffix>``."""
         return (
-            f"cctv/{table}/camera={self.camera_id}/date={self.start_local:%Y-%m-%d}/"
+            f"cctv/{table}/date={self.start_local:%Y-%m-%d}/camera={self.camera_id}/"
             f"hour={self.start_local:%H}/{self.clip}{suffix}"
         )
 

@@ -76,7 +76,7 @@ def demo(
             f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
             f"  landing          s3://landing/iot/<kind>/date={the_day}/ and s3://landing/cctv/<camera>/\n"
             f"  bronze IoT       s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
-            f"  bronze CCTV      s3://bronze/cctv/{{detections,counts,evidence}}/camera=<id>/date={the_day}/\n"
+            f"  bronze CCTV      s3://bronze/cctv/{{detections,counts,evidence}}/date={the_day}/camera=<id>/\n"
             f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
             f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"

@@ -110,6 +110,10 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
             assert node["meta"]["dagster"]["asset_key"] == ["iot", "bronze", "readings"]
         elif source == "iot":
             assert node["config"]["external_location"] == f"s3://bronze/{bronze_registry_key(table)}"
+    for node in sources.values():
+        if "glob" in node["meta"]:  # bronze_globs narrows date=* to a day or month: one S3 prefix
+            pattern = node["meta"]["glob"]
+            assert pattern.index("*") == pattern.index("date=*") + len("date="), pattern
     start = datetime(2026, 3, 14, 8, 0, tzinfo=ZoneInfo("Asia/Seoul"))
     clip = ClipRef("bronze", "", "cam-01", "cam-01_20260314T080000", ".mp4", start)
     assert fnmatch.fnmatch(

@@ -66,7 +66,7 @@ def test_each_location_uses_its_own_period_and_objects_elsewhere_are_ignored() -
 
 def test_results_come_oldest_first() -> None:
     newer = obj("s3://landing/cctv/cam-01/date=2026-09-01/cam-01_20260901T080000.mp4")
-    older = obj("s3://bronze/cctv/evidence/camera=cam-01/date=2026-08-01/hour=08/c/frame-000001.jpg")
+    older = obj("s3://bronze/cctv/evidence/date=2026-08-01/camera=cam-01/hour=08/c/frame-000001.jpg")
     assert expired_uris([CLIPS, EVIDENCE], [newer, older]) == [older.uri, newer.uri]
 
 

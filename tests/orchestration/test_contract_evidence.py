@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def check_of(store: ObjectStore, frame: pl.DataFrame, clip: str) -> dg.AssetCheckResult:
-    key = f"cctv/counts/camera=cam-01/date=2026-11-24/hour=08/{clip}.parquet"
+    key = f"cctv/counts/date=2026-11-24/camera=cam-01/hour=08/{clip}.parquet"
     store.put_bytes(BRONZE, key, parquet_bytes(frame))
     result = dg.MaterializeResult(
         asset_key=COUNTS, metadata={"path": dg.MetadataValue.path(f"s3://{BRONZE}/{key}")}

@@ -13,7 +13,7 @@ def test_clip_start_is_local_time_and_outputs_partition_by_local_date_and_hour()
     assert ref.start_utc.isoformat() == "2025-05-11T23:30:00+00:00"  # Seoul is UTC+9
     assert (
         ref.output_key("counts")
-        == "cctv/counts/camera=cam-03/date=2025-05-12/hour=08/cam-03_20250512T083000.parquet"
+        == "cctv/counts/date=2025-05-12/camera=cam-03/hour=08/cam-03_20250512T083000.parquet"
     )
     assert landing_key("cam-03", ref.start_local) == ref.key
 

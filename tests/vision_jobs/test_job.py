@@ -87,7 +87,7 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
 ) -> None:
     _, truth = short_clip
     clip = truth.spec.clip_name
-    partition = "camera=cam-01/date=2025-05-12/hour=08"
+    partition = "date=2025-05-12/camera=cam-01/hour=08"
     for table, schema in (
         ("detections", DETECTIONS_SCHEMA),
         ("counts", COUNTS_SCHEMA),
@@ -107,7 +107,7 @@ def test_counts_match_the_simulator_on_this_short_clip(
 ) -> None:
     _, truth = short_clip
     counts = read_parquet(
-        store, f"cctv/counts/camera=cam-01/date=2025-05-12/hour=08/{truth.spec.clip_name}.parquet"
+        store, f"cctv/counts/date=2025-05-12/camera=cam-01/hour=08/{truth.spec.clip_name}.parquet"
     )
     assert set(counts["segment_id"]) == {"RS001"}
     counted = {
@@ -155,7 +155,7 @@ def test_rerunning_a_clip_replaces_its_outputs(
 ) -> None:
     (again,) = run_batch(store, [good_uri], registry, detector, job_config)
     assert again.ok and again.crossings == reports[-1].crossings
-    assert len(list(store.list_objects(BRONZE, "cctv/counts/camera=cam-01/date=2025-05-12/hour=08/"))) == 1
+    assert len(list(store.list_objects(BRONZE, "cctv/counts/date=2025-05-12/camera=cam-01/hour=08/"))) == 1
 
 
 def test_cli_exit_codes(city_settings: Settings, good_uri: str, bad_uris: dict[str, str]) -> None:

@@ -77,17 +77,17 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         _derived_spec(
             DETECTIONS,
             "Tracked detections (box, class, confidence, track id) per analysed frame of a clip, one "
-            "parquet per clip at s3://bronze/cctv/detections/camera=<id>/date=<day>/hour=<hh>/.",
+            "parquet per clip at s3://bronze/cctv/detections/date=<day>/camera=<id>/hour=<hh>/.",
         ),
         _derived_spec(
             COUNTS,
             "Line crossings per minute by counting line, direction and class, one parquet per clip at "
-            "s3://bronze/cctv/counts/camera=<id>/date=<day>/hour=<hh>/.",
+            "s3://bronze/cctv/counts/date=<day>/camera=<id>/hour=<hh>/.",
         ),
         _derived_spec(
             OCCUPANCY,
             "Objects present per minute in each counting zone (mean and max), one parquet per clip at "
-            "s3://bronze/cctv/occupancy/camera=<id>/date=<day>/hour=<hh>/.",
+            "s3://bronze/cctv/occupancy/date=<day>/camera=<id>/hour=<hh>/.",
         ),
     ],
     check_specs=[
