@@ -55,6 +55,7 @@ def landed(store: ObjectStore, env: None, tmp_path_factory: pytest.TempPathFacto
     )
     path = tmp_path_factory.mktemp("clips") / f"{spec.clip_name}.mp4"
     truth = render_clip(spec, path)
+    store.delete_prefix(LANDING, "cctv/")  # the sensor sees every clip in landing: only these two
     upload_clip(store, path, truth)
     store.put_bytes(
         LANDING, f"cctv/cam-02/date=2026-03-16/{CORRUPT}.mp4", b"\x00\x00\x00\x18ftypmp42 truncated"
@@ -128,7 +129,6 @@ def test_corrupt_clip_is_quarantined_and_fails_only_its_own_run(
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "quarantined" in failure.step_failure_data.error.message
-    records = [
-        o.key for o in store.list_objects(QUARANTINE, "cctv/cam-02/") if o.key.endswith(".reason.json")
-    ]
-    assert records == [f"cctv/cam-02/date=2026-03-16/{CORRUPT}.mp4.reason.json"]
+    day = "cctv/cam-02/date=2026-03-16/"  # other test modules quarantine clips of other days
+    records = [o.key for o in store.list_objects(QUARANTINE, day) if o.key.endswith(".reason.json")]
+    assert records == [f"{day}{CORRUPT}.mp4.reason.json"]
