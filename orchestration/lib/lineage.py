@@ -12,6 +12,10 @@ for each selected asset (one OpenLineage job per asset key, one run per material
 - FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack;
   an asset of a multi-asset that already materialised before the error still gets its COMPLETE.
 
+A check that runs in a step of its own (``steward_trained``) is a run of its own through
+``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input,
+the asset's dataset.
+
 Run ids: the Dagster run id is the parent run (facet ``parent``); each asset's OpenLineage run id
 is derived from it, the asset key and the retry attempt (``governance.lineage.naming.child_run_id``).
 """
@@ -86,6 +90,26 @@ def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
     )
 
 
+def dagster_run_facets(namespace: str, job_name: str, run_id: str) -> dict[str, RunFacet]:
+    """What every OpenLineage run inside a Dagster run carries: that run as parent, the engine."""
+    return {
+        "parent": facets.parent_facet(namespace, job_name, run_id),
+        **facets.engine_facets("Dagster", dg.__version__),
+    }
+
+
+def check_assertion(
+    result: dg.AssetCheckResult, name: str, description: str | None
+) -> data_quality_assertions_dataset.Assertion:
+    return data_quality_assertions_dataset.Assertion(
+        assertion=name,
+        success=result.passed,
+        name=name,
+        severity=result.severity.value.lower(),
+        description=description,
+    )
+
+
 @dataclass
 class _AssetRun:
     key: dg.AssetKey
@@ -157,10 +181,7 @@ class AssetLineage:
 
     @staticmethod
     def _run_facets(context: dg.AssetExecutionContext, namespace: str) -> dict[str, RunFacet]:
-        run_facets: dict[str, RunFacet] = {
-            "parent": facets.parent_facet(namespace, context.job_name, context.run.run_id),
-            **facets.engine_facets("Dagster", dg.__version__),
-        }
+        run_facets = dagster_run_facets(namespace, context.job_name, context.run.run_id)
         if not (context.has_partition_key or context.has_partition_key_range):
             return run_facets
         keys = context.partition_key_range  # one partition, or a backfill's range in one run
@@ -195,15 +216,8 @@ class AssetLineage:
         """Pass a result through on its way to Dagster, noting what lineage reports about it."""
         if isinstance(result, dg.AssetCheckResult):
             run = self._run_for(result.asset_key)
-            run.assertions.append(
-                data_quality_assertions_dataset.Assertion(
-                    assertion=result.check_name or "asset_check",
-                    success=result.passed,
-                    name=result.check_name,
-                    severity=result.severity.value.lower(),
-                    description=self.check_descriptions.get((run.key, result.check_name)),
-                )
-            )
+            description = self.check_descriptions.get((run.key, result.check_name))
+            run.assertions.append(check_assertion(result, result.check_name or "asset_check", description))
             return result
         if isinstance(result, dg.Output):
             run = self._run_for(self.keys_by_output_name.get(result.output_name))
@@ -275,6 +289,31 @@ class LineageResource(dg.ConfigurableResource):
 
     def emitter(self) -> LineageEmitter:
         return LineageEmitter(lineage_client(load_settings()), self.namespace)
+
+    def check_run(
+        self, context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult
+    ) -> dg.AssetCheckResult:
+        """A check that runs in its own step, after its asset's COMPLETE, as a run of its own that
+        reads the asset's dataset, the result an assertion on that input: how dbt tests are reported
+        (and how ``city lineage`` finds them)."""
+        (spec,) = context.check_specs
+        emitter = self.emitter()
+        job_name = f"{spec.asset_key.to_user_string()}:{spec.name}"
+        run = JobRun(
+            job_name,
+            child_run_id(context.run.run_id, job_name, context.retry_number),
+            dagster_run_facets(emitter.namespace, context.job_def.name, context.run.run_id),
+            facets.job_type_facets("DAGSTER", "ASSET_CHECK"),
+        )
+        asset = context.job_def.asset_layer.asset_graph.get(spec.asset_key)
+        dataset = dataset_of(spec.asset_key, asset.metadata)
+        emitter.emit(RunState.START, run, [InputDataset(dataset.namespace, dataset.name)])
+        assertions = facets.assertions_facet([check_assertion(result, spec.name, spec.description)])
+        tested = InputDataset(
+            dataset.namespace, dataset.name, inputFacets={"dataQualityAssertions": assertions}
+        )
+        emitter.emit(RunState.COMPLETE, run, [tested])
+        return result
 
     @contextmanager
     def track(self, context: dg.AssetExecutionContext, *, start: bool = True) -> Iterator[AssetLineage]:

@@ -117,7 +117,7 @@ def test_every_event_of_a_real_materialisation_is_valid_openlineage(
 def test_each_asset_emits_start_then_complete_in_one_run_under_the_dagster_run(
     ingest_events: dict[str, list[dict]], runs: dict[str, dg.ExecuteInProcessResult]
 ) -> None:
-    assert set(ingest_events) == IOT_ASSETS
+    assert set(ingest_events) == IOT_ASSETS | {f"{asset}:steward_trained" for asset in IOT_ASSETS}
     for job, events in ingest_events.items():
         assert [e["eventType"] for e in events] == ["START", "COMPLETE"], job
         assert len({e["run"]["runId"] for e in events}) == 1
@@ -126,6 +126,28 @@ def test_each_asset_emits_start_then_complete_in_one_run_under_the_dagster_run(
         assert events[0]["job"]["namespace"] == "smart-city"
     started = ingest_events["iot/bronze/readings"][0]
     assert started["run"]["facets"]["nominalTime"]["nominalStartTime"].startswith(DAY.isoformat())
+
+
+def test_each_steward_trained_check_is_a_run_reading_its_asset_with_its_result_as_an_assertion(
+    ingest_events: dict[str, list[dict]], runs: dict[str, dg.ExecuteInProcessResult]
+) -> None:
+    """As OpenLineage's dbt integration reports a test: a run whose input carries the assertion."""
+    passed = {
+        e.asset_key.to_user_string(): e.passed
+        for result in (runs["registry"], runs["ingest"])
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "steward_trained"
+    }
+    assert set(passed) == IOT_ASSETS
+    for asset in IOT_ASSETS:
+        start, complete = ingest_events[f"{asset}:steward_trained"]
+        assert complete["job"]["facets"]["jobType"]["jobType"] == "ASSET_CHECK"
+        (output,) = ingest_events[asset][-1]["outputs"]
+        dataset = (output["namespace"], output["name"])
+        for event in (start, complete):
+            assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [dataset]
+        (assertion,) = complete["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+        assert (assertion["name"], assertion["success"]) == ("steward_trained", passed[asset])
 
 
 def test_start_goes_out_before_the_work_and_complete_after_it(

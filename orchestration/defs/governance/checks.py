@@ -16,6 +16,7 @@ from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.rules import DatasetAssessment, Status, assess_dataset
 from orchestration.defs.governance.assets import SCORECARDS
 from orchestration.defs.governance.status import anchored_ownership, run_date
+from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
 CHECK_NAME = "steward_trained"
@@ -64,22 +65,31 @@ def steward_trained_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
             "owners are still active. Owners come from the registry and the ownership ledger."
         ),
     )
-    def _steward_trained(context: dg.AssetCheckExecutionContext, storage: CityStorage) -> dg.AssetCheckResult:
-        on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
-        registry = load_registry()
-        try:
-            ledger = OwnershipLedger(storage.store())
-            current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
-        except LedgerBroken as exc:
-            return dg.AssetCheckResult(passed=False, description=f"owners cannot be trusted: {exc}")
-        ownership = current.datasets.get(key.to_user_string())
-        if ownership is None:
-            return dg.AssetCheckResult(
-                passed=False, description=f"no owner: not in {registry.directory / 'ownership.yaml'}"
-            )
-        return check_result(assess_dataset(registry, key.to_user_string(), ownership, on), current.source)
+    def _steward_trained(
+        context: dg.AssetCheckExecutionContext, storage: CityStorage, lineage: LineageResource
+    ) -> dg.AssetCheckResult:
+        return lineage.check_run(context, judge_owners(context, storage, key))
 
     return _steward_trained
+
+
+def judge_owners(
+    context: dg.AssetCheckExecutionContext, storage: CityStorage, key: dg.AssetKey
+) -> dg.AssetCheckResult:
+    """The dataset's owners from the registry and the anchored ledger, judged on the run date."""
+    on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
+    registry = load_registry()
+    try:
+        ledger = OwnershipLedger(storage.store())
+        current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
+    except LedgerBroken as exc:
+        return dg.AssetCheckResult(passed=False, description=f"owners cannot be trusted: {exc}")
+    ownership = current.datasets.get(key.to_user_string())
+    if ownership is None:
+        return dg.AssetCheckResult(
+            passed=False, description=f"no owner: not in {registry.directory / 'ownership.yaml'}"
+        )
+    return check_result(assess_dataset(registry, key.to_user_string(), ownership, on), current.source)
 
 
 def asset_keys(definitions: dg.Definitions) -> list[dg.AssetKey]:
