@@ -22,7 +22,7 @@ is derived from it, the asset key and the retry attempt (``governance.lineage.na
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -291,11 +291,12 @@ class LineageResource(dg.ConfigurableResource):
         return LineageEmitter(lineage_client(load_settings()), self.namespace)
 
     def check_run(
-        self, context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult
+        self, context: dg.AssetCheckExecutionContext, judge: Callable[[], dg.AssetCheckResult]
     ) -> dg.AssetCheckResult:
-        """A check that runs in its own step, after its asset's COMPLETE, as a run of its own that
-        reads the asset's dataset, the result an assertion on that input: how dbt tests are reported
-        (and how ``city lineage`` finds them)."""
+        """``judge()``, a check that runs in its own step after its asset's COMPLETE, as a run of its
+        own that reads the asset's dataset: START, then COMPLETE with the result as an assertion on
+        that input (how dbt tests are reported, and how ``city lineage`` finds them), or FAIL (ABORT
+        if interrupted) when judging raises."""
         (spec,) = context.check_specs
         emitter = self.emitter()
         job_name = f"{spec.asset_key.to_user_string()}:{spec.name}"
@@ -307,7 +308,14 @@ class LineageResource(dg.ConfigurableResource):
         )
         asset = context.job_def.asset_layer.asset_graph.get(spec.asset_key)
         dataset = dataset_of(spec.asset_key, asset.metadata)
-        emitter.emit(RunState.START, run, [InputDataset(dataset.namespace, dataset.name)])
+        read = [InputDataset(dataset.namespace, dataset.name)]
+        emitter.emit(RunState.START, run, read)
+        try:
+            result = judge()
+        except BaseException as error:
+            state = RunState.FAIL if isinstance(error, Exception) else RunState.ABORT
+            emitter.emit(state, run, read, extra_run_facets={"errorMessage": facets.error_facet(error)})
+            raise
         assertions = facets.assertions_facet([check_assertion(result, spec.name, spec.description)])
         tested = InputDataset(
             dataset.namespace, dataset.name, inputFacets={"dataQualityAssertions": assertions}

@@ -25,6 +25,7 @@ from cityplatform.objectstore import LINEAGE, ObjectStore
 from citysim import build_city, write_iot_day
 from governance.lineage.validation import event_errors
 from orchestration.definitions import defs
+from orchestration.lib.lineage import LineageResource
 
 pytestmark = pytest.mark.integration
 
@@ -148,6 +149,31 @@ def test_each_steward_trained_check_is_a_run_reading_its_asset_with_its_result_a
             assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [dataset]
         (assertion,) = complete["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
         assert (assertion["name"], assertion["success"]) == ("steward_trained", passed[asset])
+
+
+@dg.asset(key=["lineage_test", "judged"], metadata={"dagster/uri": "s3://bronze/lineage-test/"})
+def judged() -> None: ...
+
+
+@dg.asset_check(asset=judged, name="judging_breaks")
+def judging_breaks(context, lineage: LineageResource) -> dg.AssetCheckResult:
+    # context unannotated: Dagster refuses its annotation as a string (from __future__ import annotations)
+    def judge() -> dg.AssetCheckResult:
+        raise RuntimeError("registry unreadable")
+
+    return lineage.check_run(context, judge)
+
+
+def test_a_check_that_raises_while_judging_is_a_failed_run(env: None, store: ObjectStore) -> None:
+    definitions = dg.Definitions(
+        assets=[judged], asset_checks=[judging_breaks], resources={"lineage": LineageResource()}
+    )
+    result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(raise_on_error=False)
+    assert not result.success
+    start, fail = by_job(events_of(store, result))["lineage_test/judged:judging_breaks"]
+    assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
+    assert "registry unreadable" in fail["run"]["facets"]["errorMessage"]["message"]
+    assert [d["name"] for d in fail["inputs"]] == [d["name"] for d in start["inputs"]]
 
 
 def test_start_goes_out_before_the_work_and_complete_after_it(

@@ -68,7 +68,7 @@ def steward_trained_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     def _steward_trained(
         context: dg.AssetCheckExecutionContext, storage: CityStorage, lineage: LineageResource
     ) -> dg.AssetCheckResult:
-        return lineage.check_run(context, judge_owners(context, storage, key))
+        return lineage.check_run(context, lambda: judge_owners(context, storage, key))
 
     return _steward_trained
 
