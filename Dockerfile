@@ -15,9 +15,11 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /opt/city
 COPY pyproject.toml README.md ./
+COPY cityapp ./cityapp
 COPY cityplatform ./cityplatform
 COPY citysim ./citysim
 COPY governance ./governance
+COPY ingestion ./ingestion
 COPY orchestration ./orchestration
 COPY vision_jobs ./vision_jobs
 # Editable, so the source tree stays at /opt/city: orchestration finds dbt_project/ beside its

@@ -32,10 +32,11 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from cityplatform.ingest.day import ingest_kinds, parquet_bytes
-from cityplatform.ingest.iot import LandingFile, duckdb_types
+from cityplatform.objectstore import parquet_bytes
+from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import CITY_TZ, build_city, build_iot_day
-from governance.contracts.iot import SENSOR_KINDS
+from ingestion.day import ingest_kinds
+from ingestion.iot import LandingFile, duckdb_types
 
 BENCH_DAY = date(2026, 11, 24)
 PLATFORM = "platform: parse + contract + quarantine + parquet"

@@ -43,13 +43,12 @@ from rich.progress import track
 from rich.table import Table
 
 from cityplatform.embedded_s3 import temporary_server
-from cityplatform.ingest.day import parquet_bytes
-from cityplatform.ingest.iot import bronze_schema
 from cityplatform.layout import bronze_readings_key, bronze_registry_key
-from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore
+from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore, parquet_bytes
 from cityplatform.settings import load_settings
 from citysim import CITY_TZ, City, build_city, simulate_day
 from governance.contracts.registry import REGISTRY_SCHEMAS
+from ingestion.iot import bronze_schema
 from orchestration.lib.dbt import (
     DBT_PROJECT_DIR,
     PRODUCTION_BUILD,

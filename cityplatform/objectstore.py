@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+import polars as pl
 import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
@@ -181,3 +182,14 @@ class ObjectStore:
         if failed := self.delete_keys(bucket, keys):
             raise ObjectStoreError(f"could not delete {len(failed)} objects under s3://{bucket}/{prefix}")
         return len(keys)
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    """The platform's one parquet encoding (zstd, with statistics) for every object it writes."""
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
+
+
+def read_parquet(store: ObjectStore, bucket: str, key: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(store.get_bytes(bucket, key)))

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from governance.contracts.iot import SENSOR_KINDS
+from cityplatform.sensor_kinds import SENSOR_KINDS
 
 ZoneType = Literal["residential", "commercial", "industrial", "quiet"]
 

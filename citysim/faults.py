@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS, Measure, QuarantineReason, SensorKind
 from citysim.city import MAX_SENSORS_PER_KIND
 from citysim.clock import SLOT, SLOTS_PER_DAY
 from citysim.iot import DECIMALS, KindReadings
 from citysim.jsonl import encode, reading_record
-from governance.contracts.iot import MAX_LATENESS, SENSOR_KINDS, Measure, QuarantineReason, SensorKind
 
 # A reading is late when its file's slot starts more than this after it was observed.
 LATE_AFTER = MAX_LATENESS

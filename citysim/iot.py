@@ -13,12 +13,12 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
+from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import signals
 from citysim.city import City, Sensor
 from citysim.clock import slot_starts
 from citysim.events import EventPlan, StormPlan, Window, plan_events
 from citysim.truth import ALL_EVENTS, EventKind, MeasurePeak, SimEvent
-from governance.contracts.iot import SENSOR_KINDS
 
 # Reporting resolution per measure; integer measures are cast, not rounded.
 DECIMALS = {

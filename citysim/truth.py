@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
-from governance.contracts.iot import QuarantineReason
+from cityplatform.sensor_kinds import QuarantineReason
 
 
 class EventKind(StrEnum):

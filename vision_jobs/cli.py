@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
-from cityplatform.cli.common import (
+from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_DATA,
     EXIT_STORAGE,

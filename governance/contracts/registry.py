@@ -11,7 +11,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.config import ValidationDepth, config_context
 
-from governance.contracts.iot import SENSOR_KINDS
+from cityplatform.sensor_kinds import SENSOR_KINDS
 
 _ID_PREFIXES = "|".join(kind.id_prefix for kind in SENSOR_KINDS.values())
 _LAT = pa.Check.in_range(33.0, 39.0)  # South Korea

@@ -6,9 +6,8 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from cityplatform.ingest.day import parquet_bytes
 from cityplatform.layout import contract_failures_key
-from cityplatform.objectstore import QUARANTINE, ObjectStore
+from cityplatform.objectstore import QUARANTINE, ObjectStore, parquet_bytes
 
 
 def keep_failure_cases(

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
+from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import build_city, sensor_counts
 from citysim.city import NOISE_LIMITS_DB, distance_km
-from governance.contracts.iot import SENSOR_KINDS
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cityplatform.sensor_kinds import SENSOR_KINDS, QuarantineReason
 from citysim import (
     LATE_AFTER,
     SLOTS_PER_DAY,
@@ -22,7 +23,7 @@ from citysim import (
     build_iot_day,
     simulate_day,
 )
-from governance.contracts.iot import SENSOR_KINDS, QuarantineReason, validate_readings
+from governance.contracts.iot import validate_readings
 
 DAY = date(2026, 11, 24)
 

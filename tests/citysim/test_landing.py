@@ -11,8 +11,8 @@ import pytest
 
 from cityplatform.layout import landing_iot_key
 from cityplatform.objectstore import LANDING, ObjectStore
+from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import CITY_TZ, City, build_city, build_iot_day, registry_objects, write_iot_day
-from governance.contracts.iot import SENSOR_KINDS
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import pandera.errors
 import polars as pl
 import pytest
 
-from governance.contracts.iot import SENSOR_KINDS, reading_schema, validate_readings
+from cityplatform.sensor_kinds import SENSOR_KINDS
+from governance.contracts.iot import reading_schema, validate_readings
 from governance.contracts.registry import RegistryContractError, validate_registry
 
 

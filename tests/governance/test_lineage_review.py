@@ -16,7 +16,7 @@ from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
 from openlineage.client.transport.file import FileConfig, FileTransport
 from typer.testing import CliRunner
 
-from cityplatform.cli.main import app
+from cityapp.cli.main import app
 from governance.lineage import facets
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.graph import LineageGraph

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from cityplatform.cli.main import app
+from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.objectstore import ObjectStore
 from governance.registry.training import add_months

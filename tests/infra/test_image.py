@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 from tests.infra.helpers import INFRA, REPO
@@ -39,8 +40,14 @@ def test_installs_the_project_and_deployment_libraries() -> None:
     assert install and " . " in install.group(0)
     for library in ("dagster-postgres", "dagster-docker", "dagster-k8s"):
         assert library in install.group(0)
-    for package in ("cityplatform", "citysim", "governance", "orchestration", "vision_jobs"):
+    for package in installed_packages():
         assert re.search(rf"^COPY {package} ", dockerfile(), re.M), f"{package} not copied"
+
+
+def installed_packages() -> list[str]:
+    """The top-level packages pyproject.toml installs: the image must copy every one."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    return [name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
 
 
 def test_source_tree_keeps_dbt_project_beside_the_packages() -> None:

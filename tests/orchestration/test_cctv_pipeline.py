@@ -15,8 +15,7 @@ import dagster as dg
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.ingest.day import read_parquet
-from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore, parse_s3_uri
+from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore, parse_s3_uri, read_parquet
 from citysim.cctv import ClipSpec, ClipTruth, render_clip, upload_clip
 from orchestration.definitions import defs
 from orchestration.defs.cctv.partitions import clip_partitions

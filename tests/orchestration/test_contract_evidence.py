@@ -6,8 +6,14 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from cityplatform.ingest.day import parquet_bytes, read_parquet
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectStore, parse_s3_uri
+from cityplatform.objectstore import (
+    BRONZE,
+    QUARANTINE,
+    ObjectStore,
+    parquet_bytes,
+    parse_s3_uri,
+    read_parquet,
+)
 from orchestration.defs.cctv.assets import COUNTS, _contract_check
 
 pytestmark = pytest.mark.integration

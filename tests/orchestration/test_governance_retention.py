@@ -17,7 +17,6 @@ import dagster as dg
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.ingest.day import read_parquet
 from cityplatform.layout import (
     bronze_readings_key,
     landing_iot_key,
@@ -27,7 +26,15 @@ from cityplatform.layout import (
     parse_lineage_event_key,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, LINEAGE, QUARANTINE, ObjectStore, parse_s3_uri
+from cityplatform.objectstore import (
+    BRONZE,
+    LANDING,
+    LINEAGE,
+    QUARANTINE,
+    ObjectStore,
+    parse_s3_uri,
+    read_parquet,
+)
 from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri
 from governance.lineage.validation import event_errors

@@ -12,10 +12,9 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from cityplatform.cli.main import app
+from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.ingest.day import read_parquet
-from cityplatform.objectstore import ObjectStore
+from cityplatform.objectstore import ObjectStore, read_parquet
 from governance.registry.ownership import load_ownership
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months

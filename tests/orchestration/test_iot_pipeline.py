@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.ingest.day import read_parquet
 from cityplatform.layout import (
     REGISTRY_TABLES,
     bronze_readings_key,
@@ -22,9 +21,9 @@ from cityplatform.layout import (
     landing_iot_prefix,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import DayTruth, build_city, write_iot_day
-from governance.contracts.iot import SENSOR_KINDS
 from orchestration.definitions import defs
 from orchestration.lib.resources import CityStorage
 

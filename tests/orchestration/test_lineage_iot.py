@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from cityplatform.cli.main import app
+from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from citysim import build_city, write_iot_day

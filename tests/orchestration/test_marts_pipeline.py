@@ -27,9 +27,8 @@ import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.ingest.day import parquet_bytes, read_parquet
 from cityplatform.layout import mart_export_key
-from cityplatform.objectstore import BRONZE, ObjectStore
+from cityplatform.objectstore import BRONZE, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.settings import load_settings
 from citysim import CITY_TZ, City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
 from governance.registry.departments import load_departments

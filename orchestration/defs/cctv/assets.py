@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pandera.errors
 
-from cityplatform.ingest.day import read_parquet
-from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri
+from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri, read_parquet
 from governance.contracts.cctv import validate_cctv
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions

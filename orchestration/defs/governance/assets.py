@@ -16,8 +16,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from cityplatform.ingest.day import parquet_bytes
-from cityplatform.objectstore import GOVERNANCE, ObjectStore
+from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
 from governance.registry.registry import load_registry

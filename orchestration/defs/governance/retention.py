@@ -24,8 +24,7 @@ import dagster as dg
 import polars as pl
 from openlineage.client.facet_v2 import lifecycle_state_change_dataset
 
-from cityplatform.ingest.day import parquet_bytes
-from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore
+from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore, parquet_bytes
 from governance.lineage import facets
 from governance.lineage.naming import dataset_from_uri
 from governance.registry.ownership import load_ownership

@@ -9,9 +9,6 @@ import dagster as dg
 import pandera.errors
 import polars as pl
 
-from cityplatform.ingest.day import ingest_manifest, parquet_bytes, read_parquet, registered_sensor_ids
-from cityplatform.ingest.iot import QUARANTINE_SCHEMA, bronze_schema
-from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import (
     REGISTRY_TABLES,
     bronze_readings_key,
@@ -20,9 +17,13 @@ from cityplatform.layout import (
     landing_registry_key,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
-from governance.contracts.iot import SENSOR_KINDS, reading_schema, validate_readings
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, parquet_bytes, read_parquet
+from cityplatform.sensor_kinds import SENSOR_KINDS
+from governance.contracts.iot import reading_schema, validate_readings
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
+from ingestion.day import ingest_manifest, registered_sensor_ids
+from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
+from ingestion.landing import LandingManifest
 from orchestration.defs.iot.partitions import daily_partitions
 from orchestration.lib.contract_evidence import keep_failure_cases
 from orchestration.lib.lineage import AssetLineage, LineageResource

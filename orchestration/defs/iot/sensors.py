@@ -11,9 +11,9 @@ from datetime import date
 
 import dagster as dg
 
-from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import LANDING_IOT_PREFIX, partition_date
 from cityplatform.objectstore import LANDING, ObjectInfo
+from ingestion.landing import LandingManifest
 from orchestration.defs.iot.jobs import ingest_day_job
 from orchestration.lib.landing_cursor import fresh_objects
 from orchestration.lib.resources import CityStorage

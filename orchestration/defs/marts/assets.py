@@ -15,9 +15,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliEventMessage, dbt_assets
 
-from cityplatform.marts import export_marts
 from governance.registry.departments import load_departments
 from orchestration.defs.iot.partitions import daily_partitions
+from orchestration.defs.marts.publish import export_marts
 from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_window
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.lineage_dbt import stream_with_lineage

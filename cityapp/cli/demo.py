@@ -11,9 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cityplatform.cli.common import EXIT_DATA, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
-from cityplatform.dagster_home import prepare_dagster_home
+from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
+from cityplatform.exits import EXIT_DATA, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
 from governance.registry.departments import load_departments
 
@@ -27,7 +27,7 @@ def demo(
     ),
 ) -> None:
     """Start S3, simulate a city day into landing, materialise every asset, and summarise."""
-    from cityplatform.demo import run_demo
+    from cityapp.demo import run_demo
 
     settings = settings_or_exit()
     the_day = date.fromisoformat(day) if day else settings.today() - timedelta(days=1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli.common import EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
+from cityplatform.exits import EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
 from governance.registry.departments import mart_buckets
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from cityplatform.layout import landing_iot_prefix, landing_manifest_key
 from cityplatform.objectstore import BRONZE, LANDING, ObjectInfo, ObjectStore
-from governance.contracts.iot import SENSOR_KINDS
+from cityplatform.sensor_kinds import SENSOR_KINDS
 
 
 @dataclass

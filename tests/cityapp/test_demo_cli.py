@@ -12,7 +12,7 @@ from minio import Minio
 from minio.error import S3Error
 from typer.testing import CliRunner
 
-from cityplatform.cli.main import app
+from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.layout import mart_export_key
 from cityplatform.settings import load_settings

@@ -5,7 +5,6 @@ Writing replaces the day's objects under fixed keys, so re-running a day never a
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from cityplatform.ingest.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
-from cityplatform.ingest.landing import LandingManifest
 from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore
-from governance.contracts.iot import SENSOR_KINDS
+from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore, parquet_bytes, read_parquet
+from cityplatform.sensor_kinds import SENSOR_KINDS
+from ingestion.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
+from ingestion.landing import LandingManifest
 
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.
@@ -52,16 +51,6 @@ class DayIngest:
     @property
     def reconciles(self) -> bool:
         return all(r.reconciles for r in self.results.values())
-
-
-def parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd", statistics=True)
-    return buffer.getvalue()
-
-
-def read_parquet(store: ObjectStore, bucket: str, key: str) -> pl.DataFrame:
-    return pl.read_parquet(io.BytesIO(store.get_bytes(bucket, key)))
 
 
 def registered_sensor_ids(store: ObjectStore) -> list[str]:

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from cityplatform.ingest.day import parquet_bytes
 from cityplatform.layout import mart_export_key
-from cityplatform.objectstore import ObjectInfo, ObjectStore
+from cityplatform.objectstore import ObjectInfo, ObjectStore, parquet_bytes
 
 PARQUET = "application/vnd.apache.parquet"
 

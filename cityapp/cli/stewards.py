@@ -19,7 +19,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cityplatform.cli.common import (
+from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_DATA,
     EXIT_STORAGE,

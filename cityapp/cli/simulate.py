@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import track
 
-from cityplatform.cli.common import EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.exits import EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
 
 app = typer.Typer(help="Generate synthetic city data into s3://landing.", no_args_is_help=True)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from cityplatform.ingest.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
 from governance.contracts.iot import validate_readings
+from ingestion.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KEY_0800 = "iot/air_quality/date=2026-11-24/air_quality_20261124T0800.jsonl"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cityplatform.cli import access, demo, lineage, simulate, stewards, storage
+from cityapp.cli import access, demo, lineage, simulate, stewards, storage
 from vision_jobs.cli import app as vision_app
 
 app = typer.Typer(

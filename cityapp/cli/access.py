@@ -7,8 +7,8 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from cityplatform.cli.common import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.embedded_s3 import EmbeddedS3Error
+from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
 from cityplatform.settings import Settings, SettingsError
 from governance.registry.grants import Grant

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from cityplatform.cli.common import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, fail, settings_or_exit
+from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, fail, settings_or_exit
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from governance.lineage.graph import DatasetState, LineageGraph
 from governance.lineage.history import archived_events, file_events

@@ -25,13 +25,8 @@ import pandera.errors
 import polars as pl
 import pyarrow as pa
 
-from governance.contracts.iot import (
-    MAX_LATENESS,
-    SENSOR_KINDS,
-    QuarantineReason,
-    SensorKind,
-    validate_readings,
-)
+from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS, QuarantineReason, SensorKind
+from governance.contracts.iot import validate_readings
 
 PARSE_BATCH_ROWS = 16_384
 _SLOT_IN_KEY = re.compile(r"_(\d{8}T\d{4})\.jsonl$")

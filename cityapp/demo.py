@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from cityplatform.dagster_home import local_instance
+from cityapp.dagster_home import local_instance
 from cityplatform.embedded_s3 import EmbeddedS3, ServerState
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
