@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from matplotlib.path import Path
 
 from vision_jobs.config import CountConfig
 from vision_jobs.detections import Tracks
@@ -129,29 +130,19 @@ class LineCounter:
         return [c for c in crossings if c is not None]
 
 
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd rule for many points against one polygon (vertices in order)."""
-    x, y = points[:, 0:1], points[:, 1:2]
-    x1, y1 = polygon[:, 0], polygon[:, 1]
-    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-    straddles = (y1 > y) != (y2 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-    return (np.sum(straddles & (x < x_cross), axis=1) % 2) == 1
-
-
 class ZoneOccupancy:
     """How many objects of each class stand in a zone, frame by frame."""
 
     def __init__(self, zone: Zone, frame_size: tuple[int, int]) -> None:
         width, height = frame_size
         self.zone = zone
-        self.polygon = np.array([(x * width, y * height) for x, y in zone.polygon])
+        # matplotlib's point-in-path test is even-odd, so a concave zone (an L-shaped kerb) works.
+        self.polygon = Path([(x * width, y * height) for x, y in zone.polygon])
 
     def occupancy(self, anchors: np.ndarray, classes: list[str]) -> Counter[str]:
         if len(anchors) == 0:
             return Counter()
-        inside = points_in_polygon(anchors, self.polygon)
+        inside = self.polygon.contains_points(anchors)
         return Counter(c for c, i in zip(classes, inside, strict=True) if i)
 
 

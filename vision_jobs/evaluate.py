@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import lap
 import numpy as np
 import polars as pl
+import torch
+from torchvision.ops import box_iou
 
 from citysim.cctv.clip import ClipSpec, ClipTruth, render_clip
 from citysim.cctv.dataset import HELD_OUT_SEED_BASE, varied_spec
@@ -103,16 +106,6 @@ class CrossingTrace:
         return [m.describe() for m in self.missed] + extra
 
 
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one (x1, y1, x2, y2) box with each row of ``boxes``."""
-    top_left = np.maximum(box[:2], boxes[:, :2])
-    bottom_right = np.minimum(box[2:], boxes[:, 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-    area = np.prod(box[2:] - box[:2])
-    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
-    return inter / (area + areas - inter)
-
-
 def trace_crossings(
     truth: ClipTruth,
     detections: DetectionColumns,
@@ -120,17 +113,22 @@ def trace_crossings(
     stride: int,
     window_frames: int,
 ) -> CrossingTrace:
-    """Match each true crossing, in time order, to an unused counted crossing on the same line, in
-    the same direction and class group, within ``window_frames``, by a track whose box covered the
-    object (IoU >= :data:`MATCH_IOU`) in an analysed frame (every ``stride``-th) of that window.
-    A crossing left over is then paired with a left-over count of such a track at any time."""
+    """Pair true crossings with the counted crossings that account for them.
+
+    A count accounts for a true crossing on the same line, in the same direction and class group,
+    by a track whose box covered the object (IoU >= :data:`MATCH_IOU`) in an analysed frame (every
+    ``stride``-th) within ``window_frames`` of it. Counts within the window are paired first, then a
+    crossing left over is paired with a left-over count of such a track at any time (early or late).
+    Each pairing is an optimal assignment (:func:`_pair`), not first-come: a count goes to the
+    crossing it is nearest to, so a stray count just before a crossing is not taken for it and the
+    right one left over as extra.
+    """
     frames = np.concatenate(detections.frame_index) if detections.frame_index else np.zeros(0, np.int32)
     track_ids = np.concatenate(detections.track_id) if detections.track_id else np.zeros(0, np.int64)
     boxes = np.concatenate(detections.xyxy) if detections.xyxy else np.zeros((0, 4), np.float32)
     rows_of_frame = {int(f): np.flatnonzero(frames == f) for f in np.unique(frames)}
     objects = truth.boxes.filter((pl.col("kind") == "object") & (pl.col("frame_index") % stride == 0))
-    unused = sorted(counted, key=lambda c: c.frame_index)
-    missed = []
+    candidates = []
     for crossing in truth.crossings.sort("frame_index").iter_rows(named=True):
         around = objects.filter(
             (pl.col("object_id") == crossing["object_id"])
@@ -142,25 +140,12 @@ def trace_crossings(
             rows = rows_of_frame.get(frame)
             if rows is None:
                 continue
-            overlap = box_iou(np.array(box, np.float32), boxes[rows])
+            overlap = box_iou(torch.tensor([box]), torch.from_numpy(boxes[rows]))[0]
             best = int(overlap.argmax())
             if overlap[best] >= MATCH_IOU:
                 covering[int(track_ids[rows[best]])] += 1
                 covered_frames.append(frame)
-        match = next(
-            (
-                c
-                for c in unused
-                if c.track_id in covering
-                and _same_crossing(c, crossing["line_id"], crossing["direction"], crossing["object_class"])
-                and abs(c.frame_index - crossing["frame_index"]) <= window_frames
-            ),
-            None,
-        )
-        if match is not None:
-            unused.remove(match)
-            continue
-        missed.append(
+        candidates.append(
             MissedCrossing(
                 object_id=crossing["object_id"],
                 object_class=crossing["object_class"],
@@ -174,20 +159,45 @@ def trace_crossings(
                 tracked_after=min((f for f in covered_frames if f >= crossing["frame_index"]), default=None),
             )
         )
-    for position, miss in enumerate(missed):
-        count = next(
-            (
-                c
-                for c in unused
-                if c.track_id in miss.tracks
-                and _same_crossing(c, miss.line_id, miss.direction, miss.object_class)
-            ),
-            None,
-        )
-        if count is not None:
-            unused.remove(count)
-            missed[position] = replace(miss, counted_off_window=count)
-    return CrossingTrace(missed, unused)
+    counts = sorted(counted, key=lambda c: c.frame_index)
+    in_window = _pair(candidates, counts, window_frames)
+    missed = [m for i, m in enumerate(candidates) if i not in in_window]
+    unused = [c for j, c in enumerate(counts) if j not in in_window.values()]
+    off_window = _pair(missed, unused, None)
+    for i, j in off_window.items():
+        missed[i] = replace(missed[i], counted_off_window=unused[j])
+    extra = [c for j, c in enumerate(unused) if j not in off_window.values()]
+    return CrossingTrace(missed, extra)
+
+
+def _pair(crossings: list[MissedCrossing], counts: list[Crossing], window: int | None) -> dict[int, int]:
+    """Crossing index -> count index: the most crossings accounted for, then the least summed time
+    offset, solved as a linear assignment by ``lap`` (Jonker-Volgenant). A pair is allowed when the
+    count is by a covering track on the same line, direction and class group, and (unless
+    ``window`` is None) within ``window`` frames; crossings and counts may stay unpaired."""
+    offsets = np.abs(
+        np.subtract.outer([m.frame_index for m in crossings], [c.frame_index for c in counts])
+    ).reshape(len(crossings), len(counts))
+    allowed = np.array(
+        [
+            [
+                c.track_id in m.tracks and _same_crossing(c, m.line_id, m.direction, m.object_class)
+                for c in counts
+            ]
+            for m in crossings
+        ],
+        dtype=bool,
+    ).reshape(offsets.shape)
+    if window is not None:
+        allowed &= offsets <= window
+    if not allowed.any():
+        return {}
+    # Leaving a crossing and a count unpaired costs ``limit``, more than any pair's offset and more
+    # than the offsets of all pairs together, so one more pair always wins over a closer fit.
+    limit = float((offsets[allowed].max() + 1) * (min(offsets.shape) + 1))
+    cost = np.where(allowed, offsets, 2 * limit).astype(np.float64)
+    _, count_of, _ = lap.lapjv(cost, extend_cost=True, cost_limit=limit)
+    return {i: int(j) for i, j in enumerate(count_of) if j >= 0 and allowed[i, j]}
 
 
 def _same_crossing(count: Crossing, line_id: str, direction: str, object_class: str) -> bool:

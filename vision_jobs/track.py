@@ -13,24 +13,6 @@ from vision_jobs.config import TrackerConfig
 from vision_jobs.detections import Detections, Tracks
 
 
-class _TrackerInput:
-    """The results-like view Ultralytics' trackers read: conf, cls, xywh, xyxy and boolean indexing."""
-
-    def __init__(self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray) -> None:
-        self.xyxy, self.conf, self.cls = xyxy, conf, cls
-
-    @property
-    def xywh(self) -> np.ndarray:
-        wh = self.xyxy[:, 2:4] - self.xyxy[:, 0:2]
-        return np.concatenate([self.xyxy[:, 0:2] + wh / 2, wh], axis=1)
-
-    def __getitem__(self, mask: np.ndarray) -> _TrackerInput:
-        return _TrackerInput(self.xyxy[mask], self.conf[mask], self.cls[mask])
-
-    def __len__(self) -> int:
-        return len(self.conf)
-
-
 class ObjectTracker:
     """Stable ids across frames for one camera clip."""
 
@@ -52,10 +34,10 @@ class ObjectTracker:
         self._tracker = TRACKER_MAP[config.kind](args=args)
 
     def update(self, detections: Detections, frame: np.ndarray) -> Tracks:
-        view = _TrackerInput(
-            detections.xyxy.astype(np.float32), detections.confidence, detections.class_id.astype(np.float32)
-        )
-        rows = self._tracker.update(view, frame)
+        from ultralytics.engine.results import Boxes  # the NumPy-backed input the trackers read
+
+        data = np.column_stack([detections.xyxy, detections.confidence, detections.class_id])
+        rows = self._tracker.update(Boxes(data.astype(np.float32), frame.shape[:2]), frame)
         if len(rows) == 0:
             return Tracks.empty()
         rows = np.asarray(rows, dtype=np.float64)

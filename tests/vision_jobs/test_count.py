@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vision_jobs.config import CountConfig
-from vision_jobs.count import ClipCounter, LineCounter, points_in_polygon
+from vision_jobs.count import ClipCounter, LineCounter, ZoneOccupancy
 from vision_jobs.detections import Tracks
 from vision_jobs.registry import CameraConfig, CountingLine, Zone
 
@@ -160,10 +160,11 @@ def test_zone_occupancy_mean_and_peak_per_minute() -> None:
     assert row["mean_occupancy"] == pytest.approx(1.0)
 
 
-def test_points_in_a_concave_polygon() -> None:
-    l_shape = np.array([(0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10)], float)
-    inside = points_in_polygon(np.array([(2, 2), (8, 2), (8, 8), (2, 8)], float), l_shape)
-    assert inside.tolist() == [True, True, False, True]
+def test_occupancy_of_a_concave_zone() -> None:
+    l_shape = [(0.0, 0.0), (1.0, 0.0), (1.0, 0.4), (0.4, 0.4), (0.4, 1.0), (0.0, 1.0)]
+    zone = ZoneOccupancy(Zone(zone_id="kerb", polygon=l_shape), (10, 10))
+    anchors = np.array([(2, 2), (8, 2), (8, 8), (2, 8)], float)  # the third is in the notch
+    assert zone.occupancy(anchors, ["person", "car", "bus", "person"]) == {"person": 2, "car": 1}
 
 
 def test_direction_names_follow_the_vectors_not_the_drawing_order() -> None:

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
-import pytest
 
 from citysim.cctv import HELD_OUT_SEED_BASE, ClipSpec
 from citysim.cctv.clip import BOX_SCHEMA, ClipTruth
 from vision_jobs.count import Crossing
-from vision_jobs.evaluate import box_iou, score_counts, trace_crossings
+from vision_jobs.evaluate import score_counts, trace_crossings
 from vision_jobs.pipeline import DetectionColumns
 
 START = datetime(2025, 5, 12, tzinfo=UTC)
@@ -57,16 +56,18 @@ def counted(track: int, frame: int = 32, direction: str = "southbound") -> Cross
     return Crossing("crosswalk", direction, "person", track, frame, START)
 
 
-def test_box_iou_of_identical_disjoint_and_half_overlapping_boxes() -> None:
-    box = np.array([0, 0, 10, 10], np.float32)
-    others = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [5, 0, 15, 10]], np.float32)
-    assert box_iou(box, others) == pytest.approx([1.0, 0.0, 1 / 3])
-
-
 def test_a_crossing_counted_by_the_track_that_covered_the_person_leaves_nothing_to_explain() -> None:
     trace = trace_crossings(truth(), tracked({4: range(0, 61, 2)}), [counted(4)], stride=2, window_frames=60)
     assert trace.missed == [] and trace.extra == []
     assert trace.lines() == []
+
+
+def test_the_count_nearest_the_crossing_accounts_for_it_and_an_earlier_stray_one_is_extra() -> None:
+    # both counts are by the covering track, on the line, in the direction and within the window;
+    # taking the first in time order would explain the crossing by the stray count at frame 0
+    stray, near = counted(4, frame=0), counted(4, frame=CROSSING_FRAME + 2)
+    trace = trace_crossings(truth(), tracked({4: range(0, 61, 2)}), [stray, near], stride=2, window_frames=60)
+    assert trace.missed == [] and trace.extra == [stray]
 
 
 def test_a_track_broken_at_the_line_is_a_miss_naming_both_fragments() -> None:
