@@ -21,7 +21,7 @@ from governance.lineage import facets
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.naming import DatasetId, child_run_id, dataset_from_uri
 from governance.lineage.quality import pandera_assertions
-from governance.lineage.validation import InvalidLineageEvent, event_errors, validate_event
+from tests.lineage_spec import InvalidLineageEvent, event_errors, validate_event
 
 STEWARDS = facets.Stewardship(
     owners=[("steward", "kim@city.example"), ("deputy", "lee@city.example")],

@@ -25,7 +25,7 @@ from cityplatform.settings import Settings, SettingsError
 from governance.lineage.client import lineage_client
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.history import archived_events, file_events
-from governance.lineage.validation import event_errors
+from tests.lineage_spec import event_errors
 
 pytestmark = pytest.mark.integration
 

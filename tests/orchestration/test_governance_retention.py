@@ -37,12 +37,12 @@ from cityplatform.objectstore import (
 )
 from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri
-from governance.lineage.validation import event_errors
 from governance.registry.ownership import load_ownership
 from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
 from tests.conftest import running_s3_server
+from tests.lineage_spec import event_errors
 from tests.orchestration.governance_env import governance_environment, run, today
 from vision_jobs.clips import landing_key, parse_clip_uri
 

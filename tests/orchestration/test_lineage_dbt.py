@@ -23,9 +23,9 @@ from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from governance.lineage.graph import LineageGraph
 from governance.lineage.naming import WAREHOUSE_NAMESPACE
-from governance.lineage.validation import event_errors
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.lineage_dbt import stream_with_lineage
+from tests.lineage_spec import event_errors
 
 pytestmark = pytest.mark.integration
 

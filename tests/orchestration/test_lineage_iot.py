@@ -23,9 +23,9 @@ from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from citysim import build_city, write_iot_day
-from governance.lineage.validation import event_errors
 from orchestration.definitions import defs
 from orchestration.lib.lineage import LineageResource
+from tests.lineage_spec import event_errors
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,8 @@
 """Validate events against the OpenLineage spec's JSON schemas, offline, facets included.
 
+Test code only (it needs the dev dependency ``jsonschema``): the platform emits events, the tests
+prove them valid against the schemas copied under ``tests/openlineage_schemas``.
+
 The run-event schema only requires a facet to be a ``BaseFacet``, so each facet is also checked
 against the schema its ``_schemaURL`` names (resolved from the vendored spec, never the network),
 and its key must be the one that schema defines: a facet we cannot validate is an error.
@@ -18,7 +21,7 @@ from urllib.parse import urlparse
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-SPEC_DIR = Path(__file__).parent / "spec"
+SPEC_DIR = Path(__file__).parent / "openlineage_schemas"
 RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 
 
