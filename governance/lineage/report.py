@@ -35,10 +35,7 @@ def _layers(graph: nx.DiGraph) -> dict[DatasetId, int]:
     """Column of each dataset: its longest distance from a dataset nothing feeds."""
     if not nx.is_directed_acyclic_graph(graph):
         return dict.fromkeys(graph.nodes, 0)
-    layer: dict[DatasetId, int] = {}
-    for node in nx.topological_sort(graph):
-        layer[node] = max((layer[p] + 1 for p in graph.predecessors(node)), default=0)
-    return layer
+    return {node: i for i, generation in enumerate(nx.topological_generations(graph)) for node in generation}
 
 
 def _between_boxes(
