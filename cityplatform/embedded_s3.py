@@ -15,11 +15,19 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_delay,
+    wait_fixed,
+)
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from cityplatform.settings import Settings, write_secret_file
@@ -193,23 +201,28 @@ class EmbeddedS3:
         return state
 
     def wait_healthy(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-        deadline = time.monotonic() + timeout
+        """Ping every 0.25 s until S3 answers; give up at once if the server exits or rejects our
+        credentials (waiting cannot help either), and after ``timeout`` seconds otherwise."""
         store = self.store()
-        last: ObjectStoreError | None = None
-        while time.monotonic() < deadline:
+
+        def ping() -> None:
             if proc is not None and proc.poll() is not None:
                 raise EmbeddedS3Error(
                     f"the S3 server exited with code {proc.returncode} at start: see {self.log_file}"
                 )
-            try:
-                store.ping()
-                return
-            except ObjectStoreError as exc:
-                if "rejected the credentials" in str(exc):
-                    raise
-                last = exc
-            time.sleep(0.25)
-        raise EmbeddedS3Error(f"S3 did not answer within {timeout:.0f}s ({last}); see {self.log_file}")
+            store.ping()
+
+        try:
+            Retrying(
+                stop=stop_after_delay(timeout),
+                wait=wait_fixed(0.25),
+                retry=retry_if_exception(_not_answering_yet),
+            )(ping)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise EmbeddedS3Error(
+                f"S3 did not answer within {timeout:.0f}s ({last}); see {self.log_file}"
+            ) from None
 
     def stop(self, timeout: float = 20.0) -> bool:
         """Stop the server if it runs; return whether one was stopped."""
@@ -219,16 +232,11 @@ class EmbeddedS3:
         stopped = False
         if _alive(state.pid):
             os.killpg(state.pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while _alive(state.pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(state.pid):
+            if not _wait_until(lambda: not _alive(state.pid), timeout):
                 os.killpg(state.pid, signal.SIGKILL)
             stopped = True
         # The listeners close a moment after the process is gone; a restart needs them free.
-        deadline = time.monotonic() + timeout
-        while port_in_use(state.host, state.s3_port) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_until(lambda: not port_in_use(state.host, state.s3_port), timeout)
         self.state_file.unlink(missing_ok=True)
         return stopped
 
@@ -341,6 +349,21 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _not_answering_yet(exc: BaseException) -> bool:
+    """Worth another ping: the server does not answer yet (it has not rejected our credentials)."""
+    return isinstance(exc, ObjectStoreError) and "rejected the credentials" not in str(exc)
+
+
+def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
+    """Check ``done`` every 0.1 s until it holds or ``timeout`` seconds pass; return whether it held."""
+    return Retrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(0.1),
+        retry=retry_if_result(lambda held: not held),
+        retry_error_callback=lambda _: False,
+    )(done)
 
 
 def _alive(pid: int) -> bool:

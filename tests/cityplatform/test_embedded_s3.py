@@ -61,6 +61,15 @@ def test_busy_port_is_refused_before_start(tmp_path: Path) -> None:
             server.start()
 
 
+def test_a_server_that_never_answers_times_out_with_a_one_line_error(tmp_path: Path) -> None:
+    server = _server(tmp_path)  # nothing listens on its free port
+    with pytest.raises(
+        EmbeddedS3Error, match=r"S3 did not answer within 1s \(.*does not answer.*\); see "
+    ) as info:
+        server.wait_healthy(timeout=1.0)
+    assert "\n" not in str(info.value)
+
+
 def test_missing_binary_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
