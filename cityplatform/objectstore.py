@@ -23,11 +23,10 @@ from cityplatform.settings import Settings
 # Core buckets; department mart buckets (marts-<department>) come from the governance registry.
 LANDING = "landing"
 BRONZE = "bronze"
-SILVER = "silver"
 QUARANTINE = "quarantine"
 LINEAGE = "lineage"
 GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, retention records
-CORE_BUCKETS = (LANDING, BRONZE, SILVER, QUARANTINE, LINEAGE, GOVERNANCE)
+CORE_BUCKETS = (LANDING, BRONZE, QUARANTINE, LINEAGE, GOVERNANCE)
 
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 
