@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     timezone: str = "Asia/Seoul"
+    governance_registry: Path | None = Field(
+        default=None,
+        description="Folder of the governance registry YAML; default: the registry shipped with governance.",
+    )
+    ownership_ledger: str = Field(
+        default="s3://governance/ownership-ledger/",
+        pattern=r"^s3://[a-z0-9.-]{3,63}/.*$",
+        description="s3://bucket/prefix/ of the ownership ledger (handovers after the registry baseline).",
+    )
 
     @model_validator(mode="after")
     def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:

@@ -29,9 +29,10 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from cityplatform.yamlfiles import RegistryError
 from vision_jobs.config import DEFAULT_WEIGHTS, JobConfig, ModelConfig, TrackerConfig
 from vision_jobs.detect import UltralyticsDetector
-from vision_jobs.registry import DEFAULT_REGISTRY, CameraRegistry, RegistryError, load_registry
+from vision_jobs.registry import DEFAULT_REGISTRY, CameraRegistry, load_registry
 
 app = typer.Typer(
     help="CCTV vision batch jobs: clips in S3 to tracked, counted, anonymised traffic data.",

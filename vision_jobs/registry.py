@@ -11,17 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cityplatform.yamlfiles import RegistryError, YamlDocument, load_model
 
 DEFAULT_REGISTRY = Path(__file__).with_name("cameras.yaml")
 
 Coordinate = Annotated[float, Field(ge=0.0, le=1.0)]
 Point = tuple[Coordinate, Coordinate]
-
-
-class RegistryError(ValueError):
-    """A registry file that cannot be used, explained as file, entry and field."""
 
 
 class _Strict(BaseModel):
@@ -92,6 +89,11 @@ class CameraConfig(_Strict):
         return items
 
 
+class CamerasFile(YamlDocument):
+    entry_key = "camera_id"
+    cameras: list[CameraConfig]
+
+
 class CameraRegistry(_Strict):
     cameras: dict[str, CameraConfig]
 
@@ -104,31 +106,12 @@ class CameraRegistry(_Strict):
             ) from None
 
 
-def _where(path: Path, entry: str, error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(entry)"
-    return f"{path}: {entry}: field {field}: {first['msg']}"
-
-
 def load_registry(path: Path = DEFAULT_REGISTRY) -> CameraRegistry:
     """Read and validate a registry YAML (a ``cameras:`` list); :class:`RegistryError` names the fault."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read camera registry: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("cameras"), list):
-        raise RegistryError(f"{path}: expected a mapping with a 'cameras' list")
     cameras: dict[str, CameraConfig] = {}
-    for index, raw in enumerate(document["cameras"]):
-        name = raw.get("camera_id", "?") if isinstance(raw, dict) else "?"
-        entry = f"cameras[{index}] ({name})"
-        try:
-            camera = CameraConfig.model_validate(raw)
-        except ValidationError as exc:
-            raise RegistryError(_where(path, entry, exc)) from exc
+    for index, camera in enumerate(load_model(path, CamerasFile).cameras):
         if camera.camera_id in cameras:
-            raise RegistryError(f"{path}: {entry}: field camera_id: duplicate camera {camera.camera_id!r}")
+            where = CamerasFile.where(path, "cameras", index, camera)
+            raise RegistryError(f"{where} field 'camera_id': duplicate camera {camera.camera_id!r}")
         cameras[camera.camera_id] = camera
     return CameraRegistry(cameras=cameras)

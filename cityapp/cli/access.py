@@ -11,8 +11,8 @@ from cityplatform.embedded_s3 import EmbeddedS3Error
 from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
 from cityplatform.settings import Settings, SettingsError
+from cityplatform.yamlfiles import RegistryError
 from governance.registry.grants import Grant
-from governance.registry.loading import RegistryError
 from governance.registry.registry import load_registry
 
 app = typer.Typer(

@@ -30,7 +30,7 @@ from cityplatform.exits import (
 )
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from cityplatform.settings import Settings
-from governance.registry.loading import RegistryError
+from cityplatform.yamlfiles import RegistryError
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.handover import HandoverRefused, plan_handover
 from governance.stewardship.ledger_store import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from governance.registry.loading import RegistryError, read_section, validated
+from cityplatform.yamlfiles import RegistryError, YamlDocument, load_model
 
 REGISTRY_FILE = Path(__file__).with_name("departments.yaml")
 
@@ -22,12 +22,13 @@ class Department(BaseModel):
         return f"marts-{self.bucket_suffix}"
 
 
+class DepartmentsFile(YamlDocument):
+    departments: list[Department]
+
+
 @cache
 def load_departments(path: Path = REGISTRY_FILE) -> tuple[Department, ...]:
-    departments = [
-        validated(Department, entry, f"{path}: departments[{index}] (id={entry.get('id')!r})")
-        for index, entry in enumerate(read_section(path, "departments"))
-    ]
+    departments = load_model(path, DepartmentsFile).departments
     ids = [d.id for d in departments]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from cityplatform.yamlfiles import RegistryError, YamlDocument, load_model
 from governance.registry.departments import load_departments
-from governance.registry.loading import RegistryError, entry_label, read_section, validated
 from governance.registry.ownership import STAFF_ID, StaffMember
 
 RENEWAL_WARNING = timedelta(days=30)
@@ -42,6 +42,11 @@ class Grant(BaseModel):
         return "renew soon" if self.due_for_renewal(day) else "current"
 
 
+class GrantsFile(YamlDocument):
+    entry_key = "department"
+    grants: list[Grant]
+
+
 def load_grants(path: Path, staff: Mapping[str, StaffMember]) -> tuple[Grant, ...]:
     return _load_grants(path, tuple(sorted(staff)))
 
@@ -50,13 +55,9 @@ def load_grants(path: Path, staff: Mapping[str, StaffMember]) -> tuple[Grant, ..
 def _load_grants(path: Path, staff_ids: tuple[str, ...]) -> tuple[Grant, ...]:
     departments = {d.id for d in load_departments()}
     buckets = {d.bucket for d in load_departments()}
-    entries = read_section(path, "grants")
-    if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'grants' must be a list of grants")
-    grants = []
-    for index, entry in enumerate(entries):
-        where = f"{path}: grants[{index}] ({entry_label(entry, 'department')})"
-        grant = validated(Grant, entry, where)
+    grants = load_model(path, GrantsFile).grants
+    for index, grant in enumerate(grants):
+        where = GrantsFile.where(path, "grants", index, grant)
         if grant.department not in departments:
             raise RegistryError(f"{where} field 'department': unknown department {grant.department}")
         unknown = sorted(set(grant.buckets) - buckets)
@@ -64,7 +65,6 @@ def _load_grants(path: Path, staff_ids: tuple[str, ...]) -> tuple[Grant, ...]:
             raise RegistryError(f"{where} field 'buckets': not a marts bucket: {', '.join(unknown)}")
         if grant.approved_by not in staff_ids:
             raise RegistryError(f"{where} field 'approved_by': unknown staff id {grant.approved_by}")
-        grants.append(grant)
     return tuple(grants)
 
 

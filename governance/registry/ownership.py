@@ -12,11 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from cityplatform.yamlfiles import RegistryError, YamlDocument, load_model
 from governance.registry.departments import load_departments
-from governance.registry.loading import RegistryError, entry_label, read_section, validated
-from governance.registry.settings import registry_dir
+from governance.registry.location import registry_dir
 
 Classification = Literal["public", "internal", "restricted", "personal"]
 STAFF_ID = r"^S-\d{3}$"
@@ -38,9 +38,24 @@ class Ownership(BaseModel):
     classification: Classification
     retention_days: int = Field(gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _present(cls, data: object) -> object:
+        if data is None:  # ``iot/bronze/x:`` with nothing under it
+            raise ValueError("no owner (steward, deputy, department, classification)")
+        return data
+
     @property
     def owners(self) -> tuple[str, str]:
         return (self.steward, self.deputy)
+
+
+class StaffFile(YamlDocument):
+    staff: list[StaffMember]
+
+
+class OwnershipFile(YamlDocument):
+    datasets: dict[str, Ownership]  # asset key path -> owners
 
 
 def load_staff(path: Path | None = None) -> dict[str, StaffMember]:
@@ -56,13 +71,9 @@ def load_ownership(path: Path | None = None) -> dict[str, Ownership]:
 @cache
 def _load_staff(path: Path) -> dict[str, StaffMember]:
     departments = {d.id for d in load_departments()}
-    entries = read_section(path, "staff")
-    if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'staff' must be a list of staff members")
     staff: dict[str, StaffMember] = {}
-    for index, entry in enumerate(entries):
-        where = f"{path}: staff[{index}] ({entry_label(entry)})"
-        member = validated(StaffMember, entry, where)
+    for index, member in enumerate(load_model(path, StaffFile).staff):
+        where = StaffFile.where(path, "staff", index, member)
         if member.id in staff:
             raise RegistryError(f"{where} field 'id': duplicate staff id {member.id}")
         if member.department not in departments:
@@ -75,15 +86,9 @@ def _load_staff(path: Path) -> dict[str, StaffMember]:
 def _load_ownership(path: Path, staff_path: Path) -> dict[str, Ownership]:
     staff = _load_staff(staff_path)
     departments = {d.id for d in load_departments()}
-    entries = read_section(path, "datasets")
-    if not isinstance(entries, dict):
-        raise RegistryError(f"{path}: 'datasets' must map each asset key to its owners")
-    ownership: dict[str, Ownership] = {}
-    for dataset, entry in entries.items():
-        where = f"{path}: dataset {dataset!r}"
-        if entry is None:
-            raise RegistryError(f"{where}: no owner (steward, deputy, department, classification)")
-        owner = validated(Ownership, entry, where)
+    datasets = load_model(path, OwnershipFile).datasets
+    for dataset, owner in datasets.items():
+        where = OwnershipFile.where(path, "datasets", dataset)
         for role in ("steward", "deputy"):
             staff_id = getattr(owner, role)
             if staff_id not in staff:
@@ -92,5 +97,4 @@ def _load_ownership(path: Path, staff_path: Path) -> dict[str, Ownership]:
             raise RegistryError(f"{where} field 'deputy': steward and deputy must be different people")
         if owner.department not in departments:
             raise RegistryError(f"{where} field 'department': unknown department {owner.department}")
-        ownership[dataset] = owner
-    return ownership
+    return datasets

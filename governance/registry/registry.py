@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 
 from governance.registry.grants import Grant, load_grants
+from governance.registry.location import registry_dir
 from governance.registry.ownership import Classification, Ownership, StaffMember, load_ownership, load_staff
-from governance.registry.settings import registry_dir
 from governance.registry.training import (
     ClassificationLevel,
     Course,

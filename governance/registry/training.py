@@ -14,7 +14,7 @@ from typing import get_args
 
 from pydantic import BaseModel, Field
 
-from governance.registry.loading import RegistryError, entry_label, read_section, validated
+from cityplatform.yamlfiles import RegistryError, YamlDocument, load_model
 from governance.registry.ownership import Classification, StaffMember
 
 LEVELS: tuple[Classification, ...] = get_args(Classification)
@@ -36,6 +36,20 @@ class Completion(BaseModel):
     staff: str
     course: str
     completed_on: date
+
+
+class CoursesFile(YamlDocument):
+    courses: list[Course]
+
+
+class ClassificationsFile(YamlDocument):
+    entry_key = "level"
+    classifications: list[ClassificationLevel]
+
+
+class TrainingFile(YamlDocument):
+    entry_key = "staff"
+    completions: list[Completion]
 
 
 @dataclass(frozen=True)
@@ -60,13 +74,9 @@ def _not_in_catalogue(course: str) -> str:
 
 
 def load_courses(path: Path) -> dict[str, Course]:
-    entries = read_section(path, "courses")
-    if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'courses' must be a list of courses")
     courses: dict[str, Course] = {}
-    for index, entry in enumerate(entries):
-        where = f"{path}: courses[{index}] ({entry_label(entry)})"
-        course = validated(Course, entry, where)
+    for index, course in enumerate(load_model(path, CoursesFile).courses):
+        where = CoursesFile.where(path, "courses", index, course)
         if course.id in courses:
             raise RegistryError(f"{where} field 'id': duplicate course id {course.id}")
         courses[course.id] = course
@@ -75,13 +85,9 @@ def load_courses(path: Path) -> dict[str, Course]:
 
 def load_levels(path: Path, courses: dict[str, Course]) -> dict[Classification, ClassificationLevel]:
     """Levels from least to most sensitive; each must require at least what the one below does."""
-    entries = read_section(path, "classifications")
-    if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'classifications' must be a list of levels")
     levels: dict[Classification, ClassificationLevel] = {}
-    for index, entry in enumerate(entries):
-        where = f"{path}: classifications[{index}] ({entry_label(entry, 'level')})"
-        level = validated(ClassificationLevel, entry, where)
+    for index, level in enumerate(load_model(path, ClassificationsFile).classifications):
+        where = ClassificationsFile.where(path, "classifications", index, level)
         if level.level in levels:
             raise RegistryError(f"{where} field 'level': duplicate level {level.level}")
         for position, course in enumerate(level.requires):
@@ -105,14 +111,10 @@ def load_levels(path: Path, courses: dict[str, Course]) -> dict[Classification, 
 def load_training(
     path: Path, courses: dict[str, Course], staff: dict[str, StaffMember]
 ) -> tuple[TrainingRecord, ...]:
-    entries = read_section(path, "completions")
-    if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'completions' must be a list of completed courses")
     records: list[TrainingRecord] = []
     seen: set[tuple[str, str, date]] = set()
-    for index, entry in enumerate(entries):
-        where = f"{path}: completions[{index}] ({entry_label(entry, 'staff')})"
-        done = validated(Completion, entry, where)
+    for index, done in enumerate(load_model(path, TrainingFile).completions):
+        where = TrainingFile.where(path, "completions", index, done)
         if done.staff not in staff:
             raise RegistryError(f"{where} field 'staff': unknown staff id {done.staff}")
         if done.course not in courses:

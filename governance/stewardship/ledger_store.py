@@ -21,9 +21,9 @@ import urllib3
 from minio.error import S3Error
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from cityplatform.settings import load_settings
 from governance.registry.ownership import Ownership
 from governance.registry.registry import Registry
-from governance.registry.settings import GovernanceSettings
 from governance.stewardship.ledger import (
     Handover,
     LedgerEntry,
@@ -45,7 +45,7 @@ class LedgerConflict(RuntimeError):
 class OwnershipLedger:
     def __init__(self, store: ObjectStore, location: str | None = None) -> None:
         self.store = store
-        self.location = location or GovernanceSettings().ownership_ledger
+        self.location = location or load_settings().ownership_ledger
         bucket, prefix = parse_s3_uri(self.location)
         self.bucket, self.prefix = bucket, prefix.rstrip("/") + "/"
 

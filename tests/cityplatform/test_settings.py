@@ -56,3 +56,15 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CITY_MODE", "staging")
     with pytest.raises(SettingsError, match=r"^CITY_MODE: "):
         load_settings()
+
+
+def test_governance_locations_are_settings_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert load_settings().governance_registry is None  # governance resolves it to its shipped registry
+    monkeypatch.setenv("CITY_GOVERNANCE_REGISTRY", str(tmp_path))
+    monkeypatch.setenv("CITY_OWNERSHIP_LEDGER", "s3://governance/rehearsal/")
+    settings = load_settings()
+    assert settings.governance_registry == tmp_path
+    assert settings.ownership_ledger == "s3://governance/rehearsal/"
+    monkeypatch.setenv("CITY_OWNERSHIP_LEDGER", "/tmp/ledger")
+    with pytest.raises(SettingsError, match=r"^CITY_OWNERSHIP_LEDGER: String should match pattern"):
+        load_settings()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from cityplatform.settings import load_settings
-from governance.registry.settings import REGISTRY_DIR
+from governance.registry.location import REGISTRY_DIR
 
 FILES = (
     "staff.yaml",
