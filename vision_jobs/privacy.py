@@ -26,7 +26,6 @@ class AnonymisedFrame:
 
     frame_index: int
     image: np.ndarray
-    regions_blurred: int
 
 
 def privacy_regions(
@@ -61,7 +60,6 @@ def anonymise(
 ) -> AnonymisedFrame:
     """A blurred copy of ``image``; the original is left untouched."""
     out = image.copy()
-    regions = privacy_regions(boxes, classes, image.shape)
-    for left, top, right, bottom in regions:
+    for left, top, right, bottom in privacy_regions(boxes, classes, image.shape):
         out[top:bottom, left:right] = _blur(out[top:bottom, left:right])
-    return AnonymisedFrame(frame_index, out, len(regions))
+    return AnonymisedFrame(frame_index, out)

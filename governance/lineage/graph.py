@@ -32,7 +32,6 @@ class DatasetState:
     pii_columns: list[str] = field(default_factory=list)
     checks_by_job: dict[tuple[str, str], list[Check]] = field(default_factory=dict)  # newest, per job
     row_count: int | None = None
-    completed_at: str | None = None
     last_state: str | None = None  # newest event of its job: START (running), COMPLETE, FAIL, ABORT
     last_event_at: str | None = None
     last_partition: str | None = None  # the Dagster partition that run wrote, if partitioned
@@ -70,7 +69,6 @@ def _checks(facet: dict[str, Any]) -> list[Check]:
 
 def _apply_complete(state: DatasetState, dataset: dict[str, Any], event: dict[str, Any]) -> None:
     facets = dataset.get("facets", {})
-    state.completed_at = event["eventTime"]
     state.owners = [
         (o.get("type", "owner"), o["name"]) for o in facets.get("ownership", {}).get("owners", [])
     ]

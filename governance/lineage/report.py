@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 
-from governance.lineage.graph import DatasetState, LineageGraph
+from governance.lineage.graph import TERMINAL_FAILURES, DatasetState, LineageGraph
 from governance.lineage.naming import DatasetId
 
 STATUS_COLOURS = {"passed": "#8fd19e", "failed": "#f28b82", "no checks": "#d9d9d9"}  # check status
@@ -54,7 +54,7 @@ def _between_boxes(
 
 
 def _box(axes: Axes, state: DatasetState, x: float, y: float) -> Text:
-    failed_run = state.last_state in {"FAIL", "ABORT"}
+    failed_run = state.last_state in TERMINAL_FAILURES
     return axes.text(
         x,
         y,
