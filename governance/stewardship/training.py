@@ -82,7 +82,3 @@ def qualification(
     required = registry.required_courses(classification)
     courses = tuple(course_status(registry, staff_id, course, on) for course in required)
     return Qualification(staff_id, classification, on, courses)
-
-
-def is_trained(registry: Registry, staff_id: str, classification: Classification, on: date) -> bool:
-    return qualification(registry, staff_id, classification, on).trained

@@ -30,7 +30,7 @@ from governance.stewardship.ledger_store import (
     OwnershipLedger,
     current_ownership,
 )
-from governance.stewardship.training import is_trained
+from governance.stewardship.training import qualification
 from tests.governance.registry_files import city_today
 from tests.governance.registry_files import trained_registry as trained_copy
 
@@ -209,7 +209,7 @@ def test_refusals(trained_registry: Registry, overrides: dict[str, str], message
 
 def test_no_handover_to_someone_untrained_for_the_classification(tmp_path: Path) -> None:
     registry = load_registry(trained_copy(tmp_path / "registry", {"S-025": DAY - timedelta(days=800)}))
-    assert not is_trained(registry, "S-025", "public", DAY)
+    assert not qualification(registry, "S-025", "public", DAY).trained
     with pytest.raises(HandoverRefused, match=f"S-025 has no current training for public data on {DAY}"):
         plan_handover(
             registry, registry.ownership, dataset="iot/bronze/river_gauges", to_staff="S-025",

@@ -10,7 +10,7 @@ import pytest
 from governance.registry.ownership import Ownership
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.rules import Status, assess_dataset
-from governance.stewardship.training import CourseState, course_status, is_trained, qualification
+from governance.stewardship.training import CourseState, course_status, qualification
 from tests.governance.registry_files import all_courses, copy_registry, write_training
 
 DAY = date(2026, 6, 1)
@@ -46,9 +46,10 @@ def test_a_course_counts_from_completion_until_the_day_it_expires(tmp_path: Path
         course_status(registry, "S-007", "stewardship-fundamentals", date(2025, 3, 9)).state
         is CourseState.MISSING
     )
-    assert is_trained(registry, "S-007", "public", date(2025, 3, 10))
-    assert is_trained(registry, "S-007", "public", date(2027, 3, 9))
-    assert not is_trained(registry, "S-007", "public", date(2027, 3, 10))  # 24 months later: expired
+    assert qualification(registry, "S-007", "public", date(2025, 3, 10)).trained
+    assert qualification(registry, "S-007", "public", date(2027, 3, 9)).trained
+    # 24 months later: expired
+    assert not qualification(registry, "S-007", "public", date(2027, 3, 10)).trained
     expired = course_status(registry, "S-007", "stewardship-fundamentals", date(2027, 3, 10))
     assert (expired.state, expired.expires_on) == (CourseState.EXPIRED, date(2027, 3, 10))
 
@@ -79,14 +80,14 @@ def test_a_renewal_replaces_the_older_completion(tmp_path: Path) -> None:
     )
     registry = load_registry(directory)
     assert course_status(registry, "S-014", "stewardship-fundamentals", DAY).expires_on == date(2027, 12, 1)
-    assert is_trained(registry, "S-014", "public", DAY)
+    assert qualification(registry, "S-014", "public", DAY).trained
 
 
 def test_each_level_needs_all_of_its_courses(tmp_path: Path) -> None:
     courses = all_courses(RECENT)
     del courses["personal-data-cctv"]
     registry = registry_with(tmp_path, {"S-018": courses})
-    assert is_trained(registry, "S-018", "restricted", DAY)
+    assert qualification(registry, "S-018", "restricted", DAY).trained
     standing = qualification(registry, "S-018", "personal", DAY)
     assert not standing.trained
     assert [(c.course, c.state) for c in standing.lapsed] == [("personal-data-cctv", CourseState.MISSING)]
