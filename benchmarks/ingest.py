@@ -34,7 +34,8 @@ from rich.table import Table
 
 from cityplatform.objectstore import parquet_bytes
 from cityplatform.sensor_kinds import SENSOR_KINDS
-from citysim import CITY_TZ, build_city, build_iot_day
+from cityplatform.settings import load_settings
+from citysim import build_city, build_iot_day
 from ingestion.day import ingest_kinds
 from ingestion.iot import LandingFile, duckdb_types
 
@@ -120,20 +121,21 @@ def main() -> None:
     args = parser.parse_args()
 
     console = Console()
+    tz = load_settings().zone
     city = build_city(seed=42, sensors=args.sensors)
-    day = build_iot_day(city, BENCH_DAY, fault_rate=args.fault_rate, **DAY_ARGS)
-    clean = build_iot_day(city, BENCH_DAY, fault_rate=0.0, **DAY_ARGS)
+    day = build_iot_day(city, BENCH_DAY, tz=tz, fault_rate=args.fault_rate, **DAY_ARGS)
+    clean = build_iot_day(city, BENCH_DAY, tz=tz, fault_rate=0.0, **DAY_ARGS)
     lines = sum(day.truth.lines_written.values())
     known = [s.sensor_id for s in city.sensors]
 
     with tempfile.TemporaryDirectory() as tmp:
         faulty_paths = write_day(day.objects, Path(tmp) / "faulty")
         clean_paths = write_day(clean.objects, Path(tmp) / "clean")
-        platform_ingest(faulty_paths, known, CITY_TZ)  # warm-up: imports, DuckDB, regex compile
+        platform_ingest(faulty_paths, known, tz)  # warm-up: imports, DuckDB, regex compile
         timings = best_of_interleaved(
             args.repeat,
             {
-                PLATFORM: lambda: platform_ingest(faulty_paths, known, CITY_TZ),
+                PLATFORM: lambda: platform_ingest(faulty_paths, known, tz),
                 DUCKDB: lambda: duckdb_bare_parse(faulty_paths),
                 POLARS: lambda: polars_bare_parse(clean_paths),
                 COUNT_ONLY: lambda: duckdb_line_count(faulty_paths),

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -43,10 +43,10 @@ from rich.progress import track
 from rich.table import Table
 
 from cityplatform.embedded_s3 import temporary_server
-from cityplatform.layout import bronze_readings_key, bronze_registry_key
+from cityplatform.layout import ClipName, bronze_clip_key, bronze_readings_key, bronze_registry_key
 from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore, parquet_bytes
 from cityplatform.settings import load_settings
-from citysim import CITY_TZ, City, build_city, simulate_day
+from citysim import City, build_city, simulate_day
 from governance.contracts.registry import REGISTRY_SCHEMAS
 from ingestion.iot import bronze_schema
 from orchestration.lib.dbt import (
@@ -56,7 +56,6 @@ from orchestration.lib.dbt import (
     dbt_env,
     partition_window,
 )
-from vision_jobs.clips import ClipRef
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA
 
@@ -71,9 +70,9 @@ CLIP_RATES = (
 )
 
 
-def write_bronze_day(store: ObjectStore, city: City, day: date, seed: int) -> int:
+def write_bronze_day(store: ObjectStore, city: City, day: date, seed: int, tz: tzinfo) -> int:
     """The simulator's clean readings of ``day`` as bronze parquet, as ingestion would write them."""
-    readings = simulate_day(city, day, seed=seed)
+    readings = simulate_day(city, day, tz=tz, seed=seed)
     rows = 0
     for kind, kind_readings in readings.kinds.items():
         sensors = len(kind_readings.sensor_ids)
@@ -108,21 +107,19 @@ def write_registry(store: ObjectStore, city: City) -> None:
         store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
 
 
-def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator) -> int:
+def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator, tz: tzinfo) -> int:
     """One 5-minute clip per camera and hour, with per-minute counts in the vision job's schema."""
     rows = 0
     for camera in load_registry().cameras.values():
         for hour in range(24):
-            start = datetime.combine(day, time(hour), CITY_TZ)
-            ref = ClipRef(
-                BRONZE, "", camera.camera_id, f"{camera.camera_id}_{start:%Y%m%dT%H%M%S}", ".mp4", start
-            )
+            start = datetime.combine(day, time(hour), tz)
+            name = ClipName(camera.camera_id, start)
             records = [
                 {
                     "camera_id": camera.camera_id,
                     "segment_id": camera.segment_id,
                     "district_id": camera.district_id,
-                    "clip": ref.clip,
+                    "clip": name.format(),
                     "minute_start": start + timedelta(minutes=minute),
                     "line_id": line,
                     "direction": direction,
@@ -133,7 +130,7 @@ def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator) -> i
                 for line, direction, object_class, rate in CLIP_RATES
             ]
             table = pl.DataFrame(records, schema=COUNTS_SCHEMA).filter(pl.col("crossings") > 0)
-            store.put_bytes(BRONZE, ref.output_key("counts"), parquet_bytes(table))
+            store.put_bytes(BRONZE, bronze_clip_key("counts", name), parquet_bytes(table))
             rows += table.height
     return rows
 
@@ -268,17 +265,17 @@ def main() -> None:
         store.ensure_buckets(CORE_BUCKETS)
         city = build_city(seed=options.seed, sensors=options.sensors)
         rng = np.random.default_rng(options.seed)
-        with console.status(f"simulating {options.days} days of {options.sensors} sensors into S3..."):
-            write_registry(store, city)
-            readings = sum(write_bronze_day(store, city, day, options.seed) for day in days)
-            counts = sum(write_cctv_day(store, day, rng) for day in days)
-
         settings = load_settings(
             home=root / "home",
             s3_endpoint=server.endpoint,
             s3_access_key=server.access_key,
             s3_secret_key=server.secret_key,
         )
+        with console.status(f"simulating {options.days} days of {options.sensors} sensors into S3..."):
+            write_registry(store, city)
+            readings = sum(write_bronze_day(store, city, day, options.seed, settings.zone) for day in days)
+            counts = sum(write_cctv_day(store, day, rng, settings.zone) for day in days)
+
         # as dagster-dbt runs dbt: structured (JSON) log lines on stdout, which Dagster reads
         env = {
             **os.environ,
@@ -289,7 +286,9 @@ def main() -> None:
         # the project is parsed once per deployment (Dagster: at code location load), not per run
         run_dbt(["parse"], env)
         # the window as Dagster hands it over: the partitions [first day, day after the last)
-        start, end = (datetime.combine(d, time(), CITY_TZ) for d in (days[0], days[-1] + timedelta(days=1)))
+        start, end = (
+            datetime.combine(d, time(), settings.zone) for d in (days[0], days[-1] + timedelta(days=1))
+        )
         run_env = {**env, **partition_window(start, end)}
         run_dbt(["compile"], run_env)  # builds write no manifest; this one has every compiled query
         manifest = json.loads((root / "target" / "manifest.json").read_text())

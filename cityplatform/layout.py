@@ -1,15 +1,20 @@
-"""Where each dataset lives in object storage: the one place that knows bucket keys."""
+"""Where each dataset lives in object storage: the one place that knows bucket keys and file names.
+
+Local-time parts of keys (``date=``, ``hour=``, slot and clip stamps) are in the city's zone,
+:attr:`cityplatform.settings.Settings.zone`, which callers pass in; nothing here assumes one.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from urllib.parse import quote, unquote
 
 _DATE_PART = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/")
 
 LANDING_IOT_PREFIX = "iot/"
+IOT_READINGS_PREFIX = "iot/readings/"  # bronze readings (kind=) and quarantined lines (date=)
 LANDING_REGISTRY_PREFIX = "registry/"
 REGISTRY_TABLES = ("sensors", "districts", "road_segments", "river_gauges")
 LINEAGE_EVENTS_PREFIX = "events/"
@@ -39,7 +44,7 @@ def partition_date(key: str) -> date | None:
 
 
 def bronze_readings_key(kind: str, day: date) -> str:
-    return f"iot/readings/kind={kind}/date={day.isoformat()}/readings.parquet"
+    return f"{IOT_READINGS_PREFIX}kind={kind}/date={day.isoformat()}/readings.parquet"
 
 
 def bronze_registry_key(table: str) -> str:
@@ -51,7 +56,7 @@ def landing_manifest_key(day: date) -> str:
 
 
 def quarantine_readings_key(day: date) -> str:
-    return f"iot/readings/date={day.isoformat()}/quarantine.parquet"
+    return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/quarantine.parquet"
 
 
 def contract_failures_key(asset: str, partition: str) -> str:
@@ -98,3 +103,128 @@ def parse_lineage_event_key(key: str) -> LineageEventKey | None:
 def mart_export_key(mart: str, day: date) -> str:
     """A mart's rows of one local day, in its department's bucket (``marts-<department>``)."""
     return f"{mart}/date={day.isoformat()}/{mart}.parquet"
+
+
+# CCTV: clips land as ``cctv/<camera>/date=<day>/<clip name>.<ext>`` (a rejected clip keeps that key
+# in quarantine); the vision job's tables are ``cctv/<table>/date=<day>/camera=<id>/hour=<hh>/``,
+# date first so that a build of some days lists only their objects, however many cameras and years.
+CCTV_PREFIX = "cctv/"  # every CCTV object, in landing, bronze and quarantine alike
+LANDING_CCTV_TRUTH_PREFIX = "cctv-truth/"  # the simulator's ground truth, outside what the job reads
+_CLIP_STAMP = "%Y%m%dT%H%M%S"
+_CAMERA_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+_CLIP_NAME = re.compile(rf"^(?P<camera>{_CAMERA_ID.pattern})_(?P<start>\d{{8}}T\d{{6}})$")
+
+
+class BadClipName(ValueError):
+    """A file name that does not say which camera recorded the clip and when it started."""
+
+
+@dataclass(frozen=True)
+class ClipName:
+    """A clip's file name without suffix, ``<camera>_<YYYYMMDDTHHMMSS>``, which is also its Dagster
+    partition key: the camera and the clip's start in the city's local time (``start``'s own zone).
+
+    The stamp carries no UTC offset, so in the hour repeated when clocks go back a name reads as the
+    first of its two instants.
+    """
+
+    camera_id: str
+    start: datetime
+
+    def __post_init__(self) -> None:
+        if _CAMERA_ID.fullmatch(self.camera_id) is None:
+            raise BadClipName(f"camera id {self.camera_id!r} must be lower-case letters, digits and '-'")
+        if self.start.utcoffset() is None:
+            raise BadClipName(f"clip start {self.start} has no time zone: the name would be ambiguous")
+
+    def format(self) -> str:
+        return f"{self.camera_id}_{self.start:{_CLIP_STAMP}}"
+
+    @classmethod
+    def parse(cls, name: str, tz: tzinfo) -> ClipName:
+        """Read a name written by :meth:`format`, its stamp in the city's zone ``tz``."""
+        match = _CLIP_NAME.match(name)
+        if match is None:
+            raise BadClipName(f"a clip's file name is <camera>_YYYYMMDDTHHMMSS.<ext>, got {name!r}")
+        try:
+            start = datetime.strptime(match["start"], _CLIP_STAMP)
+        except ValueError:
+            raise BadClipName(f"{match['start']!r} in {name!r} is not a valid clip start time") from None
+        return cls(match["camera"], start.replace(tzinfo=tz))
+
+
+def is_clip_name(name: str) -> bool:
+    """Whether ``name`` (a file name without suffix) is a clip's; the zone plays no part in that."""
+    try:
+        ClipName.parse(name, UTC)
+    except BadClipName:
+        return False
+    return True
+
+
+def landing_cctv_prefix(camera_id: str, day: date) -> str:
+    """A camera's clips of one local day."""
+    return f"{CCTV_PREFIX}{camera_id}/date={day.isoformat()}/"
+
+
+def landing_clip_key(name: ClipName, suffix: str) -> str:
+    """Where a camera drops a clip (``suffix`` with its dot, or ``"."`` to list every container)."""
+    return f"{landing_cctv_prefix(name.camera_id, name.start.date())}{name.format()}{suffix}"
+
+
+def landing_clip_truth_key(name: ClipName, suffix: str) -> str:
+    """The simulator's ground truth of a landed clip: its landing key under ``cctv-truth/``."""
+    return LANDING_CCTV_TRUTH_PREFIX + landing_clip_key(name, suffix).removeprefix(CCTV_PREFIX)
+
+
+def unplaced_clip_key(file_name: str) -> str:
+    """A rejected clip whose key names no camera or start: quarantined by its file name alone."""
+    return f"{CCTV_PREFIX}unplaced/{file_name}"
+
+
+def bronze_cctv_prefix(table: str, day: date | None = None) -> str:
+    """A table of the vision job (``detections``, ``counts``, ``occupancy``, ``evidence``), or one
+    local day of it."""
+    prefix = f"{CCTV_PREFIX}{table}/"
+    return prefix if day is None else f"{prefix}date={day.isoformat()}/"
+
+
+def bronze_clip_key(
+    table: str, name: ClipName, suffix: str = ".parquet", camera_id: str | None = None
+) -> str:
+    """A clip's output in ``table``, by the local date and hour of its start and its camera
+    (``camera_id`` when the clip was analysed as another camera than its name says)."""
+    camera = camera_id or name.camera_id
+    return (
+        f"{bronze_cctv_prefix(table, name.start.date())}camera={camera}/hour={name.start:%H}/"
+        f"{name.format()}{suffix}"
+    )
+
+
+# Governance records, in the ``governance`` bucket.
+SCORECARDS_PREFIX = "scorecards/"
+STEWARD_REPORTS_PREFIX = "reports/"
+RETENTION_RECORDS_PREFIX = "retention/deletions/"
+
+
+def scorecards_prefix(department: str) -> str:
+    return f"{SCORECARDS_PREFIX}{department}/"
+
+
+def scorecard_key(department: str, day: date) -> str:
+    """A department's scorecard of one day; the keys of a department sort by day."""
+    return f"{scorecards_prefix(department)}{day.isoformat()}.json"
+
+
+def steward_report_rows_key(day: date) -> str:
+    """Every dataset's stewardship row of the day's report, as parquet."""
+    return f"{STEWARD_REPORTS_PREFIX}{day.isoformat()}/datasets.parquet"
+
+
+def steward_report_html_key(day: date) -> str:
+    return f"{STEWARD_REPORTS_PREFIX}{day.isoformat()}/steward-report.html"
+
+
+def retention_record_key(day: date, run_id: str) -> str:
+    """What one retention run deleted (or planned to), by the local day it ran."""
+    return f"{RETENTION_RECORDS_PREFIX}date={day.isoformat()}/{run_id}.parquet"

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Laptop-only credentials for the embedded S3 server. Public, so never valid in production.
@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     )
     s3_secure: bool = False
     s3_region: str = "us-east-1"
-    timezone: str = "Asia/Seoul"
+    timezone: str = Field(
+        default="Asia/Seoul",
+        description="IANA zone of the city's local time: landing keys, clip names, daily partitions.",
+    )
     governance_registry: Path | None = Field(
         default=None,
         description="Folder of the governance registry YAML; default: the registry shipped with governance.",
@@ -63,6 +66,15 @@ class Settings(BaseSettings):
         pattern=r"^s3://[a-z0-9.-]{3,63}/.*$",
         description="s3://bucket/prefix/ of the ownership ledger (handovers after the registry baseline).",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from None
+        return name
 
     @model_validator(mode="after")
     def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:
@@ -86,7 +98,12 @@ class Settings(BaseSettings):
 
     def today(self) -> date:
         """The city's local date: daily partitions, grants and training expiry all follow it."""
-        return datetime.now(ZoneInfo(self.timezone)).date()
+        return datetime.now(self.zone).date()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The city's time zone: pass it to whatever names or reads local-time keys."""
+        return ZoneInfo(self.timezone)
 
     @cached_property
     def home_dir(self) -> Path:
@@ -119,6 +136,11 @@ class Settings(BaseSettings):
     @property
     def lineage_dir(self) -> Path:
         return self.home_dir / "lineage"
+
+    @property
+    def reports_dir(self) -> Path:
+        """HTML reports written for people: the steward report, the lineage report."""
+        return self.home_dir / "reports"
 
 
 def write_secret_file(path: Path, text: str) -> bool:

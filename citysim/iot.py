@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 import numpy as np
 import polars as pl
@@ -64,9 +64,10 @@ class DayReadings:
 
 
 def simulate_day(
-    city: City, day: date, *, seed: int = 42, events: Collection[EventKind] = ALL_EVENTS
+    city: City, day: date, *, tz: tzinfo, seed: int = 42, events: Collection[EventKind] = ALL_EVENTS
 ) -> DayReadings:
-    """Every sensor's clean readings for ``day``; same city, seed, date and events -> same values."""
+    """Every sensor's clean readings for ``day``, local time in the city's zone ``tz``; same city,
+    seed, date and events -> same values, whatever the zone."""
     plan = plan_events(city, day, seed, events)
     kinds = {}
     for kind, generate in GENERATORS.items():
@@ -74,7 +75,7 @@ def simulate_day(
         rng = np.random.default_rng([seed, day.toordinal(), KIND_STREAMS[kind]])
         raw = generate(rng, city, sensors, plan)
         kinds[kind] = KindReadings(kind, tuple(s.sensor_id for s in sensors), _to_contract(kind, raw))
-    slots = slot_starts(day)
+    slots = slot_starts(day, tz)
     return DayReadings(day, slots, kinds, _describe_events(city, plan, kinds, slots))
 
 

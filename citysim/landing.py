@@ -12,7 +12,7 @@ import io
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
 import numpy as np
 
@@ -40,12 +40,17 @@ def build_iot_day(
     city: City,
     day: date,
     *,
+    tz: tzinfo,
     seed: int = 42,
     fault_rate: float = 0.01,
     events: Collection[EventKind] = ALL_EVENTS,
 ) -> IotDay:
-    """Every landing file of ``day`` with its faults, and the truth about both; deterministic."""
-    readings = simulate_day(city, day, seed=seed, events=events)
+    """Every landing file of ``day`` with its faults, and the truth about both; deterministic.
+
+    ``tz`` is the city's zone (``Settings.zone``): slot keys and ``observed_at`` are in its local
+    time, as ingestion reads them.
+    """
+    readings = simulate_day(city, day, tz=tz, seed=seed, events=events)
     observed_at = [slot.isoformat() for slot in readings.slots]
     keys_by_kind = {kind: [landing_iot_key(kind, slot) for slot in readings.slots] for kind in readings.kinds}
     objects: dict[str, bytes] = {}
@@ -112,6 +117,7 @@ def write_iot_day(
     city: City,
     day: date,
     *,
+    tz: tzinfo,
     seed: int = 42,
     fault_rate: float = 0.01,
     events: Collection[EventKind] = ALL_EVENTS,
@@ -122,7 +128,7 @@ def write_iot_day(
     """
     for key, data in registry_objects(city).items():
         store.put_bytes(LANDING, key, data, content_type="text/csv")
-    day_objects = build_iot_day(city, day, seed=seed, fault_rate=fault_rate, events=events)
+    day_objects = build_iot_day(city, day, tz=tz, seed=seed, fault_rate=fault_rate, events=events)
     with ThreadPoolExecutor(max_workers=PUT_WORKERS) as pool:
         puts = [
             pool.submit(store.put_bytes, LANDING, key, data, "application/x-ndjson")

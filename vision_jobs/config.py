@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityplatform.objectstore import BRONZE, QUARANTINE
+from cityplatform.settings import load_settings
 
 # The demo default: a detector trained on citysim frames (see models/MODEL_CARD.md). Any Ultralytics
 # detection weights (path or name) can replace it.
@@ -69,7 +71,10 @@ class JobConfig(_Config):
     model: ModelConfig = Field(default_factory=ModelConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     counting: CountConfig = Field(default_factory=CountConfig)
-    timezone: str = Field(default="Asia/Seoul", description="Local time of the clip names and partitions.")
+    timezone: str = Field(
+        default_factory=lambda: load_settings().timezone,
+        description="Local time of the clip names and partitions: the city's (CITY_TIMEZONE).",
+    )
     output_bucket: str = BRONZE
     quarantine_bucket: str = QUARANTINE
     evidence_frames: int = Field(
@@ -81,3 +86,7 @@ class JobConfig(_Config):
         le=1,
         description="A clip decoding fewer than this share of the frames its header declares is truncated.",
     )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

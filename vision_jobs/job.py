@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from cityplatform.layout import unplaced_clip_key
 from cityplatform.objectstore import ObjectStore
 from vision_jobs.clips import BadClipKey, ClipRef, parse_clip_uri
 from vision_jobs.config import JobConfig
@@ -64,7 +65,7 @@ def _quarantine(
     reason: str,
     detail: str,
 ) -> ClipReport:
-    key = ref.quarantine_key() if ref else f"cctv/unplaced/{PurePosixPath(uri).name or 'clip'}"
+    key = ref.quarantine_key() if ref else unplaced_clip_key(PurePosixPath(uri).name or "clip")
     record = put_quarantine(store, config.quarantine_bucket, key, data, uri, reason, detail)
     return ClipReport(
         uri, "quarantined", reason, detail, ref.camera_id if ref else None, outputs=[record.uri]
@@ -83,7 +84,7 @@ def run_clip(
     """Analyse one clip from S3 and write its detections, counts, occupancy and evidence to bronze."""
     started = time.perf_counter()
     try:
-        ref = parse_clip_uri(uri, config.timezone)
+        ref = parse_clip_uri(uri, config.zone)
     except BadClipKey as exc:
         return _quarantine(store, config, uri, None, None, "bad-key", str(exc))
     if store.stat(ref.bucket, ref.key) is None:

@@ -11,6 +11,7 @@ import sys
 
 from dagster_pipes import open_dagster_pipes
 
+from cityplatform.layout import bronze_cctv_prefix
 from cityplatform.objectstore import ObjectStore
 from cityplatform.settings import load_settings
 from vision_jobs.config import JobConfig, ModelConfig
@@ -27,7 +28,7 @@ OUTPUT_ASSETS = {
 
 
 def _metadata(report: ClipReport, table: str) -> dict[str, object]:
-    output = next(uri for uri in report.outputs if f"/cctv/{table}/" in uri)
+    output = next(uri for uri in report.outputs if f"/{bronze_cctv_prefix(table)}" in uri)
     return {
         "camera_id": report.camera_id,
         "clip": report.uri,

@@ -14,7 +14,15 @@ from rich.table import Table
 from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import EXIT_DATA, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
-from cityplatform.objectstore import ObjectStoreError
+from cityplatform.layout import (
+    bronze_cctv_prefix,
+    bronze_readings_key,
+    landing_cctv_prefix,
+    landing_iot_prefix,
+    mart_export_key,
+    quarantine_readings_key,
+)
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
 from governance.registry.departments import load_departments
 
 
@@ -69,18 +77,19 @@ def demo(
         )
     console.print(marts)
     endpoint = f"http://{summary.server.endpoint}"
-    home = settings.home_dir
     console.print(
         escape(
             "\nWhere to look\n"
             f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
-            f"  landing          s3://landing/iot/<kind>/date={the_day}/ and s3://landing/cctv/<camera>/\n"
-            f"  bronze IoT       s3://bronze/iot/readings/kind=<kind>/date={the_day}/readings.parquet\n"
-            f"  bronze CCTV      s3://bronze/cctv/{{detections,counts,evidence}}/date={the_day}/camera=<id>/\n"
-            f"  quarantine       s3://quarantine/iot/readings/date={the_day}/quarantine.parquet\n"
+            f"  landing          s3://{LANDING}/{landing_iot_prefix('<kind>', the_day)} and "
+            f"s3://{LANDING}/{landing_cctv_prefix('<camera>', the_day)}\n"
+            f"  bronze IoT       s3://{BRONZE}/{bronze_readings_key('<kind>', the_day)}\n"
+            f"  bronze CCTV      s3://{BRONZE}/"
+            f"{bronze_cctv_prefix('{detections,counts,evidence}', the_day)}\n"
+            f"  quarantine       s3://{QUARANTINE}/{quarantine_readings_key(the_day)}\n"
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
-            f"  marts            s3://marts-<department>/<mart>/date={the_day}/<mart>.parquet\n"
-            f"  steward report   {home / 'reports' / 'steward-report.html'}\n"
+            f"  marts            s3://marts-<department>/{mart_export_key('<mart>', the_day)}\n"
+            f"  steward report   {settings.reports_dir / 'steward-report.html'}\n"
             f"  department keys  {settings.department_credentials_path}   (grants: city access show)\n"
             "  lineage report   .venv/bin/city lineage report   (lineage events in s3://lineage/)\n"
             f"  job logs         {summary.log_path}\n"

@@ -127,7 +127,7 @@ def report(
 ) -> None:
     """Write the HTML lineage report: the graph drawn, and every dataset's owners, checks and last run."""
     graph = _graph(source)
-    path = output or settings_or_exit().home_dir / "reports" / "lineage.html"
+    path = output or settings_or_exit().reports_dir / "lineage.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(graph))
     console.print(f"lineage report of {len(graph.datasets)} datasets written to {path}")

@@ -9,6 +9,7 @@ import typer
 from rich.progress import track
 
 from cityplatform.exits import EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.layout import landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
 
 app = typer.Typer(help="Generate synthetic city data into s3://landing.", no_args_is_help=True)
@@ -34,11 +35,11 @@ def iot(
         store.ping()
         for offset in track(range(days), description="writing days", console=console):
             the_day = first + timedelta(days=offset)
-            truth = write_iot_day(store, city, the_day, seed=seed, fault_rate=fault_rate)
+            truth = write_iot_day(store, city, the_day, tz=settings.zone, seed=seed, fault_rate=fault_rate)
             if truth_dir is not None:
                 truth_dir.mkdir(parents=True, exist_ok=True)
                 (truth_dir / f"iot-{the_day}.json").write_text(truth.to_json())
             console.print(
                 f"{the_day}: {sum(truth.lines_written.values()):,} lines "
-                f"({len(truth.faults):,} faulty) -> s3://{LANDING}/iot/<kind>/date={the_day}/"
+                f"({len(truth.faults):,} faulty) -> s3://{LANDING}/{landing_iot_prefix('<kind>', the_day)}"
             )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 import polars as pl
 
+from cityplatform.layout import ClipName
 from citysim.cctv.agents import Pedestrian, Street, TrafficLevel, Vehicle
 from citysim.cctv.camera import CameraEffects
 from citysim.cctv.render import (
@@ -31,7 +31,6 @@ from citysim.cctv.render import (
 )
 from citysim.cctv.scene import SCENES, CountingLine
 
-SEOUL = ZoneInfo("Asia/Seoul")
 CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
 BOX_SCHEMA = {
     "frame_index": pl.Int32,
@@ -47,10 +46,14 @@ BOX_SCHEMA = {
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """Everything that decides a clip's content: same spec, same pixels."""
+    """Everything that decides a clip's content: same spec, same pixels.
+
+    ``start`` is in the city's local time: its zone (the caller's, from ``Settings.zone``) is the one
+    the clip's name and landing date are written in.
+    """
 
     camera_id: str = "cam-01"
-    start: datetime = datetime(2025, 5, 12, 8, 0, 0, tzinfo=SEOUL)
+    start: datetime = datetime(2025, 5, 12, 8, 0, 0, tzinfo=UTC)
     seconds: float = 20.0
     fps: float = 30.0
     width: int = 640
@@ -61,8 +64,12 @@ class ClipSpec:
     warmup_s: float = 25.0
 
     @property
+    def name(self) -> ClipName:
+        return ClipName(self.camera_id, self.start)
+
+    @property
     def clip_name(self) -> str:
-        return f"{self.camera_id}_{self.start.astimezone(SEOUL):%Y%m%dT%H%M%S}"
+        return self.name.format()
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -17,7 +17,7 @@ import polars as pl
 import yaml
 
 from citysim.cctv.agents import CLASS_NAMES, TrafficLevel
-from citysim.cctv.clip import SEOUL, ClipSpec, ClipTruth, render_clip
+from citysim.cctv.clip import ClipSpec, ClipTruth, render_clip
 from citysim.cctv.render import Conditions
 from citysim.cctv.scene import SCENES
 
@@ -41,7 +41,8 @@ def varied_spec(
     night = bool(rng.random() < night_share)
     rain = float(rng.uniform(0.3, 0.9)) if rng.random() < 0.3 else 0.0
     hour = int(rng.integers(20, 24)) if night else int(rng.integers(7, 18))
-    start = datetime(2025, 5, 12, tzinfo=SEOUL) + timedelta(
+    # Training and evaluation clips are never landed, so no city's zone applies to their names.
+    start = datetime(2025, 5, 12, tzinfo=UTC) + timedelta(
         days=int(rng.integers(0, 28)), hours=hour, minutes=int(rng.integers(0, 60))
     )
     traffic = TrafficLevel(

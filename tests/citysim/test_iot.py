@@ -6,6 +6,7 @@ import json
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -26,6 +27,7 @@ from citysim import (
 from governance.contracts.iot import validate_readings
 
 DAY = date(2026, 11, 24)
+TZ = ZoneInfo("Asia/Seoul")  # UTC+9 all year: the expected offsets below are +09:00
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +37,12 @@ def city() -> City:
 
 @pytest.fixture(scope="module")
 def readings(city: City) -> DayReadings:
-    return simulate_day(city, DAY, seed=42)
+    return simulate_day(city, DAY, tz=TZ, seed=42)
 
 
 @pytest.fixture(scope="module")
 def iot_day(city: City) -> IotDay:
-    return build_iot_day(city, DAY, seed=42, fault_rate=0.02)
+    return build_iot_day(city, DAY, tz=TZ, seed=42, fault_rate=0.02)
 
 
 def _hours(readings: DayReadings, first: float, last: float) -> np.ndarray:
@@ -59,7 +61,7 @@ def _lines(iot_day: IotDay) -> dict[tuple[str, int], str]:
 
 def _slot_start(key: str) -> datetime:
     stamp = re.search(r"_(\d{8}T\d{4})\.jsonl$", key).group(1)  # type: ignore[union-attr]
-    return datetime.strptime(stamp + "+0900", "%Y%m%dT%H%M%z")
+    return datetime.strptime(stamp, "%Y%m%dT%H%M").replace(tzinfo=TZ)
 
 
 def _typed(kind: str, records: list[dict]) -> pl.DataFrame:
@@ -78,14 +80,14 @@ def _in_range(kind: str, record: dict) -> bool:
 
 
 def test_same_seed_and_date_give_identical_bytes_and_truth(city: City, iot_day: IotDay) -> None:
-    again = build_iot_day(city, DAY, seed=42, fault_rate=0.02)
+    again = build_iot_day(city, DAY, tz=TZ, seed=42, fault_rate=0.02)
     assert again.objects == iot_day.objects
     assert again.truth.to_json() == iot_day.truth.to_json()
 
 
 def test_another_seed_or_date_gives_other_bytes(city: City, iot_day: IotDay) -> None:
-    other_seed = build_iot_day(city, DAY, seed=43, fault_rate=0.02)
-    other_day = build_iot_day(city, DAY + timedelta(days=1), seed=42, fault_rate=0.02)
+    other_seed = build_iot_day(city, DAY, tz=TZ, seed=43, fault_rate=0.02)
+    other_day = build_iot_day(city, DAY + timedelta(days=1), tz=TZ, seed=42, fault_rate=0.02)
     first_key = min(iot_day.objects)
     assert other_seed.objects[first_key] != iot_day.objects[first_key]
     assert other_seed.truth.faults != iot_day.truth.faults
@@ -227,7 +229,7 @@ def test_a_late_or_duplicated_reading_is_not_also_in_its_own_slot(iot_day: IotDa
 
 
 def test_no_faults_at_rate_zero(city: City) -> None:
-    clean = build_iot_day(city, DAY, seed=42, fault_rate=0.0)
+    clean = build_iot_day(city, DAY, tz=TZ, seed=42, fault_rate=0.0)
     assert clean.truth.faults == ()
     assert clean.truth.expected_accepted == clean.truth.lines_written
     assert clean.truth.lines_written["rain"] == SLOTS_PER_DAY * len(city.sensors_of("rain"))
@@ -235,7 +237,7 @@ def test_no_faults_at_rate_zero(city: City) -> None:
 
 def test_a_fault_rate_out_of_bounds_is_refused(city: City) -> None:
     with pytest.raises(ValueError, match="fault_rate"):
-        build_iot_day(city, DAY, fault_rate=0.9)
+        build_iot_day(city, DAY, tz=TZ, fault_rate=0.9)
 
 
 # --- the readings behave like a city ----------------------------------------------------------
@@ -325,11 +327,11 @@ def test_the_storm_floods_its_district_past_warning_inside_the_window_only(
 
 
 def test_events_can_be_turned_off(city: City) -> None:
-    calm = simulate_day(city, DAY, seed=42, events=())
+    calm = simulate_day(city, DAY, tz=TZ, seed=42, events=())
     assert calm.events == ()
     assert (calm.kinds["rain"].values["rainfall_mm"] == 0).all()
     attention = np.array([city.gauge(sid).attention_level_m for sid in calm.kinds["river_level"].sensor_ids])
     assert (calm.kinds["river_level"].values["level_m"] < attention).all()
     assert calm.kinds["air_quality"].values["pm10"].max() < 150
-    only_storm = simulate_day(city, DAY, seed=42, events={EventKind.STORM})
+    only_storm = simulate_day(city, DAY, tz=TZ, seed=42, events={EventKind.STORM})
     assert [e.kind for e in only_storm.events] == [EventKind.STORM]

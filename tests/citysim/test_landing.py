@@ -1,18 +1,23 @@
-"""Landing layout: key names, registry CSVs, and a real write to the S3 server and back."""
+"""Landing layout: key names, registry CSVs, and a real write to the S3 server and back.
+
+The write replaces landing's one registry, so it goes to an S3 server of the module's own.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
 
-from cityplatform.layout import landing_iot_key
+from cityplatform.layout import landing_iot_key, landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
-from citysim import CITY_TZ, City, build_city, build_iot_day, registry_objects, write_iot_day
+from cityplatform.settings import load_settings
+from citysim import City, build_city, build_iot_day, registry_objects, write_iot_day
+
+pytestmark = pytest.mark.own_s3
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +30,7 @@ def _rows(data: bytes) -> list[dict[str, str]]:
 
 
 def test_keys_name_kind_local_date_and_slot_start() -> None:
-    slot = datetime(2026, 11, 24, 8, 5, tzinfo=CITY_TZ)
+    slot = datetime(2026, 11, 24, 8, 5, tzinfo=load_settings().zone)
     assert (
         landing_iot_key("air_quality", slot)
         == "iot/air_quality/date=2026-11-24/air_quality_20261124T0805.jsonl"
@@ -54,32 +59,17 @@ def test_registry_tables_describe_the_city(small_city: City) -> None:
     assert len(_rows(objects["registry/road_segments.csv"])) == len(small_city.road_segments)
 
 
-@pytest.fixture
-def landing_left_as_found(store: ObjectStore) -> Iterator[date]:
-    """A day no other test uses; its files are removed and the shared registry restored afterwards."""
-    day = date(2031, 1, 15)
-    registry = store.list_objects(LANDING, "registry/")
-    registry_before = {o.key: store.get_bytes(LANDING, o.key) for o in registry}
-    yield day
-    for kind in SENSOR_KINDS:
-        store.delete_prefix(LANDING, f"iot/{kind}/date={day:%Y-%m-%d}/")
-    store.delete_prefix(LANDING, "registry/")
-    for key, data in registry_before.items():
-        store.put_bytes(LANDING, key, data, content_type="text/csv")
-
-
 @pytest.mark.integration
-def test_a_written_day_lists_back_byte_for_byte(
-    store: ObjectStore, small_city: City, landing_left_as_found: date
-) -> None:
-    day = landing_left_as_found
-    truth = write_iot_day(store, small_city, day, seed=42, fault_rate=0.01)
-    expected = build_iot_day(small_city, day, seed=42, fault_rate=0.01)
+def test_a_written_day_lists_back_byte_for_byte(store: ObjectStore, small_city: City) -> None:
+    day = date(2031, 1, 15)
+    tz = load_settings().zone
+    truth = write_iot_day(store, small_city, day, tz=tz, seed=42, fault_rate=0.01)
+    expected = build_iot_day(small_city, day, tz=tz, seed=42, fault_rate=0.01)
     assert truth == expected.truth
     listed = {
         o.key: o.size
         for kind in SENSOR_KINDS
-        for o in store.list_objects(LANDING, f"iot/{kind}/date={day:%Y-%m-%d}/")
+        for o in store.list_objects(LANDING, landing_iot_prefix(kind, day))
     }
     assert listed == {key: len(data) for key, data in expected.objects.items()}
     for fault in truth.faults[:: max(1, len(truth.faults) // 10)]:

@@ -6,7 +6,6 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +13,7 @@ import pytest
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="ultralytics-settings-"))
 
+from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, ClipTruth, Conditions, render_clip
 from vision_jobs.config import JobConfig
 from vision_jobs.detect import UltralyticsDetector
@@ -38,7 +38,7 @@ def detector(job_config: JobConfig) -> UltralyticsDetector:
 @pytest.fixture(scope="session")
 def short_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ClipTruth]:
     """Eight seconds of daytime cam-01 with a little shake: enough frames for plumbing tests."""
-    start = datetime(2025, 5, 12, 8, 15, tzinfo=ZoneInfo("Asia/Seoul"))
+    start = datetime(2025, 5, 12, 8, 15, tzinfo=load_settings().zone)  # the job's zone: JobConfig()
     spec = ClipSpec(
         camera_id="cam-01", start=start, seconds=8, conditions=Conditions(jitter_px=1.5), seed=20_001
     )

@@ -6,8 +6,9 @@ a clip re-delivered with different bytes is a new key and is analysed again (its
 
 import dagster as dg
 
+from cityplatform.layout import CCTV_PREFIX
 from cityplatform.objectstore import LANDING
-from orchestration.defs.cctv.clips import LANDING_CCTV_PREFIX, clip_partition_key
+from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.jobs import analyse_clip_job
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.landing_cursor import fresh_objects
@@ -21,7 +22,7 @@ from orchestration.lib.resources import CityStorage
     description="New clips under s3://landing/cctv/ become clip partitions with one run each (key + etag).",
 )
 def cctv_landing_sensor(context: dg.SensorEvaluationContext, storage: CityStorage) -> dg.SensorResult:
-    listing = list(storage.store().list_objects(LANDING, LANDING_CCTV_PREFIX))
+    listing = list(storage.store().list_objects(LANDING, CCTV_PREFIX))
     fresh, cursor = fresh_objects(listing, context.cursor)
     clips = {key: obj for obj in fresh if (key := clip_partition_key(obj.key)) is not None}
     if not clips:
