@@ -6,7 +6,6 @@ matplotlib's SVG backend (no Graphviz binary needed), so the page opens anywhere
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from matplotlib.text import Text
 
 from governance.lineage.graph import TERMINAL_FAILURES, DatasetState, LineageGraph
 from governance.lineage.naming import DatasetId
+from governance.pages import render_page
 
 STATUS_COLOURS = {"passed": "#8fd19e", "failed": "#f28b82", "no checks": "#d9d9d9"}  # check status
 RUN_FAILED_EDGE = "#c5221f"
@@ -72,7 +72,10 @@ def _box(axes: Axes, state: DatasetState, x: float, y: float) -> Text:
 
 
 def draw_svg(lineage: LineageGraph) -> str:
-    """The graph as ``<svg>``: boxes coloured by check status, a red border where the last run failed."""
+    """The graph as ``<svg>``: boxes coloured by check status, a red border where the last run failed.
+
+    Markup, inserted into the page as is: matplotlib escapes every label it writes.
+    """
     graph = lineage.graph.copy()
     if graph.number_of_nodes() == 0:
         return "<p>No lineage events yet: materialise some assets first.</p>"
@@ -111,8 +114,8 @@ def draw_svg(lineage: LineageGraph) -> str:
     return re.sub(r"^.*?(?=<svg)", "", buffer.getvalue(), flags=re.DOTALL)
 
 
-def _row(state: DatasetState, lineage: LineageGraph) -> str:
-    cells = [
+def _cells(state: DatasetState, lineage: LineageGraph) -> list[str]:
+    return [
         label(state),
         state.id.uri,
         ", ".join(f"{role} {owner.removeprefix('user:')}" for role, owner in state.owners) or "-",
@@ -126,8 +129,6 @@ def _row(state: DatasetState, lineage: LineageGraph) -> str:
         ", ".join(label(lineage.datasets[d]) for d in lineage.graph.predecessors(state.id)) or "-",
         ", ".join(label(lineage.datasets[d]) for d in lineage.graph.successors(state.id)) or "-",
     ]
-    status_class = state.check_status.replace(" ", "-")
-    return f'<tr class="{status_class}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
 
 
 def render_html(lineage: LineageGraph) -> str:
@@ -143,24 +144,14 @@ def render_html(lineage: LineageGraph) -> str:
         "reads",
         "read by",
     ]
-    rows = "\n".join(_row(lineage.datasets[d], lineage) for d in sorted(lineage.datasets))
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lineage report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.85rem; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }}
-tr.failed td {{ background: #fde7e6; }}
-svg {{ max-width: 100%; height: auto; }}
-</style></head><body>
-<h1>Lineage report</h1>
-<p>Built from the emitted OpenLineage events, {html.escape(generated)}: {len(lineage.datasets)} datasets,
-{lineage.graph.number_of_edges()} dependencies.</p>
-<figure>{draw_svg(lineage)}</figure>
-<table><thead><tr>{"".join(f"<th>{h}</th>" for h in headers)}</tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-</body></html>
-"""
+    states = [lineage.datasets[d] for d in sorted(lineage.datasets)]
+    return render_page(
+        "lineage_report.html.j2",
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        datasets=len(lineage.datasets),
+        dependencies=lineage.graph.number_of_edges(),
+        drawing=draw_svg(lineage),
+        headers=headers,
+        rows=[_cells(state, lineage) for state in states],
+        classes=[state.check_status.replace(" ", "-") for state in states],
+    )

@@ -10,7 +10,6 @@ import base64
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from html import escape
 from typing import Any
 
 import matplotlib
@@ -18,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on workers and servers
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
+
+from governance.pages import render_page
 
 Card = Mapping[str, Any]
 _STATUS_COLOURS = {"pass": "#2e7d32", "warn": "#f9a825", "fail": "#c62828"}
@@ -50,12 +51,6 @@ def plot_png(cards: Sequence[Card]) -> bytes:
     return buffer.getvalue()
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td>none</td></tr>'}</tbody></table>"
-
-
 def _share(card: Card) -> str:
     share = card["share_owner_and_deputy_trained"]
     if share is None:
@@ -66,7 +61,7 @@ def _share(card: Card) -> str:
 def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -> str:
     day = cards[0]["evaluated_on"] if cards else generated_at.date().isoformat()
     png = base64.b64encode(plot_png(cards)).decode()
-    departments = _table(
+    departments = (
         ["department", "datasets", "trained steward and deputy", "on one trained person",
          "pass / warn / fail", "trainings expiring ≤30 days", "failed checks open", "grants due for renewal"],
         [
@@ -78,7 +73,7 @@ def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -
         ],
     )  # fmt: skip
     rows = [row for card in cards for row in card["rows"]]
-    attention = _table(
+    attention = (
         ["dataset", "status", "steward", "deputy", "trained", "failed checks", "why"],
         [
             [r["dataset"], r["status"], r["steward"], r["deputy"], ", ".join(r["trained_owners"]) or "nobody",
@@ -87,7 +82,7 @@ def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -
             if r["status"] != "pass" or len(r["trained_owners"]) < 2 or r["failed_checks"]
         ],
     )  # fmt: skip
-    expiring = _table(
+    expiring = (
         ["staff", "course", "expires on", "datasets that depend on it"],
         [
             [f"{e['staff']} {e['name']}", e["course"], e["expires_on"], ", ".join(e["datasets"])]
@@ -96,26 +91,17 @@ def render_html(cards: Sequence[Card], ownership: str, generated_at: datetime) -
         ],
     )
     columns = ("dataset", "department", "classification", "steward", "deputy", "status")
-    every = _table(columns, [[r[column] for column in columns] for r in rows])
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Steward report {escape(day)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; margin-bottom: 1.5rem; font-size: 0.9rem; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }}
-th {{ background: #f0f0f0; }}
-</style></head><body>
-<h1>Steward report, {escape(day)}</h1>
-<p>Generated {escape(generated_at.isoformat(timespec="seconds"))}. Owners: {escape(ownership)}.</p>
-<img alt="datasets by stewardship status, and share with a trained steward and deputy, per department"
- src="data:image/png;base64,{png}">
-<h2>Departments</h2>
-{departments}
-<h2>Datasets needing attention</h2>
-{attention}
-<h2>Trainings expiring within 30 days</h2>
-{expiring}
-<h2>Every dataset</h2>
-{every}
-</body></html>
-"""
+    every = (columns, [[r[column] for column in columns] for r in rows])
+    return render_page(
+        "steward_report.html.j2",
+        day=day,
+        generated=generated_at.isoformat(timespec="seconds"),
+        ownership=ownership,
+        png=png,
+        sections={
+            "Departments": departments,
+            "Datasets needing attention": attention,
+            "Trainings expiring within 30 days": expiring,
+            "Every dataset": every,
+        },
+    )

@@ -22,6 +22,7 @@ from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.graph import LineageGraph
 from governance.lineage.history import file_events
 from governance.lineage.naming import DatasetId
+from governance.lineage.report import render_html
 
 STEWARDS = facets.Stewardship([("steward", "kim@city.example"), ("deputy", "lee@city.example")], "internal")
 LANDING, BRONZE, MART, OTHER = (
@@ -125,3 +126,12 @@ def test_the_report_draws_every_dataset_and_marks_failed_checks(home: Path) -> N
     assert '<tr class="failed"><td>marts/traffic/fct_traffic</td>' in page
     drawing = page.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert all(f">{job}</text>" in drawing for job in ("iot/raw/readings", "marts/traffic/fct_traffic"))
+
+
+def test_the_report_shows_markup_in_a_job_name_as_text(home: Path) -> None:
+    City(home / "lineage").run("iot/<script>alert(1)</script>", [LANDING], OTHER)
+    page = render_html(LineageGraph(file_events(home / "lineage")))
+    assert "<script>" not in page
+    table, drawing = page.split("</svg>", 1)[1], page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "<td>iot/&lt;script&gt;alert(1)&lt;/script&gt;</td>" in table
+    assert ">iot/&lt;script&gt;alert(1)&lt;/script&gt;</text>" in drawing

@@ -81,3 +81,13 @@ def test_report_embeds_a_png_and_lists_what_needs_attention(registry: Registry) 
     attention = html.split("<h2>Datasets needing attention</h2>")[1].split("<h2>")[0]
     assert all(d in attention for d in ("traffic/b", "traffic/c", "traffic/d", "environment/e"))
     assert "traffic/a" not in attention
+
+
+def test_report_shows_markup_in_the_data_as_text(registry: Registry) -> None:
+    stored = [card.to_json() for card in cards(registry).values()]
+    hostile = "<script>alert('steward')</script>"
+    stored[0]["rows"][0]["dataset"] = hostile
+    html = render_html(stored, hostile, datetime(2026, 11, 25, 7, tzinfo=UTC))
+    assert "<script>" not in html
+    escaped = "&lt;script&gt;alert(&#39;steward&#39;)&lt;/script&gt;"
+    assert f"Owners: {escaped}." in html and f"<tr><td>{escaped}</td>" in html
