@@ -27,6 +27,7 @@ from governance.access.sync import sync_access
 from governance.registry.departments import mart_buckets
 from governance.registry.registry import load_registry
 from orchestration.defs.cctv.partitions import clip_partitions
+from orchestration.lib.metadata import plain
 
 # Jobs in dependency order, each with what it is partitioned by: the day, each clip, or nothing.
 DEMO_JOBS: tuple[tuple[str, str | None], ...] = (
@@ -78,10 +79,6 @@ class DemoSummary:
         return dict(Counter(fault.reason.value for fault in self.truth.faults))
 
 
-def _plain(value: dg.MetadataValue) -> object:
-    return getattr(value, "value", value)
-
-
 def run_job(
     definitions: dg.Definitions, name: str, instance: dg.DagsterInstance, partition_key: str | None
 ) -> JobOutcome:
@@ -92,7 +89,7 @@ def run_job(
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         outcome.materializations[materialization.asset_key.to_user_string()] = {
-            key: _plain(value) for key, value in materialization.metadata.items()
+            key: plain(value) for key, value in materialization.metadata.items()
         }
     for evaluation in result.get_asset_check_evaluations():
         # a check of warn severity (a dbt test configured to warn) reports without failing the demo

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandera.polars as pa
 import polars as pl
-from pandera.config import ValidationDepth, config_context
 
 _TS = pl.Datetime("us", "UTC")
 _CAMERA = pa.Column(pl.String, pa.Check.str_matches(r"^[a-z0-9][a-z0-9-]*$"), description="Camera id")
@@ -75,9 +74,3 @@ CCTV_SCHEMAS: dict[str, pa.DataFrameSchema] = {
         strict=True,
     ),
 }
-
-
-def validate_cctv(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every row against the table's contract; raises ``SchemaErrors`` listing all failures."""
-    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-        return CCTV_SCHEMAS[table].validate(frame, lazy=True)

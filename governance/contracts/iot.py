@@ -10,9 +10,9 @@ from functools import cache
 
 import pandera.polars as pa
 import polars as pl
-from pandera.config import ValidationDepth, config_context
 
 from cityplatform.sensor_kinds import SENSOR_KINDS
+from governance.contracts import validate_every_row
 
 
 @cache
@@ -54,5 +54,4 @@ def reading_schema(kind: str, *, unique_readings: bool = True) -> pa.DataFrameSc
 
 def validate_readings(kind: str, frame: pl.DataFrame, *, unique_readings: bool = True) -> pl.DataFrame:
     """Validate every row (schema and data, not a sample); raises ``SchemaErrors`` listing all."""
-    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-        return reading_schema(kind, unique_readings=unique_readings).validate(frame, lazy=True)
+    return validate_every_row(reading_schema(kind, unique_readings=unique_readings), frame)

@@ -7,6 +7,7 @@ of ``iot_rain_reading``), not only that "the contract check" passed.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import pandera.polars as pa
 import polars as pl
@@ -39,21 +40,42 @@ def _rules(schema: pa.DataFrameSchema) -> list[tuple[str, str, str | None]]:
     return rules
 
 
-def pandera_assertions(
-    schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None, severity: str = "error"
-) -> list[dqa.Assertion]:
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One rule of a contract and the rows that broke it: plain data, so that a check's metadata can
+    carry it to the UI and to lineage (``dataclasses.asdict`` and back)."""
+
+    contract: str
+    kind: str  # what sort of rule: dtype, not_null, unique, or the check's name (in_range, ...)
+    rule: str  # as Pandera reports it: in_range(0, 150)
+    column: str | None  # None: a rule on the whole table
+    failing_rows: int
+
+
+def rule_outcomes(schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None) -> list[RuleOutcome]:
     """Every rule of ``schema``; a rule fails when ``failure_cases`` (from ``SchemaErrors``) name it."""
     failing = _failures(failure_cases)
     contract = schema.name or "contract"
     return [
-        dqa.Assertion(
-            assertion=kind,
-            success=failing[(column, rule)] == 0,
-            column=column,
-            name=rule,
-            severity=severity,
-            actual=f"{failing[(column, rule)]} failing rows" if failing[(column, rule)] else None,
-            params={"contract": contract},
-        )
+        RuleOutcome(contract, kind, rule, column, failing[(column, rule)])
         for kind, rule, column in _rules(schema)
     ]
+
+
+def rule_assertion(outcome: RuleOutcome, severity: str = "error") -> dqa.Assertion:
+    return dqa.Assertion(
+        assertion=outcome.kind,
+        success=outcome.failing_rows == 0,
+        column=outcome.column,
+        name=outcome.rule,
+        severity=severity,
+        actual=f"{outcome.failing_rows} failing rows" if outcome.failing_rows else None,
+        params={"contract": outcome.contract},
+    )
+
+
+def pandera_assertions(
+    schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None, severity: str = "error"
+) -> list[dqa.Assertion]:
+    """One assertion per rule of ``schema``, failing where ``failure_cases`` name it."""
+    return [rule_assertion(outcome, severity) for outcome in rule_outcomes(schema, failure_cases)]

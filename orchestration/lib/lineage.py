@@ -1,20 +1,25 @@
-"""OpenLineage for Dagster assets: a resource whose ``track`` block wraps an asset's work.
+"""OpenLineage for Dagster assets, emitted in one place: ``@emits_lineage`` around each asset's body.
 
-Why inside the asset body rather than a sensor reading the event log: START must go out before the
-work begins and FAIL when it breaks, with the facets only the body knows (row counts, contract
-results); a sensor only sees a step after it ended, and only while the daemon runs. The block emits,
-for each selected asset (one OpenLineage job per asset key, one run per materialisation):
+The body only does its work and returns (or yields) its ``MaterializeResult``, ``AssetCheckResult`` or
+``Output`` with metadata; the decorator gives Dagster a signature with one more resource, ``lineage``,
+and around the body emits, for each selected asset (one OpenLineage job per asset key, one run per
+materialisation):
 
-- START on entry, with inputs (the upstream assets' datasets) and the output's static facets;
-- COMPLETE on exit, adding row counts, output statistics and data-quality assertions from the
-  ``MaterializeResult`` and ``AssetCheckResult`` objects passed through ``observe``, and inputs the
-  work changed (``changed_input``: what retention deleted from);
-- FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack;
-  an asset of a multi-asset that already materialised before the error still gets its COMPLETE.
+- START before the work, with inputs (the upstream assets' datasets) and the output's static facets;
+- COMPLETE after it, with what every result the body gave Dagster says: row counts and output
+  statistics (``dagster/row_count``, ``bytes``, column schemas), each check's result as a data-quality
+  assertion, each Pandera rule a contract check or result names (``contract_rules``) as one more, and
+  the datasets the work deleted from (``deleted_from``: retention) as inputs truncated;
+- FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack
+  and the ``deleted_from`` of a ``dg.Failure``'s metadata; an asset of a multi-asset that already
+  materialised before the error still gets its COMPLETE.
 
-A check that runs in a step of its own (``steward_trained``) is a run of its own through
-``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input,
-the asset's dataset.
+Why around the body rather than a sensor reading the event log: START must go out before the work
+begins and FAIL when it breaks; a sensor only sees a step after it ended, and only while the daemon
+runs. dbt assets are wrapped by ``lineage_dbt.emits_dbt_lineage``, which starts each model as dbt
+starts it. A check that runs in a step of its own (``steward_trained``) is a run of its own through
+``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input, the
+asset's dataset.
 
 Run ids: the Dagster run id is the parent run (facet ``parent``); each asset's OpenLineage run id
 is derived from it, the asset key and the retry attempt (``governance.lineage.naming.child_run_id``).
@@ -22,20 +27,21 @@ is derived from it, the asset key and the retry attempt (``governance.lineage.na
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import dagster as dg
-import pandera.polars as pa
-import polars as pl
 from openlineage.client.event_v2 import InputDataset, OutputDataset, RunState
 from openlineage.client.facet_v2 import (
     DatasetFacet,
     JobFacet,
     RunFacet,
     data_quality_assertions_dataset,
+    lifecycle_state_change_dataset,
     tags_run,
 )
 
@@ -50,20 +56,24 @@ from governance.lineage.naming import (
     dataset_from_uri,
     warehouse_dataset,
 )
-from governance.lineage.quality import pandera_assertions
+from governance.lineage.quality import rule_assertion
+from orchestration.lib.contracts import rules_in
+from orchestration.lib.metadata import plain
 
-Observed = TypeVar("Observed", dg.MaterializeResult, dg.AssetCheckResult, dg.Output)
+Result = TypeVar("Result")
+Body = TypeVar("Body", bound=Callable[..., Any])
 
-
-def _value(value: Any) -> Any:
-    return getattr(value, "value", value)
+# Result metadata: the URIs of the datasets the work deleted from (lineage: inputs truncated).
+DELETED_FROM = "deleted_from"
+LINEAGE_RESOURCE = "lineage"  # the resource key the wrappers add to an asset's signature
+_WRAPPED = "_emits_lineage"  # set on a wrapped body, so a test can find assets that are not
 
 
 def dataset_of(key: dg.AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
     """Where an asset lives: its ``dagster/uri`` (object storage) or ``dagster/table_name`` (warehouse)."""
-    if uri := _value(metadata.get("dagster/uri")):
+    if uri := plain(metadata.get("dagster/uri")):
         return dataset_from_uri(str(uri))
-    if table := _value(metadata.get("dagster/table_name")):
+    if table := plain(metadata.get("dagster/table_name")):
         return warehouse_dataset(str(table))
     raise dg.DagsterInvariantViolationError(
         f"{key.to_user_string()} has neither dagster/uri nor dagster/table_name metadata: "
@@ -73,7 +83,7 @@ def dataset_of(key: dg.AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
 
 def columns_of(metadata: Mapping[str, Any]) -> list[facets.Column]:
     """Columns from every table schema in the metadata (``dagster/column_schema``, ``schema/<kind>``)."""
-    schemas = [value for value in map(_value, metadata.values()) if isinstance(value, dg.TableSchema)]
+    schemas = [value for value in map(plain, metadata.values()) if isinstance(value, dg.TableSchema)]
     return facets.merge_columns(
         *([facets.Column(c.name, c.type, c.description) for c in schema.columns] for schema in schemas)
     )
@@ -86,7 +96,7 @@ def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
         owners=list(zip(("steward", "deputy"), spec.owners, strict=False)),
         classification=spec.tags.get("classification"),
         department=spec.tags.get("department"),
-        retention_days=_value(spec.metadata.get("retention_days")),
+        retention_days=plain(spec.metadata.get("retention_days")),
     )
 
 
@@ -152,6 +162,22 @@ def _by_name(keys: Iterable[dg.AssetKey]) -> list[dg.AssetKey]:
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
+def _note_rules(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
+    """Each contract rule a result names (``contract_rules``), as an assertion on its dataset."""
+    run.assertions += [rule_assertion(outcome) for outcome in rules_in(metadata)]
+
+
+def _note_changed_inputs(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
+    """Inputs the work changed, known only once it ran (datasets retention deleted from), with the
+    facets that say how; they go out with COMPLETE (or FAIL)."""
+    for uri in plain(metadata.get(DELETED_FROM)) or ():
+        dataset = dataset_from_uri(str(uri))
+        if dataset not in run.inputs:
+            run.inputs.append(dataset)
+        truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
+        run.input_facets[dataset] = run.input_facets.get(dataset, {}) | {"lifecycleStateChange": truncated}
+
+
 class AssetLineage:
     """The OpenLineage runs of the assets one Dagster step materialises (one run per asset)."""
 
@@ -212,41 +238,31 @@ class AssetLineage:
             return next(iter(self.runs.values()))
         return self.runs[key]
 
-    def observe(self, result: Observed) -> Observed:
-        """Pass a result through on its way to Dagster, noting what lineage reports about it."""
+    def observe(self, result: Result) -> Result:
+        """Pass a result through on its way to Dagster, noting what lineage reports about it (anything
+        but a ``MaterializeResult``, ``AssetCheckResult`` or ``Output`` passes untouched)."""
         if isinstance(result, dg.AssetCheckResult):
             run = self._run_for(result.asset_key)
+            _note_rules(run, result.metadata or {})
             description = self.check_descriptions.get((run.key, result.check_name))
             run.assertions.append(check_assertion(result, result.check_name or "asset_check", description))
             return result
         if isinstance(result, dg.Output):
             run = self._run_for(self.keys_by_output_name.get(result.output_name))
-        else:
+        elif isinstance(result, dg.MaterializeResult):
             run = self._run_for(result.asset_key)
+            for check in result.check_results or ():
+                self.observe(check)
+        else:
+            return result
         metadata = result.metadata or {}
         run.materialised = True
-        run.row_count = _value(metadata.get("dagster/row_count"))
-        run.size = _value(metadata.get("bytes"))
+        run.row_count = plain(metadata.get("dagster/row_count"))
+        run.size = plain(metadata.get("bytes"))
         run.columns = columns_of(metadata) or run.columns
+        _note_rules(run, metadata)
+        _note_changed_inputs(run, metadata)
         return result
-
-    def changed_input(
-        self, dataset: DatasetId, dataset_facets: dict[str, DatasetFacet], key: dg.AssetKey | None = None
-    ) -> None:
-        """An input the work changed, known only once it ran (a dataset retention deleted from), with
-        the facets that say how; it goes out with COMPLETE (or FAIL)."""
-        run = self._run_for(key)
-        if dataset not in run.inputs:
-            run.inputs.append(dataset)
-        run.input_facets[dataset] = run.input_facets.get(dataset, {}) | dataset_facets
-
-    def contract(
-        self, key: dg.AssetKey, schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None
-    ) -> None:
-        """Record a Pandera contract's rules as assertions (failing where ``failure_cases`` say so)."""
-        run = self.runs[key]
-        run.assertions += pandera_assertions(schema, failure_cases)
-        run.columns = run.columns or facets.columns_from_pandera(schema)
 
     def start(self, key: dg.AssetKey | None = None) -> None:
         """START for one asset, or for every selected asset not started yet."""
@@ -272,10 +288,13 @@ class AssetLineage:
         )
 
     def finish(self, error: BaseException | None) -> None:
-        """Each started, unfinished asset: COMPLETE if it materialised, else FAIL (ABORT if interrupted)."""
+        """Each started, unfinished asset: COMPLETE if it materialised, else FAIL (ABORT if interrupted),
+        with what a ``dg.Failure``'s metadata says the work changed before it failed."""
         for key, run in self.runs.items():
             if not run.started or run.finished:
                 continue
+            if isinstance(error, dg.Failure):
+                _note_changed_inputs(run, error.metadata or {})
             if error is None or run.materialised:
                 self.complete(key)
             else:
@@ -339,3 +358,56 @@ class LineageResource(dg.ConfigurableResource):
                 context.log.error(f"could not emit lineage for the failure: {emit_error}")
             raise
         lineage.finish(None)
+
+
+def emits_lineage(body: Body) -> Body:
+    """Emit an asset's OpenLineage around its body (put it between ``@dg.asset``/``@dg.multi_asset``
+    and the function): START before the body runs, every result it returns or yields observed on its
+    way to Dagster, then COMPLETE, or FAIL/ABORT if it raises. The body does not take ``lineage``:
+    the signature Dagster reads adds it as a resource."""
+    if inspect.isgeneratorfunction(body):
+
+        def each(context: dg.AssetExecutionContext, *args: Any, lineage: LineageResource, **kwargs: Any):
+            with lineage.track(context) as runs:
+                for result in body(context, *args, **kwargs):
+                    yield runs.observe(result)
+
+        return lineage_wrapper(body, each)
+
+    def once(context: dg.AssetExecutionContext, *args: Any, lineage: LineageResource, **kwargs: Any) -> Any:
+        with lineage.track(context) as runs:
+            return runs.observe(body(context, *args, **kwargs))
+
+    return lineage_wrapper(body, once)
+
+
+def lineage_wrapper(body: Callable[..., Any], wrapper: Callable[..., Any], returns: Any = None) -> Any:
+    """``wrapper`` dressed as ``body`` for Dagster: the body's name, docs and parameters (the context
+    first) plus the ``lineage`` resource, and the return annotation ``returns`` (default the body's);
+    marked as emitting lineage."""
+    signature = inspect.signature(body, eval_str=True)
+    parameters = list(signature.parameters.values())
+    if (
+        LINEAGE_RESOURCE in signature.parameters
+        or not parameters
+        or any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
+    ):
+        raise dg.DagsterInvalidDefinitionError(
+            f"{body.__qualname__}: a body that emits lineage takes the context first, then resources, "
+            f"and not '{LINEAGE_RESOURCE}' (the wrapper adds it)"
+        )
+    resource = inspect.Parameter(
+        LINEAGE_RESOURCE, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=LineageResource
+    )
+    functools.update_wrapper(wrapper, body)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*parameters, resource],
+        return_annotation=signature.return_annotation if returns is None else returns,
+    )
+    setattr(wrapper, _WRAPPED, True)
+    return wrapper
+
+
+def emits_lineage_for(assets_def: dg.AssetsDefinition) -> bool:
+    """Whether the body of ``assets_def`` is wrapped to emit lineage."""
+    return getattr(getattr(assets_def.op.compute_fn, "decorated_fn", None), _WRAPPED, False)

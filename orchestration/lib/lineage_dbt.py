@@ -1,9 +1,12 @@
 """OpenLineage for dbt assets: each model is its own run, each dbt test a run that reads its model.
 
-Use inside a ``@dbt_assets`` function, in place of ``invocation.stream()``::
+Put ``@emits_dbt_lineage`` between ``@dbt_assets`` and a body that returns its dbt invocation (the
+wrapper streams its events in place of ``invocation.stream()``)::
 
-    with lineage.track(context, start=False) as runs:
-        yield from stream_with_lineage(runs, dbt.cli(["build"], context=context))
+    @dbt_assets(manifest=...)
+    @emits_dbt_lineage
+    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> DbtCliInvocation:
+        return dbt.cli(["build"], context=context)
 
 dbt's structured log says when each node starts and how it ended, so a model's START goes out
 when dbt starts building it and its COMPLETE (with column lineage from its compiled SQL) or FAIL
@@ -14,7 +17,7 @@ OpenLineage's dbt integration reports tests, since tests run after the model's C
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -24,7 +27,7 @@ from openlineage.client.event_v2 import InputDataset, RunState
 from governance.lineage import dbt as dbt_lineage
 from governance.lineage import facets
 from governance.lineage.naming import DatasetId, warehouse_dataset
-from orchestration.lib.lineage import AssetLineage
+from orchestration.lib.lineage import AssetLineage, LineageResource, lineage_wrapper
 
 MODEL_RESULTS = {"LogModelResult", "LogSeedResult", "LogSnapshotResult"}
 
@@ -122,3 +125,15 @@ def stream_with_lineage(runs: AssetLineage, invocation: DbtCliInvocation) -> Ite
         elif name == "LogTestResult" and unique_id:
             failed = event["data"]["node_info"].get("node_status") == "error"
             _test_run(dbt, unique_id, RunState.FAIL if failed else RunState.COMPLETE, event)
+
+
+def emits_dbt_lineage(body: Callable[..., DbtCliInvocation]) -> Callable[..., Iterator[Any]]:
+    """A ``@dbt_assets`` body that returns its dbt invocation, as one that streams the invocation's
+    Dagster events with lineage: each model starts as dbt starts it and ends as dbt reports it. The
+    body does not take ``lineage``: the signature Dagster reads adds it as a resource."""
+
+    def stream(context: dg.AssetExecutionContext, *args: Any, lineage: LineageResource, **kwargs: Any):
+        with lineage.track(context, start=False) as runs:
+            yield from stream_with_lineage(runs, body(context, *args, **kwargs))
+
+    return lineage_wrapper(body, stream, returns=Iterator[Any])

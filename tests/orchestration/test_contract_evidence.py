@@ -1,4 +1,4 @@
-"""A failed contract check keeps Pandera's failure cases in S3 and links them from its metadata."""
+"""A failed contract check keeps Pandera's failure cases in S3, links them and names each rule broken."""
 
 from __future__ import annotations
 
@@ -6,26 +6,16 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from cityplatform.objectstore import (
-    BRONZE,
-    QUARANTINE,
-    ObjectStore,
-    parquet_bytes,
-    parse_s3_uri,
-    read_parquet,
-)
-from orchestration.defs.cctv.assets import COUNTS, _contract_check
+from cityplatform.objectstore import QUARANTINE, ObjectStore, parse_s3_uri, read_parquet
+from governance.contracts.cctv import CCTV_SCHEMAS
+from orchestration.defs.cctv.assets import COUNTS
+from orchestration.lib.contracts import contract_check, rules_in
 
 pytestmark = pytest.mark.integration
 
 
 def check_of(store: ObjectStore, frame: pl.DataFrame, clip: str) -> dg.AssetCheckResult:
-    key = f"cctv/counts/date=2026-11-24/camera=cam-01/hour=08/{clip}.parquet"
-    store.put_bytes(BRONZE, key, parquet_bytes(frame))
-    result = dg.MaterializeResult(
-        asset_key=COUNTS, metadata={"path": dg.MetadataValue.path(f"s3://{BRONZE}/{key}")}
-    )
-    return _contract_check(store, result, clip)
+    return contract_check(store, COUNTS, clip, [(CCTV_SCHEMAS["counts"], frame)])
 
 
 def test_failure_cases_are_written_to_quarantine_and_linked(store: ObjectStore) -> None:
@@ -41,3 +31,6 @@ def test_failure_cases_are_written_to_quarantine_and_linked(store: ObjectStore) 
     evidence = read_parquet(store, bucket, key)
     assert evidence.height == sum(check.metadata["failures_by_check"].value.values())
     assert {"column", "check", "failure_case"} <= set(evidence.columns)
+    broken = {(r.column, r.rule) for r in rules_in(check.metadata) if r.failing_rows}
+    assert ("crossings", "greater_than_or_equal_to(0)") in broken
+    assert {r.contract for r in rules_in(check.metadata)} == {"cctv_counts"}

@@ -17,14 +17,14 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pytest
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from governance.lineage.graph import LineageGraph
 from governance.lineage.naming import WAREHOUSE_NAMESPACE
 from orchestration.lib.lineage import LineageResource
-from orchestration.lib.lineage_dbt import stream_with_lineage
+from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from tests.lineage_spec import event_errors
 
 pytestmark = pytest.mark.integration
@@ -172,9 +172,9 @@ def materialise(project: Path) -> dg.ExecuteInProcessResult:
     manifest = dbt.cli(["parse"]).wait().target_path / "manifest.json"
 
     @dbt_assets(manifest=manifest)
-    def mini(context: dg.AssetExecutionContext, dbt: DbtCliResource, lineage: LineageResource):
-        with lineage.track(context, start=False) as runs:
-            yield from stream_with_lineage(runs, dbt.cli(["build"], context=context))
+    @emits_dbt_lineage
+    def mini(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> DbtCliInvocation:
+        return dbt.cli(["build"], context=context)
 
     sources = [
         dg.AssetSpec(["test", "bronze", name], metadata={"dagster/uri": f"s3://bronze/test/{name}/"})

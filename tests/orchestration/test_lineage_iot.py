@@ -261,18 +261,6 @@ def test_a_failing_asset_emits_start_then_fail_with_the_error(
     assert "dataQualityMetrics" not in output_facets(fail)
 
 
-def test_every_asset_in_the_code_location_emits_lineage(definitions: dg.Definitions) -> None:
-    """Lineage comes from the asset body, so every materialisable asset must use the resource."""
-    missing = [
-        key.to_user_string()
-        for assets_def in definitions.resolve_asset_graph().assets_defs
-        if assets_def.is_executable and assets_def.is_materializable
-        for key in assets_def.keys
-        if "lineage" not in assets_def.required_resource_keys
-    ]
-    assert missing == []
-
-
 def test_city_lineage_shows_upstream_and_downstream_with_owners_and_checks(
     runs: dict[str, dg.ExecuteInProcessResult], env: None
 ) -> None:

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Iterator
 
 import dagster as dg
-import pandera.errors
 
-from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri, read_parquet
-from governance.contracts.cctv import validate_cctv
+from cityplatform.objectstore import LANDING, parse_s3_uri, read_parquet
+from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
-from orchestration.lib.contract_evidence import keep_failure_cases
-from orchestration.lib.lineage import LineageResource
+from orchestration.lib.contracts import contract_check
+from orchestration.lib.lineage import emits_lineage
+from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
@@ -36,28 +36,22 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
     ),
     metadata={"dagster/uri": "s3://landing/cctv/"},
 )
-def raw_clips(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
-) -> dg.MaterializeResult:
-    with lineage.track(context) as runs:
-        settings = storage.settings()
-        clip = find_clip(storage.store(), context.partition_key, settings.timezone)
-        if clip is None:
-            raise dg.Failure(
-                f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False
-            )
-        start = clip_start(context.partition_key, settings.timezone)
-        return runs.observe(
-            dg.MaterializeResult(
-                metadata={
-                    "uri": dg.MetadataValue.path(clip.uri),
-                    "bytes": clip.size,
-                    "etag": clip.etag,
-                    "camera_id": context.partition_key.split("_", 1)[0],
-                    "start_local": start.isoformat(),
-                }
-            )
-        )
+@emits_lineage
+def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    settings = storage.settings()
+    clip = find_clip(storage.store(), context.partition_key, settings.timezone)
+    if clip is None:
+        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
+    start = clip_start(context.partition_key, settings.timezone)
+    return dg.MaterializeResult(
+        metadata={
+            "uri": dg.MetadataValue.path(clip.uri),
+            "bytes": clip.size,
+            "etag": clip.etag,
+            "camera_id": context.partition_key.split("_", 1)[0],
+            "start_local": start.isoformat(),
+        }
+    )
 
 
 def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
@@ -108,70 +102,43 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     partitions_def=clip_partitions,
     op_tags={"city/gpu": "true"},
 )
+@emits_lineage
 def clip_analysis(
     context: dg.AssetExecutionContext,
     storage: CityStorage,
-    lineage: LineageResource,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    with lineage.track(context) as runs:
-        settings = storage.settings()
-        store = storage.store()
-        clip = find_clip(store, context.partition_key, settings.timezone)
-        if clip is None:
-            raise dg.Failure(
-                f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False
-            )
-        invocation = pipes_subprocess_client.run(
-            command=[sys.executable, "-m", "vision_jobs.pipes"],
-            context=context,
-            extras={"clip_uri": clip.uri},
+    settings = storage.settings()
+    store = storage.store()
+    clip = find_clip(store, context.partition_key, settings.timezone)
+    if clip is None:
+        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
+    invocation = pipes_subprocess_client.run(
+        command=[sys.executable, "-m", "vision_jobs.pipes"],
+        context=context,
+        extras={"clip_uri": clip.uri},
+    )
+    results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
+    quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
+    if quarantined or len(results) != len(TABLES):
+        reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
+        raise dg.Failure(
+            f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
+            metadata={"quarantine_record": ", ".join(reason.get("record", []))},
+            allow_retries=False,
         )
-        results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
-        quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
-        if quarantined or len(results) != len(TABLES):
-            reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
-            raise dg.Failure(
-                f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
-                metadata={"quarantine_record": ", ".join(reason.get("record", []))},
-                allow_retries=False,
-            )
-        for result in results:
-            yield runs.observe(result)
-        for result in results:
-            yield runs.observe(_contract_check(store, result, context.partition_key))
-        detections = next(r for r in results if r.asset_key == DETECTIONS)
-        count = int(_plain(detections.metadata["detections"]))
-        daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
-        yield runs.observe(
-            dg.AssetCheckResult(
-                check_name="camera_sees_traffic",
-                asset_key=DETECTIONS,
-                passed=count > 0 or not daylight,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"detections": count, "daylight": daylight},
-            )
-        )
-
-
-def _plain(value: object) -> object:
-    return getattr(value, "value", value)
-
-
-def _contract_check(store: ObjectStore, result: dg.MaterializeResult, clip: str) -> dg.AssetCheckResult:
-    table = TABLES[result.asset_key]
-    bucket, key = parse_s3_uri(str(_plain(result.metadata["path"])))
-    frame = read_parquet(store, bucket, key)
-    metadata: dict[str, object] = {"rows_checked": frame.height, "failures_by_check": {}}
-    try:
-        validate_cctv(table, frame)
-    except pandera.errors.SchemaErrors as exc:
-        by_check = exc.failure_cases.group_by("column", "check").len()
-        metadata["failures_by_check"] = {f"{column}: {check}": n for column, check, n in by_check.iter_rows()}
-        metadata["failure_cases"] = keep_failure_cases(store, result.asset_key, clip, exc.failure_cases)
-    return dg.AssetCheckResult(
-        check_name="contract",
-        asset_key=result.asset_key,
-        passed=not metadata["failures_by_check"],
-        metadata=metadata,
+    yield from results
+    for result in results:
+        bucket, key = parse_s3_uri(str(plain(result.metadata["path"])))
+        table = (CCTV_SCHEMAS[TABLES[result.asset_key]], read_parquet(store, bucket, key))
+        yield contract_check(store, result.asset_key, context.partition_key, [table])
+    detections = next(r for r in results if r.asset_key == DETECTIONS)
+    count = int(plain(detections.metadata["detections"]))
+    daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
+    yield dg.AssetCheckResult(
+        check_name="camera_sees_traffic",
+        asset_key=DETECTIONS,
+        passed=count > 0 or not daylight,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"detections": count, "daylight": daylight},
     )

@@ -29,7 +29,7 @@ from orchestration.defs.governance.status import (
     ledger_metadata,
     run_date,
 )
-from orchestration.lib.lineage import LineageResource
+from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.resources import CityStorage
 
 SCORECARDS = {d.id: dg.AssetKey(["governance", "scorecard", d.id]) for d in load_departments()}
@@ -64,43 +64,41 @@ def scorecard_key(department: str, day: str) -> str:
         for department, key in SCORECARDS.items()
     ],
 )
+@emits_lineage
 def department_scorecards(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+    context: dg.AssetExecutionContext, storage: CityStorage
 ) -> Iterator[dg.MaterializeResult]:
-    with lineage.track(context) as runs:
-        store = storage.store()
-        on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
-        registry = load_registry()
-        ledger = OwnershipLedger(store)
-        try:
-            current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
-        except LedgerBroken as exc:
-            raise dg.Failure(str(exc), allow_retries=False) from exc
-        failed: dict[str, list[str]] = defaultdict(list)
-        for state in latest_check_states(context.instance, code_location_check_keys()).values():
-            if state.open_failure:
-                failed[state.dataset].append(state.check)
-        grants_due = grants_due_for_renewal(registry.grants, on)
-        cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
-        store.ensure_buckets([GOVERNANCE])
-        for card in cards:
-            key = scorecard_key(card.department, on.isoformat())
-            document = json.dumps(card.to_json(), indent=1).encode()
-            info = store.put_bytes(GOVERNANCE, key, document, "application/json")
-            yield runs.observe(
-                dg.MaterializeResult(
-                    asset_key=SCORECARDS[card.department],
-                    metadata={
-                        **{name: value for name, value in card.summary().items() if value is not None},
-                        "single_trained": ", ".join(card.single_trained) or "none",
-                        "failed_checks": ", ".join(card.failed_checks_open) or "none",
-                        **ledger_metadata(ledger, current.entries),  # the next run checks against it
-                        "dagster/row_count": len(card.datasets),
-                        "bytes": info.size,
-                        "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{key}"),
-                    },
-                )
-            )
+    store = storage.store()
+    on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
+    registry = load_registry()
+    ledger = OwnershipLedger(store)
+    try:
+        current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
+    except LedgerBroken as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from exc
+    failed: dict[str, list[str]] = defaultdict(list)
+    for state in latest_check_states(context.instance, code_location_check_keys()).values():
+        if state.open_failure:
+            failed[state.dataset].append(state.check)
+    grants_due = grants_due_for_renewal(registry.grants, on)
+    cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
+    store.ensure_buckets([GOVERNANCE])
+    for card in cards:
+        key = scorecard_key(card.department, on.isoformat())
+        document = json.dumps(card.to_json(), indent=1).encode()
+        info = store.put_bytes(GOVERNANCE, key, document, "application/json")
+        yield dg.MaterializeResult(
+            asset_key=SCORECARDS[card.department],
+            metadata={
+                **{name: value for name, value in card.summary().items() if value is not None},
+                "single_trained": ", ".join(card.single_trained) or "none",
+                "failed_checks": ", ".join(card.failed_checks_open) or "none",
+                **ledger_metadata(ledger, current.entries),  # the next run checks against it
+                "dagster/row_count": len(card.datasets),
+                "bytes": info.size,
+                "uri": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{key}"),
+            },
+        )
 
 
 @dg.asset(
@@ -114,36 +112,32 @@ def department_scorecards(
     ),
     metadata={"dagster/uri": f"s3://{GOVERNANCE}/reports/"},
 )
-def steward_report(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
-) -> dg.MaterializeResult:
-    with lineage.track(context) as runs:
-        store = storage.store()
-        cards = [latest_scorecard(store, department) for department in SCORECARDS]
-        day = max(card["evaluated_on"] for card in cards)
-        rows = pl.DataFrame([row for card in cards for row in card["rows"]])
-        parquet_key = f"reports/{day}/datasets.parquet"
-        store.put_bytes(GOVERNANCE, parquet_key, parquet_bytes(rows))
-        ownership = f"registry + ownership ledger ({OwnershipLedger(store).uri()})"
-        html = render_html(cards, ownership, datetime.now(UTC)).encode()
-        store.put_bytes(GOVERNANCE, f"reports/{day}/steward-report.html", html, "text/html")
-        reports = storage.settings().home_dir / "reports"
-        reports.mkdir(parents=True, exist_ok=True)
-        path = reports / f"steward-report-{day}.html"
-        path.write_bytes(html)
-        (reports / "steward-report.html").write_bytes(html)  # the latest, at a stable path
-        context.log.info(f"steward report: {path}")
-        return runs.observe(
-            dg.MaterializeResult(
-                metadata={
-                    "path": dg.MetadataValue.path(str(path)),
-                    "parquet": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{parquet_key}"),
-                    "dagster/row_count": rows.height,
-                    "datasets_failing": rows.filter(pl.col("status") == "fail").height,
-                    "datasets_warning": rows.filter(pl.col("status") == "warn").height,
-                }
-            )
-        )
+@emits_lineage
+def steward_report(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    store = storage.store()
+    cards = [latest_scorecard(store, department) for department in SCORECARDS]
+    day = max(card["evaluated_on"] for card in cards)
+    rows = pl.DataFrame([row for card in cards for row in card["rows"]])
+    parquet_key = f"reports/{day}/datasets.parquet"
+    store.put_bytes(GOVERNANCE, parquet_key, parquet_bytes(rows))
+    ownership = f"registry + ownership ledger ({OwnershipLedger(store).uri()})"
+    html = render_html(cards, ownership, datetime.now(UTC)).encode()
+    store.put_bytes(GOVERNANCE, f"reports/{day}/steward-report.html", html, "text/html")
+    reports = storage.settings().home_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / f"steward-report-{day}.html"
+    path.write_bytes(html)
+    (reports / "steward-report.html").write_bytes(html)  # the latest, at a stable path
+    context.log.info(f"steward report: {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "parquet": dg.MetadataValue.path(f"s3://{GOVERNANCE}/{parquet_key}"),
+            "dagster/row_count": rows.height,
+            "datasets_failing": rows.filter(pl.col("status") == "fail").height,
+            "datasets_warning": rows.filter(pl.col("status") == "warn").height,
+        }
+    )
 
 
 def latest_scorecard(store: ObjectStore, department: str) -> dict[str, Any]:

@@ -22,11 +22,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
-from openlineage.client.facet_v2 import lifecycle_state_change_dataset
 
 from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore, parquet_bytes
-from governance.lineage import facets
-from governance.lineage.naming import dataset_from_uri
 from governance.registry.ownership import load_ownership
 from governance.retention import Expired, Location, past_retention
 from orchestration.defs.cctv import assets as cctv
@@ -34,7 +31,7 @@ from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.status import run_date
 from orchestration.defs.iot import assets as iot
-from orchestration.lib.lineage import LineageResource
+from orchestration.lib.lineage import DELETED_FROM, emits_lineage
 from orchestration.lib.resources import CityStorage
 
 DELETIONS = dg.AssetKey(["governance", "retention", "deletions"])
@@ -154,44 +151,40 @@ def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expir
         ),
     },
 )
-def retention_deletions(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
-) -> dg.MaterializeResult:
-    with lineage.track(context) as runs:
-        store, run_id = storage.store(), context.run.run_id
-        found = scan(storage, context.instance, run_id)
-        key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
-        record_uri = f"s3://{GOVERNANCE}/{key}"
-        store.ensure_buckets([GOVERNANCE])
-        # The plan is recorded before anything goes, so a run cut off midway still leaves a record
-        # of every object it may have deleted; the confirmed list then replaces it.
-        plan = deletion_record(found.expired, found.on, run_id, confirmed=False)
-        store.put_bytes(GOVERNANCE, key, parquet_bytes(plan))
-        deleted, refused = delete(store, found.expired)
-        store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
-        truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
-        for uri in sorted({e.location.uri for e in deleted}):  # stewards see each deletion in lineage
-            runs.changed_input(dataset_from_uri(uri), {"lifecycleStateChange": truncated})
-        retired = retire_clip_partitions(context.instance, deleted)  # what went, even if S3 refused some
-        if refused:
-            raise dg.Failure(
-                f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
-                f"the {len(deleted)} deleted are recorded in {record_uri}"
-            )
-        by_dataset = Counter(e.location.dataset for e in deleted)
-        context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
-        return runs.observe(
-            dg.MaterializeResult(
-                metadata={
-                    "objects_deleted": {loc.dataset: by_dataset[loc.dataset] for loc in found.locations},
-                    "bytes_freed": sum(e.object.size for e in deleted),
-                    "clip_partitions_retired": len(retired),
-                    "record": dg.MetadataValue.path(record_uri),
-                    "evaluated_on": found.on.isoformat(),
-                    "dagster/row_count": len(deleted),
-                }
-            )
+@emits_lineage
+def retention_deletions(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    store, run_id = storage.store(), context.run.run_id
+    found = scan(storage, context.instance, run_id)
+    key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
+    record_uri = f"s3://{GOVERNANCE}/{key}"
+    store.ensure_buckets([GOVERNANCE])
+    # The plan is recorded before anything goes, so a run cut off midway still leaves a record
+    # of every object it may have deleted; the confirmed list then replaces it.
+    plan = deletion_record(found.expired, found.on, run_id, confirmed=False)
+    store.put_bytes(GOVERNANCE, key, parquet_bytes(plan))
+    deleted, refused = delete(store, found.expired)
+    store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
+    deleted_from = {DELETED_FROM: sorted({e.location.uri for e in deleted})}  # lineage: truncated inputs
+    retired = retire_clip_partitions(context.instance, deleted)  # what went, even if S3 refused some
+    if refused:
+        raise dg.Failure(
+            f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
+            f"the {len(deleted)} deleted are recorded in {record_uri}",
+            metadata=deleted_from,
         )
+    by_dataset = Counter(e.location.dataset for e in deleted)
+    context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
+    return dg.MaterializeResult(
+        metadata={
+            "objects_deleted": {loc.dataset: by_dataset[loc.dataset] for loc in found.locations},
+            "bytes_freed": sum(e.object.size for e in deleted),
+            "clip_partitions_retired": len(retired),
+            "record": dg.MetadataValue.path(record_uri),
+            "evaluated_on": found.on.isoformat(),
+            "dagster/row_count": len(deleted),
+            **deleted_from,
+        }
+    )
 
 
 @dg.asset_check(

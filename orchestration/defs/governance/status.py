@@ -22,6 +22,7 @@ from governance.stewardship.ledger_store import (
     current_ownership,
 )
 from governance.stewardship.profile import DatasetFacts
+from orchestration.lib.metadata import plain
 
 # Materialisation metadata naming the ledger an asset read: where, how many entries, the last hash.
 LEDGER_LOCATION = "ownership_ledger"
@@ -125,10 +126,9 @@ def anchored_ownership(
         return current
     key, latest = max(events, key=lambda item: item[1].timestamp)
     metadata = latest.asset_materialization.metadata if latest.asset_materialization else {}
-    location = metadata.get(LEDGER_LOCATION)
-    if location is None or location.value != ledger.uri():  # none recorded, or for another location
+    if plain(metadata.get(LEDGER_LOCATION)) != ledger.uri():  # none recorded, or for another location
         return current
-    seen_count, seen_head = int(metadata[LEDGER_ENTRIES].value), str(metadata[LEDGER_HEAD].value)
+    seen_count, seen_head = int(plain(metadata[LEDGER_ENTRIES])), str(plain(metadata[LEDGER_HEAD]))
     problem = continues(current.entries, seen_count, seen_head)
     if problem:
         seen = datetime.fromtimestamp(latest.timestamp, UTC).isoformat(timespec="seconds")

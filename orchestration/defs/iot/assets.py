@@ -6,7 +6,6 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pandera.errors
 import polars as pl
 
 from cityplatform.layout import (
@@ -17,16 +16,16 @@ from cityplatform.layout import (
     landing_registry_key,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, parquet_bytes, read_parquet
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parquet_bytes, read_parquet
 from cityplatform.sensor_kinds import SENSOR_KINDS
-from governance.contracts.iot import reading_schema, validate_readings
+from governance.contracts.iot import reading_schema
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
 from ingestion.day import ingest_manifest, registered_sensor_ids
 from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
 from ingestion.landing import LandingManifest
 from orchestration.defs.iot.partitions import daily_partitions
-from orchestration.lib.contract_evidence import keep_failure_cases
-from orchestration.lib.lineage import AssetLineage, LineageResource
+from orchestration.lib.contracts import contract_check, passed_contract
+from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.resources import CityStorage
 
 RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
@@ -61,30 +60,26 @@ def _column_schema(kind: str) -> dg.TableSchema:
     ),
     metadata={"dagster/uri": "s3://landing/iot/"},
 )
-def raw_readings(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
-) -> dg.MaterializeResult:
-    with lineage.track(context) as runs:
-        store = storage.store()
-        day = date.fromisoformat(context.partition_key)
-        manifest = LandingManifest.from_listing(store, day)
-        if manifest.object_count == 0:
-            raise dg.Failure(
-                f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
-                allow_retries=False,
-            )
-        manifest.save(store)
-        return runs.observe(
-            dg.MaterializeResult(
-                metadata={
-                    "objects": manifest.object_count,
-                    "bytes": manifest.total_bytes,
-                    "objects_by_kind": {kind: len(objs) for kind, objs in manifest.objects.items()},
-                    "fingerprint": manifest.fingerprint,
-                    "manifest": dg.MetadataValue.path(f"s3://{BRONZE}/{landing_manifest_key(day)}"),
-                }
-            )
+@emits_lineage
+def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+    store = storage.store()
+    day = date.fromisoformat(context.partition_key)
+    manifest = LandingManifest.from_listing(store, day)
+    if manifest.object_count == 0:
+        raise dg.Failure(
+            f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
+            allow_retries=False,
         )
+    manifest.save(store)
+    return dg.MaterializeResult(
+        metadata={
+            "objects": manifest.object_count,
+            "bytes": manifest.total_bytes,
+            "objects_by_kind": {kind: len(objs) for kind, objs in manifest.objects.items()},
+            "fingerprint": manifest.fingerprint,
+            "manifest": dg.MetadataValue.path(f"s3://{BRONZE}/{landing_manifest_key(day)}"),
+        }
+    )
 
 
 @dg.multi_asset(
@@ -137,90 +132,60 @@ def raw_readings(
     ],
     partitions_def=daily_partitions,
 )
+@emits_lineage
 def bronze_readings(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+    context: dg.AssetExecutionContext, storage: CityStorage
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    with lineage.track(context) as runs:
-        store = storage.store()
-        day = date.fromisoformat(context.partition_key)
-        manifest = LandingManifest.load(store, day)
-        if manifest is None:
-            raise dg.Failure(
-                f"no landing manifest for {day}: materialise {RAW_READINGS.to_user_string()} first"
-            )
-        ingest = ingest_manifest(
-            store,
-            manifest,
-            known_sensors=registered_sensor_ids(store),
-            tz=ZoneInfo(storage.settings().timezone),
-        )
-        context.log.info(
-            f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
-        )
-        yield runs.observe(
-            dg.MaterializeResult(
-                asset_key=BRONZE_READINGS,
-                metadata={
-                    "rows_in": ingest.lines_in,
-                    "rows_accepted": ingest.accepted,
-                    "rows_quarantined": ingest.quarantined,
-                    "quarantined_by_reason": ingest.reasons,
-                    "reconciles": ingest.reconciles,
-                    "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
-                    "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
-                    "dagster/row_count": ingest.accepted,
-                    "landing_fingerprint": manifest.fingerprint,
-                },
-            )
-        )
-        yield runs.observe(
-            dg.MaterializeResult(
-                asset_key=QUARANTINE_READINGS,
-                metadata={
-                    "dagster/row_count": ingest.quarantined,
-                    "by_reason": ingest.reasons,
-                    "bytes": ingest.written["quarantine"].size,
-                    "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
-                },
-            )
-        )
-        yield runs.observe(
-            dg.AssetCheckResult(
-                check_name="reconciliation",
-                asset_key=BRONZE_READINGS,
-                passed=ingest.reconciles,
-                metadata={
-                    kind: f"{r.lines_in} in = {r.accepted.height} accepted"
-                    f" + {r.quarantined.height} quarantined"
-                    for kind, r in ingest.results.items()
-                },
-            )
-        )
-        yield runs.observe(_contract_check(store, day, runs))
-
-
-def _contract_check(store: ObjectStore, day: date, runs: AssetLineage) -> dg.AssetCheckResult:
-    """Read each kind's bronze parquet back from S3 and validate every row against its contract."""
-    failures: dict[str, int] = {}
-    cases: list[pl.DataFrame] = []
-    rows = 0
-    for kind in SENSOR_KINDS:
-        frame = read_parquet(store, BRONZE, bronze_readings_key(kind, day))
-        rows += frame.height
-        try:
-            validate_readings(kind, frame)
-            runs.contract(BRONZE_READINGS, reading_schema(kind))
-        except pandera.errors.SchemaErrors as exc:
-            failures[kind] = exc.failure_cases.height
-            cases.append(exc.failure_cases.with_columns(kind=pl.lit(kind)))
-            runs.contract(BRONZE_READINGS, reading_schema(kind), exc.failure_cases)
-    metadata: dict[str, object] = {"rows_checked": rows, "failure_cases_by_kind": failures}
-    if cases:
-        evidence = pl.concat(cases, how="diagonal_relaxed")
-        metadata["failure_cases"] = keep_failure_cases(store, BRONZE_READINGS, day.isoformat(), evidence)
-    return dg.AssetCheckResult(
-        check_name="contract", asset_key=BRONZE_READINGS, passed=not failures, metadata=metadata
+    store = storage.store()
+    day = date.fromisoformat(context.partition_key)
+    manifest = LandingManifest.load(store, day)
+    if manifest is None:
+        raise dg.Failure(f"no landing manifest for {day}: materialise {RAW_READINGS.to_user_string()} first")
+    ingest = ingest_manifest(
+        store,
+        manifest,
+        known_sensors=registered_sensor_ids(store),
+        tz=ZoneInfo(storage.settings().timezone),
     )
+    context.log.info(
+        f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
+    )
+    yield dg.MaterializeResult(
+        asset_key=BRONZE_READINGS,
+        metadata={
+            "rows_in": ingest.lines_in,
+            "rows_accepted": ingest.accepted,
+            "rows_quarantined": ingest.quarantined,
+            "quarantined_by_reason": ingest.reasons,
+            "reconciles": ingest.reconciles,
+            "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
+            "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
+            "dagster/row_count": ingest.accepted,
+            "landing_fingerprint": manifest.fingerprint,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE_READINGS,
+        metadata={
+            "dagster/row_count": ingest.quarantined,
+            "by_reason": ingest.reasons,
+            "bytes": ingest.written["quarantine"].size,
+            "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="reconciliation",
+        asset_key=BRONZE_READINGS,
+        passed=ingest.reconciles,
+        metadata={
+            kind: f"{r.lines_in} in = {r.accepted.height} accepted + {r.quarantined.height} quarantined"
+            for kind, r in ingest.results.items()
+        },
+    )
+    tables = (
+        (reading_schema(k), read_parquet(store, BRONZE, bronze_readings_key(k, day))) for k in SENSOR_KINDS
+    )
+    yield contract_check(store, BRONZE_READINGS, day.isoformat(), tables)
 
 
 REGISTRY_ASSETS = {
@@ -249,35 +214,32 @@ _REGISTRY_DESCRIPTIONS = {
         for table, key in REGISTRY_ASSETS.items()
     ],
 )
+@emits_lineage
 def sensor_registry(
-    context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
+    context: dg.AssetExecutionContext, storage: CityStorage
 ) -> Iterator[dg.MaterializeResult]:
-    with lineage.track(context) as runs:
-        store = storage.store()
-        tables = {}
-        for table in REGISTRY_TABLES:
-            key = landing_registry_key(table)
-            if store.stat(LANDING, key) is None:
-                raise dg.Failure(
-                    f"s3://{LANDING}/{key} is missing: the registry needs all of {REGISTRY_TABLES}"
-                )
-            dtypes = {name: column.dtype.type for name, column in REGISTRY_SCHEMAS[table].columns.items()}
-            try:
-                tables[table] = pl.read_csv(
-                    io.BytesIO(store.get_bytes(LANDING, key)), schema_overrides=dtypes
-                )
-            except pl.exceptions.PolarsError as exc:
-                raise dg.Failure(f"s3://{LANDING}/{key} is not a readable CSV: {exc}") from exc
+    store = storage.store()
+    tables = {}
+    for table in REGISTRY_TABLES:
+        key = landing_registry_key(table)
+        if store.stat(LANDING, key) is None:
+            raise dg.Failure(f"s3://{LANDING}/{key} is missing: the registry needs all of {REGISTRY_TABLES}")
+        dtypes = {name: column.dtype.type for name, column in REGISTRY_SCHEMAS[table].columns.items()}
         try:
-            valid = validate_registry(tables)
-        except RegistryContractError as exc:
-            raise dg.Failure(f"registry rejected: {exc}", allow_retries=False) from exc
-        for table, frame in valid.items():
-            info = store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
-            runs.contract(REGISTRY_ASSETS[table], REGISTRY_SCHEMAS[table])
-            yield runs.observe(
-                dg.MaterializeResult(
-                    asset_key=REGISTRY_ASSETS[table],
-                    metadata={"dagster/row_count": frame.height, "bytes": info.size},
-                )
-            )
+            tables[table] = pl.read_csv(io.BytesIO(store.get_bytes(LANDING, key)), schema_overrides=dtypes)
+        except pl.exceptions.PolarsError as exc:
+            raise dg.Failure(f"s3://{LANDING}/{key} is not a readable CSV: {exc}") from exc
+    try:
+        valid = validate_registry(tables)
+    except RegistryContractError as exc:
+        raise dg.Failure(f"registry rejected: {exc}", allow_retries=False) from exc
+    for table, frame in valid.items():
+        info = store.put_bytes(BRONZE, bronze_registry_key(table), parquet_bytes(frame))
+        yield dg.MaterializeResult(
+            asset_key=REGISTRY_ASSETS[table],
+            metadata={
+                "dagster/row_count": frame.height,
+                "bytes": info.size,
+                **passed_contract(REGISTRY_SCHEMAS[table]),
+            },
+        )

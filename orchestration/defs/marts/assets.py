@@ -9,18 +9,18 @@ exactly those days.
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliEventMessage, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, dbt_assets
 
 from governance.registry.departments import load_departments
 from orchestration.defs.iot.partitions import daily_partitions
 from orchestration.defs.marts.publish import export_marts
 from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_window
-from orchestration.lib.lineage import LineageResource
-from orchestration.lib.lineage_dbt import stream_with_lineage
+from orchestration.lib.lineage import emits_lineage
+from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.resources import CityStorage
 
 PROJECT = marts_dbt_project()
@@ -62,13 +62,10 @@ TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_sourc
     pool=WAREHOUSE_POOL,
     name="marts_dbt",
 )
-def marts_dbt(
-    context: dg.AssetExecutionContext, dbt: CityDbt, lineage: LineageResource
-) -> Iterator[DbtCliEventMessage]:
+@emits_dbt_lineage  # OpenLineage: one run per model and per dbt test
+def marts_dbt(context: dg.AssetExecutionContext, dbt: CityDbt) -> DbtCliInvocation:
     window = context.partition_time_window
-    with lineage.track(context, start=False) as runs:  # OpenLineage: one run per model and per dbt test
-        build = dbt.cli(PRODUCTION_BUILD, context=context, window=partition_window(window.start, window.end))
-        yield from stream_with_lineage(runs, build)
+    return dbt.cli(PRODUCTION_BUILD, context=context, window=partition_window(window.start, window.end))
 
 
 def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -99,31 +96,27 @@ def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.Assets
         ),
         metadata={"dagster/uri": f"s3://{bucket}/", "marts": marts},
     )
-    def publish(
-        context: dg.AssetExecutionContext, storage: CityStorage, lineage: LineageResource
-    ) -> dg.MaterializeResult:
-        with lineage.track(context) as runs:  # OpenLineage: START now, COMPLETE or FAIL at the end
-            window = context.partition_time_window
-            exports = export_marts(
-                storage.store(),
-                storage.settings().warehouse_path,
-                schema=department_id,
-                marts=marts,
-                bucket=bucket,
-                start=window.start.date(),
-                end=window.end.date(),
-            )
-            context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
-            return runs.observe(
-                dg.MaterializeResult(
-                    metadata={
-                        "objects": len(exports),
-                        "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
-                        "bytes": sum(e.info.size for e in exports),
-                        "dagster/row_count": sum(e.rows for e in exports),
-                    }
-                )
-            )
+    @emits_lineage
+    def publish(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        exports = export_marts(
+            storage.store(),
+            storage.settings().warehouse_path,
+            schema=department_id,
+            marts=marts,
+            bucket=bucket,
+            start=window.start.date(),
+            end=window.end.date(),
+        )
+        context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
+        return dg.MaterializeResult(
+            metadata={
+                "objects": len(exports),
+                "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
+                "bytes": sum(e.info.size for e in exports),
+                "dagster/row_count": sum(e.rows for e in exports),
+            }
+        )
 
     return publish
 

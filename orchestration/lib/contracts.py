@@ -1,0 +1,91 @@
+"""Contract checks, one helper for every domain: what an asset wrote, read back from S3, against its
+Pandera contracts, every row (IoT bronze readings: one contract per sensor kind; each CCTV table: one).
+
+The check's metadata names every rule it tested with the rows that broke it (``contract_rules``), which
+the UI lists and lineage reports as data-quality assertions of the dataset. A failing check also keeps
+Pandera's failure cases in S3 and links them, so a steward can see which rows broke which rule long
+after the run's logs are gone. A table validated before it was written (the sensor registry) carries
+the same ``contract_rules``, all met (``passed_contract``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+import dagster as dg
+import pandera.errors
+import pandera.polars as pa
+import polars as pl
+
+from cityplatform.layout import contract_failures_key
+from cityplatform.objectstore import QUARANTINE, ObjectStore, parquet_bytes
+from governance.contracts import validate_every_row
+from governance.lineage.quality import RuleOutcome, rule_outcomes
+from orchestration.lib.metadata import plain
+
+CONTRACT_RULES = "contract_rules"
+
+
+def rules_in(metadata: Mapping[str, Any]) -> list[RuleOutcome]:
+    """The rule outcomes a result's metadata carries (none when it names no contract)."""
+    return [RuleOutcome(**outcome) for outcome in plain(metadata.get(CONTRACT_RULES)) or []]
+
+
+def passed_contract(schema: pa.DataFrameSchema) -> dict[str, dg.MetadataValue]:
+    """Metadata of a table that met ``schema`` before it was written: every rule, met, and the
+    contract's columns as Dagster shows them."""
+    columns = [
+        dg.TableColumn(name, str(c.dtype), description=c.description) for name, c in schema.columns.items()
+    ]
+    return {
+        **_rules_metadata(rule_outcomes(schema)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=columns)),
+    }
+
+
+def contract_check(
+    store: ObjectStore,
+    asset_key: dg.AssetKey,
+    partition: str,
+    tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame]],
+) -> dg.AssetCheckResult:
+    """The ``contract`` check of ``asset_key``: each table against its contract, every row."""
+    rows = 0
+    outcomes: list[RuleOutcome] = []
+    cases: list[pl.DataFrame] = []
+    for schema, frame in tables:
+        rows += frame.height
+        try:
+            validate_every_row(schema, frame)
+            found = None
+        except pandera.errors.SchemaErrors as exc:
+            found = exc.failure_cases
+            as_text = found.select(pl.all().cast(pl.String, strict=False))  # a failure can be of any type
+            cases.append(as_text.with_columns(contract=pl.lit(schema.name)))
+        outcomes += rule_outcomes(schema, found)
+    metadata: dict[str, Any] = {"rows_checked": rows, "failures_by_check": {}, **_rules_metadata(outcomes)}
+    if cases:
+        evidence = pl.concat(cases, how="diagonal")
+        by_check = evidence.group_by("contract", "column", "check", maintain_order=True).len()
+        metadata["failures_by_check"] = {
+            f"{c}: {column}: {check}": n for c, column, check, n in by_check.iter_rows()
+        }
+        metadata["failure_cases"] = _keep_failure_cases(store, asset_key, partition, evidence)
+    return dg.AssetCheckResult(
+        check_name="contract", asset_key=asset_key, passed=not cases, metadata=metadata
+    )
+
+
+def _rules_metadata(outcomes: Iterable[RuleOutcome]) -> dict[str, dg.MetadataValue]:
+    return {CONTRACT_RULES: dg.MetadataValue.json([asdict(outcome) for outcome in outcomes])}
+
+
+def _keep_failure_cases(
+    store: ObjectStore, asset_key: dg.AssetKey, partition: str, failure_cases: pl.DataFrame
+) -> dg.MetadataValue:
+    """Write the failure cases where a steward finds them and link to them."""
+    key = contract_failures_key(asset_key.to_user_string(), partition)
+    store.put_bytes(QUARANTINE, key, parquet_bytes(failure_cases))
+    return dg.MetadataValue.path(f"s3://{QUARANTINE}/{key}")
