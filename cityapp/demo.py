@@ -12,9 +12,8 @@ import tempfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -108,9 +107,9 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     store = ObjectStore.from_settings(settings)
     store.ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
     truth = write_iot_day(
-        store, build_city(seed=seed, sensors=sensors), day, seed=seed, fault_rate=fault_rate
+        store, build_city(seed=seed, sensors=sensors), day, tz=settings.zone, seed=seed, fault_rate=fault_rate
     )
-    clips = land_demo_clips(store, day, settings.timezone, seed)
+    clips = land_demo_clips(store, day, settings.zone, seed)
     instance = local_instance(settings)
     instance.add_dynamic_partitions(clip_partitions.name or "", clips)
     definitions = defs()
@@ -129,8 +128,9 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     return DemoSummary(day, state, truth, jobs, log_path)
 
 
-def land_demo_clips(store: ObjectStore, day: date, timezone: str, seed: int) -> list[str]:
-    """Render the demo's clips and drop them into landing; return their partition keys."""
+def land_demo_clips(store: ObjectStore, day: date, tz: tzinfo, seed: int) -> list[str]:
+    """Render the demo's clips, named in the city's zone ``tz``, and drop them into landing; return
+    their partition keys."""
     from citysim.cctv import ClipSpec, render_clip, upload_clip
 
     keys = []
@@ -138,7 +138,7 @@ def land_demo_clips(store: ObjectStore, day: date, timezone: str, seed: int) -> 
         for offset, (camera, start) in enumerate(DEMO_CLIPS):
             spec = ClipSpec(
                 camera_id=camera,
-                start=datetime.combine(day, start, tzinfo=ZoneInfo(timezone)),
+                start=datetime.combine(day, start, tzinfo=tz),
                 seconds=DEMO_CLIP_SECONDS,
                 seed=seed + offset,
             )

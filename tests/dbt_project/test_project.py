@@ -10,18 +10,16 @@ from __future__ import annotations
 import csv
 import fnmatch
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
-from cityplatform.layout import bronze_readings_key, bronze_registry_key
+from cityplatform.layout import ClipName, bronze_clip_key, bronze_readings_key, bronze_registry_key
 from governance.registry.departments import load_departments
 from governance.registry.ownership import load_ownership, load_staff
 from orchestration.lib.dbt import DBT_PROJECT_DIR, marts_dbt_project
-from vision_jobs.clips import ClipRef
 from vision_jobs.registry import load_registry
 
 
@@ -114,10 +112,9 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
         if "glob" in node["meta"]:  # bronze_globs narrows date=* to a day or month: one S3 prefix
             pattern = node["meta"]["glob"]
             assert pattern.index("*") == pattern.index("date=*") + len("date="), pattern
-    start = datetime(2026, 3, 14, 8, 0, tzinfo=ZoneInfo("Asia/Seoul"))
-    clip = ClipRef("bronze", "", "cam-01", "cam-01_20260314T080000", ".mp4", start)
+    clip = ClipName("cam-01", datetime(2026, 3, 14, 8, 0, tzinfo=UTC))  # keys follow its wall clock
     assert fnmatch.fnmatch(
-        f"s3://bronze/{clip.output_key('counts')}", sources[("cctv", "counts")]["meta"]["glob"]
+        f"s3://bronze/{bronze_clip_key('counts', clip)}", sources[("cctv", "counts")]["meta"]["glob"]
     )
 
 

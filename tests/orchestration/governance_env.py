@@ -14,6 +14,7 @@ import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import ObjectStore
+from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
 from tests.governance.registry_files import city_today, trained_registry
 
@@ -43,7 +44,8 @@ def governance_environment(s3_server: EmbeddedS3, base: Path) -> Iterator[None]:
 
 def load_iot_day(store: ObjectStore, definitions: dg.Definitions, instance: dg.DagsterInstance) -> str:
     """One simulated day in landing and the sensor registry in bronze (same city as the IoT tests)."""
-    write_iot_day(store, build_city(seed=7, sensors=40), GOVERNANCE_DAY, seed=7, fault_rate=0.01)
+    city = build_city(seed=7, sensors=40)
+    write_iot_day(store, city, GOVERNANCE_DAY, tz=load_settings().zone, seed=7, fault_rate=0.01)
     assert definitions.resolve_job_def("iot_registry").execute_in_process(instance=instance).success
     return GOVERNANCE_DAY.isoformat()
 

@@ -9,13 +9,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore, parse_s3_uri, read_parquet
+from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, ClipTruth, render_clip, upload_clip
 from orchestration.definitions import defs
 from orchestration.defs.cctv.partitions import clip_partitions
@@ -23,7 +23,6 @@ from orchestration.lib.resources import CityStorage
 
 pytestmark = pytest.mark.integration
 
-SEOUL = ZoneInfo("Asia/Seoul")
 GOOD = "cam-01_20260316T101500"
 CORRUPT = "cam-02_20260316T101500"
 
@@ -50,7 +49,10 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterIns
 @pytest.fixture(scope="module")
 def landed(store: ObjectStore, env: None, tmp_path_factory: pytest.TempPathFactory) -> ClipTruth:
     spec = ClipSpec(
-        camera_id="cam-01", start=datetime(2026, 3, 16, 10, 15, tzinfo=SEOUL), seconds=6, seed=31_337
+        camera_id="cam-01",
+        start=datetime(2026, 3, 16, 10, 15, tzinfo=load_settings().zone),
+        seconds=6,
+        seed=31_337,
     )
     path = tmp_path_factory.mktemp("clips") / f"{spec.clip_name}.mp4"
     truth = render_clip(spec, path)

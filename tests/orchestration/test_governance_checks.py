@@ -15,6 +15,7 @@ import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import ObjectStore
+from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months
@@ -208,7 +209,8 @@ def test_a_ledger_cut_after_the_scorecards_read_it_is_refused(
         assert not scorecards.success
         errors = [str(e.step_failure_data.error) for e in scorecards.all_events if e.is_step_failure]
         assert any("holds 1 entries where 2 were seen" in error for error in errors)
-        write_iot_day(store, build_city(seed=7, sensors=40), GOVERNANCE_DAY, seed=7, fault_rate=0.01)
+        city = build_city(seed=7, sensors=40)
+        write_iot_day(store, city, GOVERNANCE_DAY, tz=load_settings().zone, seed=7, fault_rate=0.01)
         checks = steward_results(run(definitions, instance, "iot_registry")).values()
         assert checks and all(
             not check.passed and "the newest were removed" in (check.description or "") for check in checks

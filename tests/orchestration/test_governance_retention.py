@@ -11,14 +11,15 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.layout import (
+    ClipName,
     bronze_readings_key,
+    landing_clip_key,
     landing_iot_key,
     landing_manifest_key,
     landing_registry_key,
@@ -44,7 +45,7 @@ from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retai
 from tests.conftest import running_s3_server
 from tests.lineage_spec import event_errors
 from tests.orchestration.governance_env import governance_environment, run, today
-from vision_jobs.clips import landing_key, parse_clip_uri
+from vision_jobs.clips import parse_clip_uri
 
 pytestmark = pytest.mark.integration
 
@@ -53,9 +54,9 @@ JOB = "governance_retention"
 
 def objects_dated(day: date) -> dict[str, str]:
     """One object per retained location, keyed as the platform writes them: URI -> dataset."""
-    timezone = load_settings().timezone
-    start = datetime.combine(day, time(8), ZoneInfo(timezone))
-    clip = parse_clip_uri(f"s3://{LANDING}/{landing_key('cam-01', start)}", timezone)
+    tz = load_settings().zone
+    start = datetime.combine(day, time(8), tz)
+    clip = parse_clip_uri(f"s3://{LANDING}/{landing_clip_key(ClipName('cam-01', start), '.mp4')}", tz)
     return {
         clip.uri: "cctv/raw/clips",
         f"s3://{BRONZE}/{clip.output_key('evidence', '/frame-000001.jpg')}": "cctv/raw/clips",

@@ -23,6 +23,7 @@ from cityplatform.layout import (
 )
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
 from cityplatform.sensor_kinds import SENSOR_KINDS
+from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
 from orchestration.definitions import defs
 from orchestration.lib.resources import CityStorage
@@ -55,7 +56,8 @@ def definitions(env: None) -> dg.Definitions:
 
 @pytest.fixture(scope="module")
 def truth(store: ObjectStore, env: None) -> DayTruth:
-    return write_iot_day(store, build_city(seed=7, sensors=40), DAY, seed=7, fault_rate=0.03)
+    city = build_city(seed=7, sensors=40)
+    return write_iot_day(store, city, DAY, tz=load_settings().zone, seed=7, fault_rate=0.03)
 
 
 def run(

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
+from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
 from orchestration.definitions import defs
 from orchestration.lib.lineage import LineageResource
@@ -67,7 +68,9 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterIns
 def runs(
     definitions: dg.Definitions, store: ObjectStore, instance: dg.DagsterInstance
 ) -> dict[str, dg.ExecuteInProcessResult]:
-    write_iot_day(store, build_city(seed=11, sensors=30), DAY, seed=11, fault_rate=0.02)
+    write_iot_day(
+        store, build_city(seed=11, sensors=30), DAY, tz=load_settings().zone, seed=11, fault_rate=0.02
+    )
     job = definitions.resolve_job_def
     results = {
         "registry": job("iot_registry").execute_in_process(instance=instance),

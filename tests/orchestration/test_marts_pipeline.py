@@ -27,14 +27,13 @@ import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.layout import mart_export_key
+from cityplatform.layout import ClipName, bronze_clip_key, mart_export_key
 from cityplatform.objectstore import BRONZE, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.settings import load_settings
-from citysim import CITY_TZ, City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
+from citysim import City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
 from governance.registry.departments import load_departments
 from orchestration.definitions import defs
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
-from vision_jobs.clips import ClipRef
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA
 
@@ -80,7 +79,7 @@ def category(cai: int) -> str:
 
 def hand_daily_cai(city: City, day: date) -> dict[str, tuple[int, str]]:
     """District -> (CAI, category) of ``day`` from the simulator's clean readings, in plain Python."""
-    readings = simulate_day(city, day, seed=SEED).kinds["air_quality"]
+    readings = simulate_day(city, day, tz=load_settings().zone, seed=SEED).kinds["air_quality"]
     home = {s.sensor_id: s.district_id for s in city.sensors}
     by_district: dict[str, list[int]] = defaultdict(list)
     for column, sensor_id in enumerate(readings.sensor_ids):
@@ -105,16 +104,14 @@ def hand_daily_cai(city: City, day: date) -> dict[str, tuple[int, str]]:
 def write_cctv_clips(store: ObjectStore, day: date) -> None:
     """cam-01's counts for two 5-minute clips, as vision_jobs writes them (one parquet per clip)."""
     for hour, cars, people in CLIPS:
-        start = datetime.combine(day, time(hour), CITY_TZ)
-        ref = ClipRef(
-            BRONZE, "", CAMERA.camera_id, f"{CAMERA.camera_id}_{start:%Y%m%dT%H%M%S}", ".mp4", start
-        )
+        start = datetime.combine(day, time(hour), load_settings().zone)
+        name = ClipName(CAMERA.camera_id, start)
         rows = [
             {
                 "camera_id": CAMERA.camera_id,
                 "segment_id": CAMERA.segment_id,
                 "district_id": CAMERA.district_id,
-                "clip": ref.clip,
+                "clip": name.format(),
                 "minute_start": start + timedelta(minutes=minute),
                 "line_id": line,
                 "direction": direction,
@@ -128,7 +125,7 @@ def write_cctv_clips(store: ObjectStore, day: date) -> None:
             )
         ]
         store.put_bytes(
-            BRONZE, ref.output_key("counts"), parquet_bytes(pl.DataFrame(rows, schema=COUNTS_SCHEMA))
+            BRONZE, bronze_clip_key("counts", name), parquet_bytes(pl.DataFrame(rows, schema=COUNTS_SCHEMA))
         )
 
 
@@ -168,7 +165,8 @@ def city() -> City:
 
 @pytest.fixture(scope="module")
 def truths(store: ObjectStore, env: None, city: City) -> dict[date, DayTruth]:
-    truths = {day: write_iot_day(store, city, day, seed=SEED, fault_rate=0.0) for day in DAYS}
+    tz = load_settings().zone
+    truths = {day: write_iot_day(store, city, day, tz=tz, seed=SEED, fault_rate=0.0) for day in DAYS}
     write_cctv_clips(store, DAYS[0])
     return truths
 
@@ -242,7 +240,7 @@ def test_rebuilding_a_day_replaces_exactly_that_day(
             planted.execute(
                 "insert into traffic.fct_segment_traffic_hourly (segment_id, district_id, local_date, "
                 "hour_start, local_hour, volume_vph, volume_source) values (?, ?, ?, ?, 0, ?, 'loop')",
-                [segment, district, day, datetime.combine(day, time(), CITY_TZ), PLANTED_VOLUME],
+                [segment, district, day, datetime.combine(day, time(), load_settings().zone), PLANTED_VOLUME],
             )
     hourly = dg.AssetSelection.assets(dg.AssetKey(["marts", "traffic", "fct_segment_traffic_hourly"]))
     selection = [
@@ -315,7 +313,7 @@ def test_the_jammed_segment_is_the_first_signal_retiming_candidate(
 
 
 def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteInProcessResult) -> None:
-    at = {hour: datetime.combine(DAYS[0], time(hour), CITY_TZ) for hour, _, _ in CLIPS}
+    at = {hour: datetime.combine(DAYS[0], time(hour), load_settings().zone) for hour, _, _ in CLIPS}
     with warehouse() as con:
         cctv = dict(
             con.execute(

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from cityplatform.objectstore import LANDING, parse_s3_uri, read_parquet
+from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
+from cityplatform.objectstore import BRONZE, LANDING, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
-from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, clip_start, find_clip
+from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.contracts import contract_check
 from orchestration.lib.lineage import emits_lineage
@@ -34,22 +35,23 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
         "A raw CCTV clip in s3://landing/cctv/<camera>/date=<day>/<camera>_<start>.<mp4|avi>. "
         "Personal data: faces and plates are visible, so only blurred frames ever leave it."
     ),
-    metadata={"dagster/uri": "s3://landing/cctv/"},
+    metadata={"dagster/uri": f"s3://{LANDING}/{CCTV_PREFIX}"},
 )
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
-    settings = storage.settings()
-    clip = find_clip(storage.store(), context.partition_key, settings.timezone)
+    name = ClipName.parse(context.partition_key, storage.settings().zone)
+    clip = find_clip(storage.store(), name)
     if clip is None:
-        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
-    start = clip_start(context.partition_key, settings.timezone)
+        raise dg.Failure(
+            f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
+        )
     return dg.MaterializeResult(
         metadata={
             "uri": dg.MetadataValue.path(clip.uri),
             "bytes": clip.size,
             "etag": clip.etag,
-            "camera_id": context.partition_key.split("_", 1)[0],
-            "start_local": start.isoformat(),
+            "camera_id": name.camera_id,
+            "start_local": name.start.isoformat(),
         }
     )
 
@@ -61,7 +63,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         deps=[RAW_CLIPS],
         kinds={"pytorch", "s3", "parquet"},
         description=description,
-        metadata={"dagster/uri": f"s3://bronze/cctv/{TABLES[key]}/"},
+        metadata={"dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}"},
     )
 
 
@@ -108,11 +110,13 @@ def clip_analysis(
     storage: CityStorage,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    settings = storage.settings()
+    name = ClipName.parse(context.partition_key, storage.settings().zone)
     store = storage.store()
-    clip = find_clip(store, context.partition_key, settings.timezone)
+    clip = find_clip(store, name)
     if clip is None:
-        raise dg.Failure(f"clip {context.partition_key} is not in s3://{LANDING}/cctv/", allow_retries=False)
+        raise dg.Failure(
+            f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
+        )
     invocation = pipes_subprocess_client.run(
         command=[sys.executable, "-m", "vision_jobs.pipes"],
         context=context,
@@ -134,7 +138,7 @@ def clip_analysis(
         yield contract_check(store, result.asset_key, context.partition_key, [table])
     detections = next(r for r in results if r.asset_key == DETECTIONS)
     count = int(plain(detections.metadata["detections"]))
-    daylight = clip_start(context.partition_key, settings.timezone).hour in DAYLIGHT_HOURS
+    daylight = name.start.hour in DAYLIGHT_HOURS
     yield dg.AssetCheckResult(
         check_name="camera_sees_traffic",
         asset_key=DETECTIONS,

@@ -10,12 +10,19 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from cityplatform.layout import (
+    STEWARD_REPORTS_PREFIX,
+    scorecard_key,
+    scorecards_prefix,
+    steward_report_html_key,
+    steward_report_rows_key,
+)
 from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
@@ -44,10 +51,6 @@ def code_location_check_keys() -> AbstractSet[dg.AssetCheckKey]:
     return defs().resolve_asset_graph().asset_check_keys
 
 
-def scorecard_key(department: str, day: str) -> str:
-    return f"scorecards/{department}/{day}.json"
-
-
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -59,7 +62,7 @@ def scorecard_key(department: str, day: str) -> str:
                 "steward and deputy, trainings expiring within 30 days, datasets resting on one trained "
                 "person, failed checks still open, grants due for renewal."
             ),
-            metadata={"dagster/uri": f"s3://{GOVERNANCE}/scorecards/{department}/"},
+            metadata={"dagster/uri": f"s3://{GOVERNANCE}/{scorecards_prefix(department)}"},
         )
         for department, key in SCORECARDS.items()
     ],
@@ -84,7 +87,7 @@ def department_scorecards(
     cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
     store.ensure_buckets([GOVERNANCE])
     for card in cards:
-        key = scorecard_key(card.department, on.isoformat())
+        key = scorecard_key(card.department, on)
         document = json.dumps(card.to_json(), indent=1).encode()
         info = store.put_bytes(GOVERNANCE, key, document, "application/json")
         yield dg.MaterializeResult(
@@ -110,20 +113,20 @@ def department_scorecards(
         "The steward report: the latest scorecard of every department as one HTML page with a plot, "
         "and every dataset's stewardship row as parquet."
     ),
-    metadata={"dagster/uri": f"s3://{GOVERNANCE}/reports/"},
+    metadata={"dagster/uri": f"s3://{GOVERNANCE}/{STEWARD_REPORTS_PREFIX}"},
 )
 @emits_lineage
 def steward_report(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
     store = storage.store()
     cards = [latest_scorecard(store, department) for department in SCORECARDS]
-    day = max(card["evaluated_on"] for card in cards)
+    day = date.fromisoformat(max(card["evaluated_on"] for card in cards))
     rows = pl.DataFrame([row for card in cards for row in card["rows"]])
-    parquet_key = f"reports/{day}/datasets.parquet"
+    parquet_key = steward_report_rows_key(day)
     store.put_bytes(GOVERNANCE, parquet_key, parquet_bytes(rows))
     ownership = f"registry + ownership ledger ({OwnershipLedger(store).uri()})"
     html = render_html(cards, ownership, datetime.now(UTC)).encode()
-    store.put_bytes(GOVERNANCE, f"reports/{day}/steward-report.html", html, "text/html")
-    reports = storage.settings().home_dir / "reports"
+    store.put_bytes(GOVERNANCE, steward_report_html_key(day), html, "text/html")
+    reports = storage.settings().reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / f"steward-report-{day}.html"
     path.write_bytes(html)
@@ -141,7 +144,7 @@ def steward_report(context: dg.AssetExecutionContext, storage: CityStorage) -> d
 
 
 def latest_scorecard(store: ObjectStore, department: str) -> dict[str, Any]:
-    stored = sorted(o.key for o in store.list_objects(GOVERNANCE, f"scorecards/{department}/"))
+    stored = sorted(o.key for o in store.list_objects(GOVERNANCE, scorecards_prefix(department)))
     if not stored:
         missing = SCORECARDS[department].to_user_string()
         raise dg.Failure(f"no scorecard for {department} yet: materialise {missing}")

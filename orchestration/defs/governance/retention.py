@@ -23,6 +23,12 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import polars as pl
 
+from cityplatform.layout import (
+    CCTV_PREFIX,
+    RETENTION_RECORDS_PREFIX,
+    bronze_cctv_prefix,
+    retention_record_key,
+)
 from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore, parquet_bytes
 from governance.registry.ownership import load_ownership
 from governance.retention import Expired, Location, past_retention
@@ -36,10 +42,12 @@ from orchestration.lib.resources import CityStorage
 
 DELETIONS = dg.AssetKey(["governance", "retention", "deletions"])
 CHECK_NAME = "nothing_past_retention"
-RECORDS_PREFIX = "retention/deletions/"
 # Every asset these define; reached through their modules, as a definition imported here would load twice.
 RETAINED = (cctv.raw_clips, cctv.clip_analysis, iot.raw_readings, iot.bronze_readings)
-CLIP_IMAGES = (f"s3://{BRONZE}/cctv/evidence/", f"s3://{QUARANTINE}/cctv/")  # kept as long as clips
+CLIP_IMAGES = (  # kept as long as clips
+    f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}",
+    f"s3://{QUARANTINE}/{CCTV_PREFIX}",
+)
 OLDEST_SHOWN = 10
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -145,7 +153,7 @@ def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expir
         "to lineage as a TRUNCATE of the dataset it came from; a deleted clip's partition is removed."
     ),
     metadata={
-        "dagster/uri": f"s3://{GOVERNANCE}/{RECORDS_PREFIX}",
+        "dagster/uri": f"s3://{GOVERNANCE}/{RETENTION_RECORDS_PREFIX}",
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(name, str(dtype)) for name, dtype in RECORD_SCHEMA.items()]
         ),
@@ -155,7 +163,7 @@ def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expir
 def retention_deletions(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
     store, run_id = storage.store(), context.run.run_id
     found = scan(storage, context.instance, run_id)
-    key = f"{RECORDS_PREFIX}date={found.on.isoformat()}/{run_id}.parquet"
+    key = retention_record_key(found.on, run_id)
     record_uri = f"s3://{GOVERNANCE}/{key}"
     store.ensure_buckets([GOVERNANCE])
     # The plan is recorded before anything goes, so a run cut off midway still leaves a record

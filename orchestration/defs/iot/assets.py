@@ -3,15 +3,17 @@
 import io
 from collections.abc import Iterator
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 
 from cityplatform.layout import (
+    IOT_READINGS_PREFIX,
+    LANDING_IOT_PREFIX,
     REGISTRY_TABLES,
     bronze_readings_key,
     bronze_registry_key,
+    landing_iot_prefix,
     landing_manifest_key,
     landing_registry_key,
     quarantine_readings_key,
@@ -58,7 +60,7 @@ def _column_schema(kind: str) -> dg.TableSchema:
         "s3://landing/iot/<kind>/date=<day>/ with its etag, frozen into a manifest so bronze "
         "ingests exactly this snapshot."
     ),
-    metadata={"dagster/uri": "s3://landing/iot/"},
+    metadata={"dagster/uri": f"s3://{LANDING}/{LANDING_IOT_PREFIX}"},
 )
 @emits_lineage
 def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -67,7 +69,7 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
     manifest = LandingManifest.from_listing(store, day)
     if manifest.object_count == 0:
         raise dg.Failure(
-            f"no landing objects under s3://{LANDING}/iot/*/date={day}/: nothing to ingest",
+            f"no landing objects under s3://{LANDING}/{landing_iot_prefix('*', day)}: nothing to ingest",
             allow_retries=False,
         )
     manifest.save(store)
@@ -95,7 +97,7 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
                 "contract of its kind; duplicates, late arrivals and unknown sensors are quarantined."
             ),
             metadata={
-                "dagster/uri": "s3://bronze/iot/readings/",
+                "dagster/uri": f"s3://{BRONZE}/{IOT_READINGS_PREFIX}",
                 **{f"schema/{kind}": _column_schema(kind) for kind in SENSOR_KINDS},
             },
         ),
@@ -109,7 +111,7 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
                 "and raw text: nothing is dropped silently."
             ),
             metadata={
-                "dagster/uri": "s3://quarantine/iot/readings/",
+                "dagster/uri": f"s3://{QUARANTINE}/{IOT_READINGS_PREFIX}",
                 "dagster/column_schema": dg.TableSchema(
                     columns=[dg.TableColumn(name, str(dtype)) for name, dtype in QUARANTINE_SCHEMA.items()]
                 ),
@@ -145,7 +147,7 @@ def bronze_readings(
         store,
         manifest,
         known_sensors=registered_sensor_ids(store),
-        tz=ZoneInfo(storage.settings().timezone),
+        tz=storage.settings().zone,
     )
     context.log.info(
         f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined"
