@@ -54,6 +54,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 WORKDIR /opt/city
 USER 10001:10001
+# The dbt manifest, prepared at build time the dagster-dbt way: the code location only reads it.
+RUN dagster-dbt project prepare-and-package --file orchestration/lib/dbt.py
 EXPOSE 4000
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/city-entrypoint"]
 CMD ["dagster", "api", "grpc", "--host", "0.0.0.0", "--port", "4000", \

@@ -1,4 +1,5 @@
-"""The local Dagster instance shared by ``city demo`` and ``city ui``, so the UI shows the demo's runs."""
+"""The local Dagster instance shared by ``city demo`` and ``city ui``, so the UI shows the demo's runs,
+and the code location as the ``city`` commands load it."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def prepare_dagster_home(settings: Settings) -> Path:
 def local_instance(settings: Settings) -> dg.DagsterInstance:
     prepare_dagster_home(settings)
     return dg.DagsterInstance.get()
+
+
+def load_definitions(*, refresh_manifest: bool) -> dg.Definitions:
+    """The code location as the ``city`` commands run it, with dbt's manifest prepared first: the
+    code location only reads it, and preparing it is the application's job (``dagster dev`` does it
+    for ``city ui``). ``refresh_manifest``: parse again even if there is one (an edited model makes it
+    stale), for what builds the models; otherwise only a missing one is prepared (a fresh clone)."""
+    from orchestration.lib.dbt import MARTS_PROJECT
+
+    if refresh_manifest or not MARTS_PROJECT.manifest_path.exists():
+        MARTS_PROJECT.preparer.prepare(MARTS_PROJECT)
+    from orchestration.definitions import defs  # after the manifest: loading the marts reads it
+
+    return defs()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cityapp.dagster_home import local_instance
+from cityapp.dagster_home import load_definitions, local_instance
 from cityplatform.embedded_s3 import EmbeddedS3, ServerState
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
@@ -98,8 +98,6 @@ def run_job(
 
 
 def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_rate: float) -> DemoSummary:
-    from orchestration.definitions import defs  # imported late: loading it reads the settings
-
     # Department keys and their granted buckets first: the server reads its identities at start.
     sync_access(settings, load_registry().grants, settings.today())
     server = EmbeddedS3.from_settings(settings)
@@ -112,7 +110,7 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     clips = land_demo_clips(store, day, settings.zone, seed)
     instance = local_instance(settings)
     instance.add_dynamic_partitions(clip_partitions.name or "", clips)
-    definitions = defs()
+    definitions = load_definitions(refresh_manifest=True)  # the demo builds the models as they are
     partitions = {None: [None], "day": [day.isoformat()], "clip": clips}
     log_path = settings.home_dir / "logs" / f"demo-{day}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

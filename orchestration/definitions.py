@@ -7,8 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.governance.checks import with_steward_checks
+from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
-from orchestration.lib.ownership import apply_ownership, load_current_ownership
+from orchestration.lib.ownership import apply_ownership, registry_ownership
 from orchestration.lib.resources import CityStorage
 
 
@@ -22,8 +23,9 @@ def defs() -> dg.Definitions:
             "pipes_subprocess_client": dg.PipesSubprocessClient(),
         }
     )
-    owners = partial(apply_ownership, ownership=load_current_ownership())  # registry + ownership ledger
+    owners = partial(apply_ownership, ownership=registry_ownership())  # files only; the ledger in runs
     with warnings.catch_warnings():  # map_asset_specs is "preview" in the pinned Dagster; we rely on it
         warnings.simplefilter("ignore", dg.PreviewWarning)
         governed = dg.Definitions.merge(domains, resources).map_asset_specs(func=owners)
-    return with_steward_checks(governed)
+    checked = with_steward_checks(governed)
+    return dg.Definitions.merge(checked, dg.Definitions(resources={RESOURCE_KEY: catalog(checked)}))

@@ -83,7 +83,7 @@ def me(
     on: str = typer.Option("", help="Judge training on this day (YYYY-MM-DD); default: today, city time."),
 ) -> None:
     """The datasets you own or deputise (checks, freshness, consumers) and your training."""
-    from orchestration.definitions import defs
+    from cityapp.dagster_home import load_definitions
     from orchestration.defs.governance.status import dataset_facts
 
     settings = settings_or_exit()
@@ -94,7 +94,7 @@ def me(
     with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
         current = current_ownership(registry, _ledger(settings))
     instance, home = _instance(settings)
-    facts = dataset_facts(defs(), instance)
+    facts = dataset_facts(load_definitions(refresh_manifest=False), instance)  # asset keys only
     profile, attention = steward_profile(registry, current.datasets, staff_id, day, facts)
     profile["dagster_instance"] = str(home) if instance else None
     if as_json:

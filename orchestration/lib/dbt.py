@@ -1,11 +1,16 @@
 """dbt for the marts: where the project is, its environment from the platform settings, its manifest.
 
+The manifest is prepared the dagster-dbt way, never by importing the code location: ``dagster dev``
+(``city ui``) prepares it on every load through :meth:`DbtProject.prepare_if_dev`; the image prepares
+it at build time (``dagster-dbt project prepare-and-package --file orchestration/lib/dbt.py``); the
+demo and the tests call ``MARTS_PROJECT.preparer.prepare(MARTS_PROJECT)`` before loading it.
+
 ``dbt_project/profiles.yml`` reads the warehouse path and the S3 settings from environment
 variables; :func:`dbt_env` derives them from :func:`~cityplatform.settings.load_settings`, so dbt
 sees the same endpoint, credentials (secret files included) and timezone as every other asset.
 DuckDB cannot download extensions here: httpfs comes from the PyPI package
 ``duckdb-extension-httpfs``, laid out as an extension directory in which dbt-duckdb's
-``INSTALL httpfs`` finds it without a download (DESIGN.md section 5).
+``INSTALL httpfs`` finds it without a download.
 
 Run dbt by hand with the same environment: ``.venv/bin/python -m orchestration.lib.dbt docs generate``.
 """
@@ -23,7 +28,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import duckdb_extension_httpfs
-from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, DbtProjectPreparer
+from dagster_shared.record import replace
 from filelock import FileLock
 
 from cityplatform.settings import Settings, SettingsError, load_settings
@@ -40,8 +46,6 @@ PRODUCTION_FLAGS = ("--no-write-json", "--log-level-file", "none")
 PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test", *PRODUCTION_FLAGS)
 # The run window of a build, read by the run_window macro (dbt_project/macros/run_window.sql).
 WINDOW_ENV = ("CITY_MIN_DATE", "CITY_MAX_DATE")
-# Folders whose files change the manifest; target/ and logs/ are dbt's own output.
-_PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
 def httpfs_extension_directory(settings: Settings) -> Path:
@@ -78,36 +82,29 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _newest_source_mtime(project_dir: Path) -> float:
-    newest = 0.0
-    for name in _PROJECT_SOURCES:
-        path = project_dir / name
-        files = path.rglob("*") if path.is_dir() else [path]
-        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
-    return newest
+class MartsPreparer(DbtProjectPreparer):
+    """dagster-dbt's preparation (``dbt parse`` into the manifest) with the dbt beside this Python
+    and the platform's dbt environment, which dagster-dbt's default preparer would not use.
 
-
-def marts_dbt_project() -> DbtProject:
-    """The dbt project with a manifest no older than its sources, parsed here if needed.
-
-    ``dbt parse`` needs no connection, no ``dbt deps`` and no internet, so a fresh clone loads the
-    code location without a build step; a stale manifest would show models that no longer exist.
-    It parses with the platform's dbt environment: dagster-dbt copies the ``partial_parse.msgpack``
-    written here into every run, and dbt re-parses the whole project (6-13 s of a build here) unless
-    the profile it was parsed with (warehouse path, extension directory, timezone) is the run's.
+    ``dbt parse`` needs no connection, no ``dbt deps`` and no internet. It parses with the platform's
+    dbt environment: dagster-dbt copies the ``partial_parse.msgpack`` written here into every run,
+    and dbt re-parses the whole project (6-13 s of a build here) unless the profile it was parsed
+    with (warehouse path, extension directory, timezone) is the run's.
     """
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    manifest = project.manifest_path
 
-    def stale() -> bool:
-        return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(DBT_PROJECT_DIR)
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
 
-    if stale():
+    def prepare(self, project: DbtProject) -> None:
+        manifest = project.manifest_path
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(manifest.with_suffix(".lock")):  # another process may be loading the code location
-            if stale():
-                _parse(project.project_dir / project.target_path)
-    return project
+        with FileLock(manifest.with_suffix(".lock")):  # another process may be preparing it
+            _parse(project.project_dir / project.target_path)
+
+
+# dagster-dbt 0.29 takes no preparer argument: the project is rebuilt with ours (a record field).
+MARTS_PROJECT = replace(DbtProject(project_dir=DBT_PROJECT_DIR), preparer=MartsPreparer())
 
 
 def _parse(target_path: Path) -> None:

@@ -59,6 +59,7 @@ from governance.lineage.naming import (
 from governance.lineage.quality import rule_assertion
 from orchestration.lib.contracts import rules_in
 from orchestration.lib.metadata import plain
+from orchestration.lib.ownership import owned_in_run
 
 Result = TypeVar("Result")
 Body = TypeVar("Body", bound=Callable[..., Any])
@@ -201,7 +202,7 @@ class AssetLineage:
                 dataset=dataset_of(key, spec.metadata),
                 inputs=[self.dataset_of_key(dep) for dep in _by_name(assets_def.asset_deps[key])],
                 description=spec.description,
-                stewardship=stewardship_of(spec),
+                stewardship=stewardship_of(owned_in_run(spec, self.dagster_run_id)),  # ledger applied
                 columns=columns_of(spec.metadata),
             )
 

@@ -1,14 +1,16 @@
-"""Owners, department, classification and retention on every asset, from current ownership.
+"""Owners, department, classification and retention on every asset, from the registry and the ledger.
 
-Current ownership is the registry baseline with the ownership ledger's handovers applied, read
-once per definitions load. When the ledger cannot be read at load time (S3 down on a laptop), the
-UI shows the baseline and says so on every asset; the ``steward_trained`` checks read the ledger
-again at run time and never fall back.
+The code location loads from files only: :func:`registry_ownership` is the registry baseline (YAML
+on disk), applied to every spec when the definitions are built, so the UI shows the registry's
+owners. Handovers recorded in the ownership ledger (S3) apply when a run needs the owners: the
+``steward_trained`` checks and the scorecards read the anchored ledger and never fall back, and
+lineage reports the owners of :func:`owned_in_run`.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 import dagster as dg
 
@@ -25,13 +27,35 @@ from governance.stewardship.ledger_store import (
 log = logging.getLogger(__name__)
 
 
+BASELINE_SOURCE = "registry baseline (handovers in the ownership ledger apply in runs)"
+
+
+def registry_ownership(registry: Registry | None = None) -> CurrentOwnership:
+    """The registry baseline alone: no I/O beyond the registry files, so it can run at load."""
+    registry = registry or load_registry()
+    return CurrentOwnership(dict(registry.ownership), (), BASELINE_SOURCE)
+
+
 def load_current_ownership(registry: Registry | None = None) -> CurrentOwnership:
+    """At run time: the baseline with the ledger's handovers, or the baseline (logged) if the ledger
+    cannot be read, for what reports owners without judging them (lineage)."""
     registry = registry or load_registry()
     try:
         return current_ownership(registry, OwnershipLedger(ObjectStore.from_settings(load_settings())))
     except (ObjectStoreError, LedgerBroken) as exc:
         log.warning("owners shown from the registry baseline only: %s", exc)
         return CurrentOwnership(dict(registry.ownership), (), f"registry baseline only ({exc})")
+
+
+@lru_cache(maxsize=8)
+def _ownership_of_run(run_id: str) -> CurrentOwnership:
+    return load_current_ownership()
+
+
+def owned_in_run(spec: dg.AssetSpec, run_id: str) -> dg.AssetSpec:
+    """``spec`` with the owners the ledger gives when run ``run_id`` first asks (the ledger is read
+    once per run and process, however many assets a step reports), for lineage's ownership facet."""
+    return apply_ownership(spec, _ownership_of_run(run_id))
 
 
 def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.AssetSpec:

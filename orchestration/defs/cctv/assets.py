@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
-from cityplatform.objectstore import BRONZE, LANDING, parse_s3_uri, read_parquet
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
@@ -18,6 +18,7 @@ from orchestration.lib.contracts import contract_check
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage
+from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
 DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
@@ -35,7 +36,13 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
         "A raw CCTV clip in s3://landing/cctv/<camera>/date=<day>/<camera>_<start>.<mp4|avi>. "
         "Personal data: faces and plates are visible, so only blurred frames ever leave it."
     ),
-    metadata={"dagster/uri": f"s3://{LANDING}/{CCTV_PREFIX}"},
+    tags=RETAINED,
+    metadata={
+        "dagster/uri": f"s3://{LANDING}/{CCTV_PREFIX}",
+        # images cut from a clip go when the clip goes, and so does its partition
+        KEPT_WITH: [f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}", f"s3://{QUARANTINE}/{CCTV_PREFIX}"],
+        RETIRES_PARTITIONS: True,
+    },
 )
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -63,6 +70,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         deps=[RAW_CLIPS],
         kinds={"pytorch", "s3", "parquet"},
         description=description,
+        tags=RETAINED,
         metadata={"dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}"},
     )
 

@@ -9,7 +9,6 @@ embedded) in ``<CITY_HOME>/reports/`` and beside the parquet.
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,25 +29,16 @@ from governance.registry.registry import load_registry
 from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.report import render_html
 from governance.stewardship.scorecard import build_scorecards
+from orchestration.defs.governance.keys import SCORECARDS, STEWARD_REPORT
 from orchestration.defs.governance.status import (
     anchored_ownership,
     latest_check_states,
     ledger_metadata,
     run_date,
 )
+from orchestration.lib.code_location import CodeLocationCatalog
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.resources import CityStorage
-
-SCORECARDS = {d.id: dg.AssetKey(["governance", "scorecard", d.id]) for d in load_departments()}
-STEWARD_REPORT = dg.AssetKey(["governance", "report", "steward_report"])
-
-
-def code_location_check_keys() -> AbstractSet[dg.AssetCheckKey]:
-    """Every check of the code location, not only this job's. In-process runs (``city demo``,
-    tests) carry no repository on their context, so the definitions are loaded here."""
-    from orchestration.definitions import defs  # at run time: the definitions include this module
-
-    return defs().resolve_asset_graph().asset_check_keys
 
 
 @dg.multi_asset(
@@ -69,7 +59,9 @@ def code_location_check_keys() -> AbstractSet[dg.AssetCheckKey]:
 )
 @emits_lineage
 def department_scorecards(
-    context: dg.AssetExecutionContext, storage: CityStorage
+    context: dg.AssetExecutionContext,
+    storage: CityStorage,
+    code_location: dg.ResourceParam[CodeLocationCatalog],
 ) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
     on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
@@ -79,8 +71,8 @@ def department_scorecards(
         current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
     except LedgerBroken as exc:
         raise dg.Failure(str(exc), allow_retries=False) from exc
-    failed: dict[str, list[str]] = defaultdict(list)
-    for state in latest_check_states(context.instance, code_location_check_keys()).values():
+    failed: dict[str, list[str]] = defaultdict(list)  # every check of the code location, not only this job's
+    for state in latest_check_states(context.instance, code_location.check_keys).values():
         if state.open_failure:
             failed[state.dataset].append(state.check)
     grants_due = grants_due_for_renewal(registry.grants, on)

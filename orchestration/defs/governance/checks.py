@@ -14,8 +14,9 @@ import dagster as dg
 from governance.registry.registry import load_registry
 from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.rules import DatasetAssessment, Status, assess_dataset
-from orchestration.defs.governance.assets import SCORECARDS
+from orchestration.defs.governance.keys import SCORECARDS
 from orchestration.defs.governance.status import anchored_ownership, run_date
+from orchestration.lib.code_location import asset_specs
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.resources import CityStorage
 
@@ -92,16 +93,8 @@ def judge_owners(
     return check_result(assess_dataset(registry, key.to_user_string(), ownership, on), current.source)
 
 
-def asset_keys(definitions: dg.Definitions) -> list[dg.AssetKey]:
-    """Keys of every asset in ``definitions``, read without resolving the repository (no resources
-    or jobs are validated here; that still happens once, when Dagster loads the location)."""
-    keys: list[dg.AssetKey] = []
-    for item in definitions.assets or ():
-        keys.extend(item.keys if isinstance(item, dg.AssetsDefinition) else [item.key])
-    return keys
-
-
 def with_steward_checks(definitions: dg.Definitions) -> dg.Definitions:
-    """``definitions`` plus one ``steward_trained`` check on each of its assets."""
-    checks = [steward_trained_check(key) for key in asset_keys(definitions)]
+    """``definitions`` plus one ``steward_trained`` check on each of its assets (read without
+    resolving the repository: that still happens once, when Dagster loads the location)."""
+    checks = [steward_trained_check(key) for key in asset_specs(definitions)]
     return dg.Definitions.merge(definitions, dg.Definitions(asset_checks=checks))

@@ -1,10 +1,12 @@
 """Retention: delete what is past its period, record every deletion, and check nothing old is left.
 
-In scope, each at the location its asset declares (``dagster/uri``) and kept for the registry's
-``retention_days``: the raw CCTV clips (``s3://landing/cctv/``) and their derived detections, counts
-and zone occupancy (``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and
-quarantined lines. Images cut from a clip that no asset declares are kept no longer than the clip
-itself: blurred evidence frames (``s3://bronze/cctv/evidence/``) and quarantined clips
+In scope: every asset its domain tags as retained (``orchestration.lib.retention_scope``), found in
+the code location's catalogue (the ``code_location`` resource), each at the location its asset
+declares (``dagster/uri``) and kept for the registry's ``retention_days`` on its spec. Today: the
+raw CCTV clips (``s3://landing/cctv/``) and their derived detections, counts and zone occupancy
+(``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and quarantined lines.
+Images cut from a clip that no asset declares are kept no longer than the clip itself (the clips
+declare them): blurred evidence frames (``s3://bronze/cctv/evidence/``) and quarantined clips
 (``s3://quarantine/cctv/``). A deleted clip's Dagster partition is removed with it.
 
 Left out on purpose: the marts (their rows also live in the DuckDB warehouse, which no object
@@ -18,36 +20,23 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 
-from cityplatform.layout import (
-    CCTV_PREFIX,
-    RETENTION_RECORDS_PREFIX,
-    bronze_cctv_prefix,
-    retention_record_key,
-)
-from cityplatform.objectstore import BRONZE, GOVERNANCE, QUARANTINE, ObjectStore, parquet_bytes
-from governance.registry.ownership import load_ownership
+from cityplatform.layout import RETENTION_RECORDS_PREFIX, retention_record_key
+from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
 from governance.retention import Expired, Location, past_retention
-from orchestration.defs.cctv import assets as cctv
-from orchestration.defs.cctv.clips import clip_partition_key
-from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.status import run_date
-from orchestration.defs.iot import assets as iot
+from orchestration.lib.code_location import CodeLocationCatalog
 from orchestration.lib.lineage import DELETED_FROM, emits_lineage
 from orchestration.lib.resources import CityStorage
+from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETENTION_TAG, RETIRES_PARTITIONS
 
 DELETIONS = dg.AssetKey(["governance", "retention", "deletions"])
 CHECK_NAME = "nothing_past_retention"
-# Every asset these define; reached through their modules, as a definition imported here would load twice.
-RETAINED = (cctv.raw_clips, cctv.clip_analysis, iot.raw_readings, iot.bronze_readings)
-CLIP_IMAGES = (  # kept as long as clips
-    f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}",
-    f"s3://{QUARANTINE}/{CCTV_PREFIX}",
-)
 OLDEST_SHOWN = 10
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -65,19 +54,26 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def retained_locations() -> list[Location]:
-    """Where each dataset in scope lies, with its registry retention period."""
-    declared = [
-        (key, str(spec.metadata["dagster/uri"]))
-        for assets_def in RETAINED
-        for key, spec in assets_def.specs_by_key.items()
-    ]
-    declared += [(cctv.RAW_CLIPS, uri) for uri in CLIP_IMAGES]
-    ownership = load_ownership()
-    return [
-        Location(key.to_user_string(), uri, ownership[key.to_user_string()].retention_days)
-        for key, uri in declared
-    ]
+def retained_specs(code_location: CodeLocationCatalog) -> dict[dg.AssetKey, dg.AssetSpec]:
+    """The assets their domains put under retention, by key."""
+    return {
+        key: spec
+        for key, spec in sorted(code_location.specs.items())
+        if spec.tags.get(RETENTION_TAG) == RETAINED[RETENTION_TAG]
+    }
+
+
+def retained_locations(code_location: CodeLocationCatalog) -> list[Location]:
+    """Where each retained dataset lies (its ``dagster/uri`` and what it keeps with it), with the
+    retention period its spec carries from the registry."""
+    locations = []
+    for key, spec in retained_specs(code_location).items():
+        dataset = key.to_user_string()
+        if "retention_days" not in spec.metadata:
+            raise dg.Failure(f"{dataset} is retained but has no retention_days: is it in ownership.yaml?")
+        uris = [str(spec.metadata["dagster/uri"]), *spec.metadata.get(KEPT_WITH, ())]
+        locations += [Location(dataset, uri, int(spec.metadata["retention_days"])) for uri in uris]
+    return locations
 
 
 @dataclass(frozen=True)
@@ -87,11 +83,13 @@ class Scan:
     expired: list[Expired]  # oldest first
 
 
-def scan(storage: CityStorage, instance: dg.DagsterInstance, run_id: str) -> Scan:
+def scan(
+    storage: CityStorage, code_location: CodeLocationCatalog, instance: dg.DagsterInstance, run_id: str
+) -> Scan:
     """Every object in scope that is past its period on the run date."""
     store, timezone = storage.store(), storage.settings().timezone
     on = run_date(instance, run_id, timezone)
-    locations = retained_locations()
+    locations = retained_locations(code_location)
     listing = (obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix))
     return Scan(on, locations, past_retention(locations, listing, on, ZoneInfo(timezone)))
 
@@ -127,17 +125,24 @@ def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired
     return [e for e in expired if e.object.uri not in refused], sorted(refused)
 
 
-def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expired]) -> list[str]:
-    """Remove the partitions of deleted raw clips, so the UI no longer offers runs on missing footage."""
-    raw_clips = str(cctv.raw_clips.specs_by_key[cctv.RAW_CLIPS].metadata["dagster/uri"])
-    name = clip_partitions.name or ""
-    known = set(instance.get_dynamic_partitions(name))
-    retired = sorted(
-        {key for e in deleted if e.location.uri == raw_clips and (key := clip_partition_key(e.object.key))}
-        & known
-    )
-    for key in retired:
-        instance.delete_dynamic_partition(name, key)
+def retire_partitions(
+    instance: dg.DagsterInstance, code_location: CodeLocationCatalog, deleted: Sequence[Expired]
+) -> list[str]:
+    """Remove the dynamic partitions named by deleted objects of the assets that say so (the raw
+    clips), so the UI no longer offers runs on missing footage."""
+    retired: list[str] = []
+    for key, spec in retained_specs(code_location).items():
+        if not spec.metadata.get(RETIRES_PARTITIONS):
+            continue
+        partitions = spec.partitions_def
+        if not isinstance(partitions, dg.DynamicPartitionsDefinition) or not partitions.name:
+            raise dg.Failure(f"{key.to_user_string()} retires partitions but has no dynamic partitions")
+        uri = str(spec.metadata["dagster/uri"])
+        named = {PurePosixPath(e.object.key).stem for e in deleted if e.location.uri == uri}
+        gone = sorted(named & set(instance.get_dynamic_partitions(partitions.name)))
+        for partition in gone:
+            instance.delete_dynamic_partition(partitions.name, partition)
+        retired += gone
     return retired
 
 
@@ -160,9 +165,13 @@ def retire_clip_partitions(instance: dg.DagsterInstance, deleted: Sequence[Expir
     },
 )
 @emits_lineage
-def retention_deletions(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
+def retention_deletions(
+    context: dg.AssetExecutionContext,
+    storage: CityStorage,
+    code_location: dg.ResourceParam[CodeLocationCatalog],
+) -> dg.MaterializeResult:
     store, run_id = storage.store(), context.run.run_id
-    found = scan(storage, context.instance, run_id)
+    found = scan(storage, code_location, context.instance, run_id)
     key = retention_record_key(found.on, run_id)
     record_uri = f"s3://{GOVERNANCE}/{key}"
     store.ensure_buckets([GOVERNANCE])
@@ -173,7 +182,7 @@ def retention_deletions(context: dg.AssetExecutionContext, storage: CityStorage)
     deleted, refused = delete(store, found.expired)
     store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
     deleted_from = {DELETED_FROM: sorted({e.location.uri for e in deleted})}  # lineage: truncated inputs
-    retired = retire_clip_partitions(context.instance, deleted)  # what went, even if S3 refused some
+    retired = retire_partitions(context.instance, code_location, deleted)  # even if S3 refused some
     if refused:
         raise dg.Failure(
             f"S3 refused to delete {len(refused)} expired objects (first: {refused[0]}); "
@@ -205,9 +214,11 @@ def retention_deletions(context: dg.AssetExecutionContext, storage: CityStorage)
     ),
 )
 def nothing_past_retention(
-    context: dg.AssetCheckExecutionContext, storage: CityStorage
+    context: dg.AssetCheckExecutionContext,
+    storage: CityStorage,
+    code_location: dg.ResourceParam[CodeLocationCatalog],
 ) -> dg.AssetCheckResult:
-    found = scan(storage, context.instance, context.run.run_id)
+    found = scan(storage, code_location, context.instance, context.run.run_id)
     oldest = found.expired[:OLDEST_SHOWN]
     return dg.AssetCheckResult(
         passed=not found.expired,

@@ -25,10 +25,11 @@ from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractErro
 from ingestion.day import ingest_manifest, registered_sensor_ids
 from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
 from ingestion.landing import LandingManifest
-from orchestration.defs.iot.partitions import daily_partitions
 from orchestration.lib.contracts import contract_check, passed_contract
 from orchestration.lib.lineage import emits_lineage
+from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
+from orchestration.lib.retention_scope import RETAINED
 
 RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
 BRONZE_READINGS = dg.AssetKey(["iot", "bronze", "readings"])
@@ -60,6 +61,7 @@ def _column_schema(kind: str) -> dg.TableSchema:
         "s3://landing/iot/<kind>/date=<day>/ with its etag, frozen into a manifest so bronze "
         "ingests exactly this snapshot."
     ),
+    tags=RETAINED,
     metadata={"dagster/uri": f"s3://{LANDING}/{LANDING_IOT_PREFIX}"},
 )
 @emits_lineage
@@ -96,6 +98,7 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
                 "s3://bronze/iot/readings/kind=<kind>/date=<day>/. Every row passed the Pandera "
                 "contract of its kind; duplicates, late arrivals and unknown sensors are quarantined."
             ),
+            tags=RETAINED,
             metadata={
                 "dagster/uri": f"s3://{BRONZE}/{IOT_READINGS_PREFIX}",
                 **{f"schema/{kind}": _column_schema(kind) for kind in SENSOR_KINDS},
@@ -110,6 +113,7 @@ def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.
                 "Every landing line that did not reach bronze, with its file, line number, reason "
                 "and raw text: nothing is dropped silently."
             ),
+            tags=RETAINED,
             metadata={
                 "dagster/uri": f"s3://{QUARANTINE}/{IOT_READINGS_PREFIX}",
                 "dagster/column_schema": dg.TableSchema(

@@ -16,14 +16,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, dbt_assets
 
 from governance.registry.departments import load_departments
-from orchestration.defs.iot.partitions import daily_partitions
 from orchestration.defs.marts.publish import export_marts
-from orchestration.lib.dbt import PRODUCTION_BUILD, CityDbt, marts_dbt_project, partition_window
+from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
+from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
 
-PROJECT = marts_dbt_project()
+PROJECT = MARTS_PROJECT
+PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
 GROUP = "marts"
 # Only one process may write the DuckDB warehouse: the dbt build and the exports share this pool.
 WAREHOUSE_POOL = "warehouse"
