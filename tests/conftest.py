@@ -17,6 +17,14 @@ TEST_ACCESS_KEY = "test-admin"
 TEST_SECRET_KEY = "test-secret-not-for-production"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Prepare the dbt manifest once, before any test module loads the code location: loading only
+    reads it, a fresh clone has none and an edited model makes it stale (``orchestration.lib.dbt``)."""
+    from orchestration.lib.dbt import MARTS_PROJECT
+
+    MARTS_PROJECT.preparer.prepare(MARTS_PROJECT)
+
+
 @contextmanager
 def running_s3_server(data_dir: Path) -> Iterator[EmbeddedS3]:
     """A real S3 server (SeaweedFS or minio) that coexists with a running demo: every port is free.

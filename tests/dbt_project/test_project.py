@@ -19,13 +19,13 @@ import yaml
 from cityplatform.layout import ClipName, bronze_clip_key, bronze_readings_key, bronze_registry_key
 from governance.registry.departments import load_departments
 from governance.registry.ownership import load_ownership, load_staff
-from orchestration.lib.dbt import DBT_PROJECT_DIR, marts_dbt_project
+from orchestration.lib.dbt import DBT_PROJECT_DIR, MARTS_PROJECT
 from vision_jobs.registry import load_registry
 
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return json.loads(marts_dbt_project().manifest_path.read_text())
+    return json.loads(MARTS_PROJECT.manifest_path.read_text())  # prepared by tests/conftest.py
 
 
 def nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ relative to today, so the outcomes do not drift with the calendar; the committed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +15,11 @@ import dagster as dg
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.objectstore import ObjectStore
+from cityplatform.layout import parse_lineage_event_key
+from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
+from governance.lineage.naming import child_run_id
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
@@ -155,6 +158,17 @@ def test_a_handover_in_the_ledger_decides_the_next_run(
     meta = steward_results(result)[RAW].metadata
     assert meta["trained_owners"].value == "S-011"
     assert "1 handovers" in meta["ownership_source"].value
+    # lineage reports the owners of the run too, though the code location loaded the registry's
+    lineage_run = child_run_id(result.run_id, RAW)
+    (complete,) = [
+        json.loads(store.get_bytes(LINEAGE, o.key))
+        for o in store.list_objects(LINEAGE, "events/")
+        if (event := parse_lineage_event_key(o.key))
+        and (event.run_id, event.event_type) == (lineage_run, "COMPLETE")
+    ]
+    (output,) = complete["outputs"]
+    owners = [owner["name"] for owner in output["facets"]["ownership"]["owners"]]
+    assert f"user:{registry_now.staff['S-011'].email}" in owners
 
 
 def test_a_tampered_ledger_fails_every_check(

@@ -39,9 +39,11 @@ from cityplatform.objectstore import (
 from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri
 from governance.registry.ownership import load_ownership
+from governance.retention import Location
 from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
+from orchestration.lib.code_location import RESOURCE_KEY
 from tests.conftest import running_s3_server
 from tests.lineage_spec import event_errors
 from tests.orchestration.governance_env import governance_environment, run, today
@@ -176,10 +178,16 @@ def retention_run(
     return result
 
 
-def test_every_retained_location_is_seeded() -> None:
-    locations = {location.uri for location in retained_locations()}
-    seeded = {next(loc for loc in locations if uri.startswith(loc)) for uri in objects_dated(today())}
-    assert seeded == locations
+@pytest.fixture(scope="module")
+def locations(definitions: dg.Definitions) -> list[Location]:
+    """Where retention looks: the retained assets of the catalogue the definitions hand it."""
+    return retained_locations(definitions.resources[RESOURCE_KEY])
+
+
+def test_every_retained_location_is_seeded(locations: list[Location]) -> None:
+    uris = {location.uri for location in locations}
+    seeded = {next(loc for loc in uris if uri.startswith(loc)) for uri in objects_dated(today())}
+    assert seeded == uris
 
 
 def test_a_daily_schedule_runs_retention_and_scoring_never_deletes(definitions: dg.Definitions) -> None:
@@ -229,7 +237,7 @@ def test_the_record_lists_exactly_what_was_deleted(
 
 
 def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(
-    retention_run: dg.ExecuteInProcessResult, own_store: ObjectStore
+    retention_run: dg.ExecuteInProcessResult, own_store: ObjectStore, locations: list[Location]
 ) -> None:
     job = DELETIONS.to_user_string()
     lineage_run = child_run_id(retention_run.run_id, job)
@@ -241,7 +249,7 @@ def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(
     complete = events["COMPLETE"]
     assert complete["job"]["name"] == job
     assert complete["run"]["facets"]["parent"]["run"]["runId"] == retention_run.run_id
-    deleted_from = {dataset_from_uri(location.uri).uri for location in retained_locations()}
+    deleted_from = {dataset_from_uri(location.uri).uri for location in locations}
     inputs = {f"{d['namespace']}/{d['name']}": d["facets"] for d in complete["inputs"]}
     assert set(inputs) == deleted_from
     assert {f["lifecycleStateChange"]["lifecycleStateChange"] for f in inputs.values()} == {"TRUNCATE"}
