@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test ui lint bench clean
+.PHONY: demo test test-all ui lint bench clean
 
 $(BIN)/city: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,15 @@ $(BIN)/city: pyproject.toml
 demo: $(BIN)/city  ## install, start S3, simulate a day, materialise every asset, summarise
 	$(BIN)/city demo
 
-test: $(BIN)/city  ## install, lint, run the whole test suite (real S3 server, Dagster, dbt)
+test: $(BIN)/city  ## install, lint, check the layers, run the suite except `slow` (it keeps one demo-sized run end to end)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+test-all: $(BIN)/city  ## as test, plus the slow tests (accuracy, training, long backfills): what CI runs
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -m "slow or not slow"
 
 ui: $(BIN)/city  ## Dagster UI on the demo's state
 	$(BIN)/city ui

@@ -1,7 +1,16 @@
-"""Session fixtures: a real embedded S3 server on free ports in a temp dir, stopped at the end."""
+"""Shared fixtures: real embedded S3 servers on free ports in temp dirs, and the platform's settings
+pointed at them.
+
+Isolation: every module (and every test using ``city_settings``) gets its own ``CITY_HOME`` and its
+own ownership-ledger prefix. Data in the platform's buckets is keyed by day, camera or run, so modules
+on the shared session server keep to their own keys; a module whose code under test lists or deletes
+a whole platform prefix (a landing sensor, the lineage archive, retention) is marked ``own_s3`` and
+gets a server of its own (about a second to start), so it neither sees nor wipes another module's data.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3, temporary_server
-from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
+from cityplatform.objectstore import CORE_BUCKETS, GOVERNANCE, ObjectStore
 from cityplatform.settings import Settings, load_settings
 from governance.registry.departments import mart_buckets
 
@@ -34,27 +43,59 @@ def running_s3_server(data_dir: Path) -> Iterator[EmbeddedS3]:
         yield server
 
 
+def fresh_ledger() -> str:
+    """An ownership-ledger location no other test writes to."""
+    return f"s3://{GOVERNANCE}/test-{uuid.uuid4().hex[:8]}/"
+
+
+def platform_env(server: EmbeddedS3, home: Path) -> dict[str, str]:
+    """The environment that points the platform at ``server``, with local state under ``home``."""
+    return {
+        "CITY_MODE": "dev",
+        "CITY_HOME": str(home),
+        "CITY_S3_ENDPOINT": server.endpoint,
+        "CITY_S3_ACCESS_KEY": server.access_key,
+        "CITY_S3_SECRET_KEY": server.secret_key,
+        "CITY_OWNERSHIP_LEDGER": fresh_ledger(),
+    }
+
+
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+def shared_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
     with running_s3_server(tmp_path_factory.mktemp("s3")) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def s3_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedS3]:
+    """The server this module works against: the session's, or one of its own when marked ``own_s3``."""
+    if request.node.get_closest_marker("own_s3") is None:
+        yield request.getfixturevalue("shared_s3_server")
+        return
+    with running_s3_server(tmp_path_factory.mktemp("own-s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def store(s3_server: EmbeddedS3) -> ObjectStore:
     return s3_server.store()
 
 
+@pytest.fixture(scope="module")
+def city_env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The platform, by environment, on this module's server with a fresh home (returned) and ledger."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in platform_env(s3_server, home).items():
+            patch.setenv(name, value)
+        yield home
+
+
 @pytest.fixture
 def city_settings(s3_server: EmbeddedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Platform settings pointing at the test server, with local state in a fresh temp dir."""
-    env = {
-        "CITY_MODE": "dev",
-        "CITY_HOME": str(tmp_path / "home"),
-        "CITY_S3_ENDPOINT": s3_server.endpoint,
-        "CITY_S3_ACCESS_KEY": TEST_ACCESS_KEY,
-        "CITY_S3_SECRET_KEY": TEST_SECRET_KEY,
-    }
-    for name, value in env.items():
+    """Platform settings pointing at the test server, with local state and a ledger of this test's own."""
+    for name, value in platform_env(s3_server, tmp_path / "home").items():
         monkeypatch.setenv(name, value)
     return load_settings()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cityapp.cli.main import app
-from cityplatform.embedded_s3 import EmbeddedS3, free_port
+from cityplatform.embedded_s3 import free_port
 from cityplatform.objectstore import ObjectStore
+from cityplatform.settings import Settings
 from governance.registry.training import add_months
 from governance.stewardship.ledger_store import OwnershipLedger
 from tests.governance.registry_files import city_today, trained_registry
@@ -27,13 +27,8 @@ def s030_completed() -> date:
 
 
 @pytest.fixture
-def env(s3_server: EmbeddedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CITY_HOME", str(tmp_path / "home"))  # no Dagster instance there
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-    monkeypatch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-    monkeypatch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
-    monkeypatch.setenv("CITY_OWNERSHIP_LEDGER", f"s3://governance/cli-{uuid.uuid4().hex[:8]}/")
+def env(city_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # and no Dagster instance in the fresh CITY_HOME
     # S-030's internal-level training lapses in 14 days; S-025's lapsed a month ago; the rest is current.
     completed = {"S-030": s030_completed(), "S-025": add_months(city_today(), -25)}
     registry = trained_registry(tmp_path / "registry", completed)

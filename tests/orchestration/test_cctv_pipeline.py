@@ -1,6 +1,7 @@
 """CCTV end to end: a rendered clip in real S3 -> sensor -> clip partition -> Pipes run of the real model.
 
-A corrupt clip delivered beside it is quarantined with its reason and fails only its own run.
+A corrupt clip delivered beside it is quarantined with its reason and fails only its own run. The
+module has an S3 server of its own: the sensor lists every clip in landing, so it sees only these two.
 """
 
 from __future__ import annotations
@@ -9,41 +10,30 @@ import os
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore, parse_s3_uri, read_parquet
 from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, ClipTruth, render_clip, upload_clip
-from orchestration.definitions import defs
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.resources import CityStorage
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
 
 GOOD = "cam-01_20260316T101500"
 CORRUPT = "cam-02_20260316T101500"
 
 
 @pytest.fixture(scope="module")
-def env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def env(city_env: Path) -> Iterator[None]:
+    """The Pipes child inherits these: no downloads, Ultralytics settings kept out of $HOME."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CITY_HOME", str(tmp_path_factory.mktemp("home")))
-        patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-        patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-        patch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
-        # The Pipes child inherits these: no downloads, Ultralytics settings kept out of $HOME.
         patch.setenv("YOLO_OFFLINE", "1")
         patch.setenv("YOLO_CONFIG_DIR", os.environ.get("YOLO_CONFIG_DIR", tempfile.mkdtemp()))
         yield
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("dagster"))) as test_instance:
-        yield test_instance
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +46,6 @@ def landed(store: ObjectStore, env: None, tmp_path_factory: pytest.TempPathFacto
     )
     path = tmp_path_factory.mktemp("clips") / f"{spec.clip_name}.mp4"
     truth = render_clip(spec, path)
-    store.delete_prefix(LANDING, "cctv/")  # the sensor sees every clip in landing: only these two
     upload_clip(store, path, truth)
     store.put_bytes(
         LANDING, f"cctv/cam-02/date=2026-03-16/{CORRUPT}.mp4", b"\x00\x00\x00\x18ftypmp42 truncated"
@@ -65,8 +54,10 @@ def landed(store: ObjectStore, env: None, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def sensor_result(landed: ClipTruth, instance: dg.DagsterInstance) -> dg.SensorResult:
-    sensor = defs().resolve_sensor_def("cctv_landing_sensor")
+def sensor_result(
+    landed: ClipTruth, definitions: dg.Definitions, instance: dg.DagsterInstance
+) -> dg.SensorResult:
+    sensor = definitions.resolve_sensor_def("cctv_landing_sensor")
     with dg.build_sensor_context(instance=instance, resources={"storage": CityStorage()}) as context:
         result = sensor(context)
     for request in result.dynamic_partitions_requests:
@@ -75,26 +66,33 @@ def sensor_result(landed: ClipTruth, instance: dg.DagsterInstance) -> dg.SensorR
 
 
 def test_sensor_adds_each_clip_as_a_partition_with_a_key_and_etag_run_key(
-    sensor_result: dg.SensorResult, instance: dg.DagsterInstance, store: ObjectStore
+    sensor_result: dg.SensorResult,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    store: ObjectStore,
 ) -> None:
     assert sorted(r.partition_key for r in sensor_result.run_requests) == [GOOD, CORRUPT]
     good = next(r for r in sensor_result.run_requests if r.partition_key == GOOD)
     obj = next(store.list_objects(LANDING, f"cctv/cam-01/date=2026-03-16/{GOOD}."))
     assert good.run_key == f"{obj.key}@{obj.etag}"
     assert set(instance.get_dynamic_partitions(clip_partitions.name)) >= {GOOD, CORRUPT}
-    sensor = defs().resolve_sensor_def("cctv_landing_sensor")
+    sensor = definitions.resolve_sensor_def("cctv_landing_sensor")
     with dg.build_sensor_context(
         instance=instance, cursor=sensor_result.cursor, resources={"storage": CityStorage()}
     ) as context:
         assert sensor(context).run_requests == []  # truth files and seen clips are not clips to run
 
 
+@pytest.mark.slow  # the model on a clip through Pipes: the demo test runs two in the default run
 def test_clip_run_writes_counts_that_pass_their_contracts(
-    sensor_result: dg.SensorResult, instance: dg.DagsterInstance, store: ObjectStore, landed: ClipTruth
+    sensor_result: dg.SensorResult,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    store: ObjectStore,
+    landed: ClipTruth,
 ) -> None:
-    result = (
-        defs().resolve_job_def("cctv_analyse_clip").execute_in_process(instance=instance, partition_key=GOOD)
-    )
+    job = definitions.resolve_job_def("cctv_analyse_clip")
+    result = job.execute_in_process(instance=instance, partition_key=GOOD)
     assert result.success
     checks = {
         (e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()
@@ -120,16 +118,16 @@ def test_clip_run_writes_counts_that_pass_their_contracts(
 
 
 def test_corrupt_clip_is_quarantined_and_fails_only_its_own_run(
-    sensor_result: dg.SensorResult, instance: dg.DagsterInstance, store: ObjectStore
+    sensor_result: dg.SensorResult,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    store: ObjectStore,
 ) -> None:
-    result = (
-        defs()
-        .resolve_job_def("cctv_analyse_clip")
-        .execute_in_process(instance=instance, partition_key=CORRUPT, raise_on_error=False)
-    )
+    job = definitions.resolve_job_def("cctv_analyse_clip")
+    result = job.execute_in_process(instance=instance, partition_key=CORRUPT, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "quarantined" in failure.step_failure_data.error.message
-    day = "cctv/cam-02/date=2026-03-16/"  # other test modules quarantine clips of other days
+    day = "cctv/cam-02/date=2026-03-16/"
     records = [o.key for o in store.list_objects(QUARANTINE, day) if o.key.endswith(".reason.json")]
     assert records == [f"{day}{CORRUPT}.mp4.reason.json"]

@@ -14,15 +14,9 @@ import dagster as dg
 import pytest
 
 from governance.registry.ownership import load_ownership, load_staff
-from orchestration.definitions import defs
 from orchestration.lib.code_location import RESOURCE_KEY
 from orchestration.lib.ownership import BASELINE_SOURCE
 from orchestration.lib.retention_scope import RETAINED, RETENTION_TAG
-
-
-@pytest.fixture(scope="module")
-def definitions() -> dg.Definitions:
-    return defs()
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,12 @@ relative to today, so the outcomes do not drift with the calendar; the committed
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.layout import parse_lineage_event_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
@@ -24,10 +22,10 @@ from governance.registry.registry import load_registry
 from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
 from governance.stewardship.ledger_store import OwnershipLedger, current_ownership
+from orchestration.definitions import defs
+from tests.conftest import fresh_ledger
 from tests.orchestration.governance_env import (
     GOVERNANCE_DAY,
-    governance_environment,
-    load_iot_day,
     materialized,
     registry,
     run,
@@ -35,34 +33,9 @@ from tests.orchestration.governance_env import (
     today,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("governance_env")]
 
 RAW, BRONZE, QUARANTINE = "iot/raw/readings", "iot/bronze/readings", "iot/quarantine/readings"
-
-
-@pytest.fixture(scope="module")
-def governance_env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("governance")
-    with governance_environment(s3_server, base):
-        yield base
-
-
-@pytest.fixture(scope="module")
-def instance(governance_env: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(governance_env)) as test_instance:
-        yield test_instance
-
-
-@pytest.fixture(scope="module")
-def definitions(governance_env: Path) -> dg.Definitions:
-    from orchestration.definitions import defs
-
-    return defs()
-
-
-@pytest.fixture(scope="module")
-def iot_day(store: ObjectStore, definitions: dg.Definitions, instance: dg.DagsterInstance) -> str:
-    return load_iot_day(store, definitions, instance)
 
 
 def test_every_asset_has_one_blocking_steward_trained_check(definitions: dg.Definitions) -> None:
@@ -197,16 +170,12 @@ def test_a_tampered_ledger_fails_every_check(
 
 
 def test_a_ledger_cut_after_the_scorecards_read_it_is_refused(
-    s3_server: EmbeddedS3, store: ObjectStore, tmp_path: Path
+    store: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Deleting the newest handover leaves a chain that verifies on its own; the head the scorecards
     recorded in the event log shows the cut to the next scorecards and to every check."""
-    from orchestration.definitions import defs
-
-    with (
-        governance_environment(s3_server, tmp_path),
-        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
-    ):
+    monkeypatch.setenv("CITY_OWNERSHIP_LEDGER", fresh_ledger())  # a ledger and an instance of its own
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         ledger = OwnershipLedger(store)
         for to_staff in ("S-011", "S-007"):
             now = load_registry()

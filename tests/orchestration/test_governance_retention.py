@@ -8,14 +8,11 @@ prefixes, which on the shared session server would include other modules' test d
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.layout import (
     ClipName,
     bronze_readings_key,
@@ -44,12 +41,11 @@ from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
 from orchestration.lib.code_location import RESOURCE_KEY
-from tests.conftest import running_s3_server
 from tests.lineage_spec import event_errors
-from tests.orchestration.governance_env import governance_environment, run, today
+from tests.orchestration.governance_env import run, today
 from vision_jobs.clips import parse_clip_uri
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
 JOB = "governance_retention"
 
@@ -106,37 +102,6 @@ def record_of(store: ObjectStore, result: dg.ExecuteInProcessResult) -> list[dic
     return read_parquet(store, *parse_s3_uri(uri)).to_dicts()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
-    with running_s3_server(tmp_path_factory.mktemp("retention-s3")) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def own_store(server: EmbeddedS3) -> ObjectStore:
-    return server.store()
-
-
-@pytest.fixture(scope="module")
-def env(server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("retention")
-    with governance_environment(server, base):
-        yield base
-
-
-@pytest.fixture(scope="module")
-def instance(env: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(env)) as test_instance:
-        yield test_instance
-
-
-@pytest.fixture(scope="module")
-def definitions(env: Path) -> dg.Definitions:
-    from orchestration.definitions import defs
-
-    return defs()
-
-
 def clip_partitions_of(uris: dict[str, str]) -> set[str]:
     return {
         key
@@ -146,7 +111,7 @@ def clip_partitions_of(uris: dict[str, str]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(env: Path, own_store: ObjectStore, instance: dg.DagsterInstance) -> dict[str, dict[str, str]]:
+def seeded(store: ObjectStore, instance: dg.DagsterInstance) -> dict[str, dict[str, str]]:
     """Expired objects, objects on the last day of their period, and old objects out of scope.
 
     The clips among them are partitions too, as the landing sensor would have added them.
@@ -158,10 +123,10 @@ def seeded(env: Path, own_store: ObjectStore, instance: dg.DagsterInstance) -> d
         f"s3://marts-traffic/{mart_export_key('fct_segment_traffic_hourly', long_ago)}": "published mart",
     }
     for uri in outside:
-        put(own_store, uri)
+        put(store, uri)
     seeded = {
-        "expired": seed(own_store, beyond_period=1),
-        "kept": seed(own_store, beyond_period=0),
+        "expired": seed(store, beyond_period=1),
+        "kept": seed(store, beyond_period=0),
         "outside": outside,
     }
     clips = clip_partitions_of(seeded["expired"]) | clip_partitions_of(seeded["kept"])
@@ -200,10 +165,10 @@ def test_a_daily_schedule_runs_retention_and_scoring_never_deletes(definitions: 
 
 
 def test_expired_objects_go_and_the_rest_stays(
-    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], own_store: ObjectStore
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], store: ObjectStore
 ) -> None:
-    assert seeded["expired"] and not any(exists(own_store, uri) for uri in seeded["expired"])
-    assert all(exists(own_store, uri) for uri in [*seeded["kept"], *seeded["outside"]])
+    assert seeded["expired"] and not any(exists(store, uri) for uri in seeded["expired"])
+    assert all(exists(store, uri) for uri in [*seeded["kept"], *seeded["outside"]])
 
 
 def test_a_deleted_clip_takes_its_partition_with_it(
@@ -217,9 +182,9 @@ def test_a_deleted_clip_takes_its_partition_with_it(
 
 
 def test_the_record_lists_exactly_what_was_deleted(
-    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], own_store: ObjectStore
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], store: ObjectStore
 ) -> None:
-    rows = record_of(own_store, retention_run)
+    rows = record_of(store, retention_run)
     assert {f"s3://{r['bucket']}/{r['key']}": r["dataset"] for r in rows} == seeded["expired"]
     periods = {dataset: entry.retention_days for dataset, entry in load_ownership().items()}
     for row in rows:
@@ -237,13 +202,13 @@ def test_the_record_lists_exactly_what_was_deleted(
 
 
 def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(
-    retention_run: dg.ExecuteInProcessResult, own_store: ObjectStore, locations: list[Location]
+    retention_run: dg.ExecuteInProcessResult, store: ObjectStore, locations: list[Location]
 ) -> None:
     job = DELETIONS.to_user_string()
     lineage_run = child_run_id(retention_run.run_id, job)
-    keys = [o.key for o in own_store.list_objects(LINEAGE, "events/")]
+    keys = [o.key for o in store.list_objects(LINEAGE, "events/")]
     mine = [k for k in keys if (parsed := parse_lineage_event_key(k)) and parsed.run_id == lineage_run]
-    events = {e["eventType"]: e for e in (json.loads(own_store.get_bytes(LINEAGE, k)) for k in mine)}
+    events = {e["eventType"]: e for e in (json.loads(store.get_bytes(LINEAGE, k)) for k in mine)}
     assert set(events) == {"START", "COMPLETE"}
     assert all(event_errors(event) == [] for event in events.values())
     complete = events["COMPLETE"]
@@ -267,12 +232,12 @@ def test_the_check_alone_fails_on_a_leftover_and_the_next_run_deletes_it(
     retention_run: dg.ExecuteInProcessResult,
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
-    own_store: ObjectStore,
+    store: ObjectStore,
 ) -> None:
     dataset = "cctv/derived/detections"
     late_day = today() - timedelta(days=load_ownership()[dataset].retention_days + 5)
     (late,) = [uri for uri, ds in objects_dated(late_day).items() if ds == dataset]
-    put(own_store, late)
+    put(store, late)
     check = dg.AssetCheckKey(DELETIONS, CHECK_NAME)
     check_only = dg.define_asset_job("retention_check", selection=dg.AssetSelection.checks(check))
     job = dg.Definitions.merge(definitions, dg.Definitions(jobs=[check_only])).resolve_job_def(
@@ -283,8 +248,8 @@ def test_the_check_alone_fails_on_a_leftover_and_the_next_run_deletes_it(
     failed = check_results(checked)[CHECK_NAME]
     assert not failed.passed and failed.severity is dg.AssetCheckSeverity.ERROR
     assert failed.metadata["objects_past_retention"].value == 1
-    assert late in failed.metadata["oldest"].value and exists(own_store, late)
+    assert late in failed.metadata["oldest"].value and exists(store, late)
 
     again = run(definitions, instance, JOB)
     assert again.success and check_results(again)[CHECK_NAME].passed
-    assert [f"s3://{r['bucket']}/{r['key']}" for r in record_of(own_store, again)] == [late]
+    assert [f"s3://{r['bucket']}/{r['key']}" for r in record_of(store, again)] == [late]

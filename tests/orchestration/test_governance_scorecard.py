@@ -1,4 +1,7 @@
-"""Scorecards and the steward report from real runs, and ``city stewards me`` on that instance."""
+"""Scorecards and the steward report from real runs, and ``city stewards me`` on that instance.
+
+The module has an S3 server of its own: scorecards and reports are keyed by the run date only.
+"""
 
 from __future__ import annotations
 
@@ -13,45 +16,27 @@ import pytest
 from typer.testing import CliRunner
 
 from cityapp.cli.main import app
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import ObjectStore, read_parquet
 from governance.registry.ownership import load_ownership
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months
-from tests.orchestration.governance_env import governance_environment, load_iot_day, registry, run, today
+from tests.orchestration.governance_env import registry, run, today
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def governance_env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("scorecard")
-    with governance_environment(s3_server, base):
-        yield base
-
-
-@pytest.fixture(scope="module")
-def instance(governance_env: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(governance_env)) as test_instance:
-        yield test_instance
+pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
 
 @pytest.fixture(scope="module")
 def scored(
-    governance_env: Path, store: ObjectStore, instance: dg.DagsterInstance
+    governance_env: Path, definitions: dg.Definitions, instance: dg.DagsterInstance, iot_day: str
 ) -> Iterator[dict[str, dg.MaterializeResult]]:
     """A failing IoT run (owners untrained), then the scorecards with S-030 expiring and S-025 lapsed."""
-    from orchestration.definitions import defs
-
-    definitions = defs()
-    day = load_iot_day(store, definitions, instance)
     lapsed = today() - timedelta(days=800)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(
             "CITY_GOVERNANCE_REGISTRY",
             str(registry(governance_env, "lapsed", {"S-007": lapsed, "S-014": lapsed})),
         )
-        assert not run(definitions, instance, "iot_ingest_day", day).success
+        assert not run(definitions, instance, "iot_ingest_day", iot_day).success
         mixed = registry(
             governance_env, "mixed", {"S-025": lapsed, "S-030": add_months(today() + timedelta(days=10), -24)}
         )
@@ -131,9 +116,9 @@ def test_grants_due_for_renewal_come_from_the_grants_registry(
 
 
 def test_steward_report_is_html_with_an_embedded_plot_and_parquet_rows(
-    scored: dict, governance_env: Path, store: ObjectStore
+    scored: dict, city_env: Path, store: ObjectStore
 ) -> None:
-    html = (governance_env / "home" / "reports" / f"steward-report-{today().isoformat()}.html").read_text()
+    html = (city_env / "reports" / f"steward-report-{today().isoformat()}.html").read_text()
     png = base64.b64decode(html.split("data:image/png;base64,")[1].split('"')[0])
     assert png.startswith(b"\x89PNG")
     assert "iot/bronze/districts" in html and "S-030" in html
@@ -143,10 +128,12 @@ def test_steward_report_is_html_with_an_embedded_plot_and_parquet_rows(
 
 
 def test_me_shows_checks_freshness_and_consumers_from_the_instance(
-    scored: dict, governance_env: Path
+    scored: dict, instance: dg.DagsterInstance
 ) -> None:
     result = CliRunner().invoke(
-        app, ["stewards", "me", "--staff-id", "S-007", "--json"], env={"DAGSTER_HOME": str(governance_env)}
+        app,
+        ["stewards", "me", "--staff-id", "S-007", "--json"],
+        env={"DAGSTER_HOME": instance.root_directory},
     )
     profile = json.loads(result.stdout)
     raw = next(d for d in profile["datasets"] if d["dataset"] == "iot/raw/readings")

@@ -6,14 +6,13 @@ match it line for line, and bronze must hold every other line once, however ofte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.layout import (
     REGISTRY_TABLES,
     bronze_readings_key,
@@ -25,7 +24,6 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, r
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
-from orchestration.definitions import defs
 from orchestration.lib.resources import CityStorage
 
 pytestmark = pytest.mark.integration
@@ -34,28 +32,7 @@ DAY = date(2026, 3, 14)
 
 
 @pytest.fixture(scope="module")
-def env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CITY_HOME", str(tmp_path_factory.mktemp("home")))
-        patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-        patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-        patch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
-        yield
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("dagster"))) as test_instance:
-        yield test_instance
-
-
-@pytest.fixture(scope="module")
-def definitions(env: None) -> dg.Definitions:
-    return defs()
-
-
-@pytest.fixture(scope="module")
-def truth(store: ObjectStore, env: None) -> DayTruth:
+def truth(store: ObjectStore, city_env: Path) -> DayTruth:
     city = build_city(seed=7, sensors=40)
     return write_iot_day(store, city, DAY, tz=load_settings().zone, seed=7, fault_rate=0.03)
 

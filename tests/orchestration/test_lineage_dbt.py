@@ -19,7 +19,6 @@ import duckdb
 import pytest
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from governance.lineage.graph import LineageGraph
 from governance.lineage.naming import WAREHOUSE_NAMESPACE
@@ -134,7 +133,7 @@ PROJECT = {
 
 
 @pytest.fixture(scope="module")
-def project(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def project(city_env: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tmp_path = tmp_path_factory.mktemp("dbt")
     root = tmp_path / "mini"
     for name, text in PROJECT.items():
@@ -160,10 +159,6 @@ def project(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> 
         patch.setenv("MINI_WAREHOUSE", str(warehouse))
         patch.setenv("MINI_SEGMENTS", str(tmp_path / "segments" / "*.parquet"))
         patch.setenv("MINI_DISTRICTS", str(tmp_path / "districts.parquet"))
-        patch.setenv("CITY_HOME", str(tmp_path / "home"))
-        patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-        patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-        patch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
         yield root
 
 

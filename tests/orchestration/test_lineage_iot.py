@@ -4,13 +4,13 @@ Runs the registry and one day's ingestion on a test instance against the real S3
 reads every event of those Dagster runs back from the S3 archive: START then COMPLETE per asset,
 inputs = the upstream assets' datasets, facets from the asset and its checks; a day with no landing
 data makes the first asset fail, which must give START then FAIL; and ``city lineage`` shows the
-upstream and downstream of a dataset from those events.
+upstream and downstream of a dataset from those events. The module has an S3 server of its own:
+``city lineage`` reads the whole archive, and the empty day must be empty.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cityapp.cli.main import app
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
-from orchestration.definitions import defs
 from orchestration.lib.lineage import LineageResource
 from tests.lineage_spec import event_errors
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
 
 DAY = date(2026, 4, 2)
 EMPTY_DAY = date(2026, 4, 20)  # nothing simulated: the landing snapshot finds no objects
@@ -41,27 +39,6 @@ IOT_ASSETS = {
     "iot/bronze/road_segments",
     "iot/bronze/river_gauges",
 }
-
-
-@pytest.fixture(scope="module")
-def env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CITY_HOME", str(tmp_path_factory.mktemp("home")))
-        patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-        patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-        patch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
-        yield
-
-
-@pytest.fixture(scope="module")
-def definitions(env: None) -> dg.Definitions:
-    return defs()
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("dagster"))) as test_instance:
-        yield test_instance
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +144,7 @@ def judging_breaks(context, lineage: LineageResource) -> dg.AssetCheckResult:
     return lineage.check_run(context, judge)
 
 
-def test_a_check_that_raises_while_judging_is_a_failed_run(env: None, store: ObjectStore) -> None:
+def test_a_check_that_raises_while_judging_is_a_failed_run(city_env: Path, store: ObjectStore) -> None:
     definitions = dg.Definitions(
         assets=[judged], asset_checks=[judging_breaks], resources={"lineage": LineageResource()}
     )
@@ -265,7 +242,7 @@ def test_a_failing_asset_emits_start_then_fail_with_the_error(
 
 
 def test_city_lineage_shows_upstream_and_downstream_with_owners_and_checks(
-    runs: dict[str, dg.ExecuteInProcessResult], env: None
+    runs: dict[str, dg.ExecuteInProcessResult], city_env: Path
 ) -> None:
     shown = CliRunner().invoke(app, ["lineage", "iot/bronze/readings"], terminal_width=250)
     assert shown.exit_code == 0, shown.output
@@ -285,7 +262,9 @@ def test_city_lineage_shows_upstream_and_downstream_with_owners_and_checks(
     assert unknown.exit_code == 2 and "no lineage recorded" in unknown.output
 
 
-def test_city_lineage_report_draws_the_graph(runs: dict[str, dg.ExecuteInProcessResult], env: None) -> None:
+def test_city_lineage_report_draws_the_graph(
+    runs: dict[str, dg.ExecuteInProcessResult], city_env: Path
+) -> None:
     written = CliRunner().invoke(app, ["lineage", "report"])
     assert written.exit_code == 0, written.output
     path = written.output.split(" written to ")[1].strip().replace("\n", "")
@@ -295,5 +274,5 @@ def test_city_lineage_report_draws_the_graph(runs: dict[str, dg.ExecuteInProcess
 
 
 def _parent_run_id(event: dict[str, Any]) -> str | None:
-    """Other tests archive events into the same bucket; only those with a Dagster parent are runs."""
+    """The module's runs archive events into one bucket; a Dagster parent says which run they belong to."""
     return event["run"]["facets"].get("parent", {}).get("run", {}).get("runId")

@@ -15,17 +15,11 @@ import pytest
 
 from cityplatform.settings import load_settings
 from governance.registry.departments import load_departments
-from orchestration.definitions import defs
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT, layer_and_name
 from orchestration.lib.dbt import dbt_env, httpfs_extension_directory, partition_window
 from orchestration.lib.partitions import daily_partitions
 
 SEOUL = ZoneInfo("Asia/Seoul")
-
-
-@pytest.fixture(scope="module")
-def definitions() -> dg.Definitions:
-    return defs()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,9 @@ real Dagster runs -> warehouse and department buckets, checked against the simul
 Two days of a 40-sensor city with no injected faults, so bronze holds exactly the simulator's clean
 readings and the known answers are exact: the storm's flood alert, every district's daily CAI from
 a hand calculation on the official breakpoints, the congested segment, and the CCTV counts.
+
+Slow (a two-day backfill, rebuilds and dbt docs): `make test-all` and CI run it; the default run
+builds and publishes the marts of one day end to end in tests/cityapp/test_demo_cli.py.
 """
 
 from __future__ import annotations
@@ -26,18 +29,16 @@ import polars as pl
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.layout import ClipName, bronze_clip_key, mart_export_key
 from cityplatform.objectstore import BRONZE, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
 from governance.registry.departments import load_departments
-from orchestration.definitions import defs
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("dbt_target")]
 
 SEED = 11
 DAYS = (date(2026, 5, 4), date(2026, 5, 5))
@@ -130,26 +131,11 @@ def write_cctv_clips(store: ObjectStore, day: date) -> None:
 
 
 @pytest.fixture(scope="module")
-def env(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt writes its artifacts here, not into the shared dbt_project/target (used before loading)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CITY_HOME", str(tmp_path_factory.mktemp("home")))
-        patch.setenv("CITY_S3_ENDPOINT", s3_server.endpoint)
-        patch.setenv("CITY_S3_ACCESS_KEY", s3_server.access_key)
-        patch.setenv("CITY_S3_SECRET_KEY", s3_server.secret_key)
-        # dbt writes its artifacts here, not into the shared dbt_project/target
         patch.setenv("DBT_TARGET_PATH", str(tmp_path_factory.mktemp("dbt_target")))
         yield
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(tmp_path_factory.mktemp("dagster"))) as test_instance:
-        yield test_instance
-
-
-@pytest.fixture(scope="module")
-def definitions(env: None) -> dg.Definitions:
-    return defs()
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +150,7 @@ def city() -> City:
 
 
 @pytest.fixture(scope="module")
-def truths(store: ObjectStore, env: None, city: City) -> dict[date, DayTruth]:
+def truths(store: ObjectStore, city_env: Path, city: City) -> dict[date, DayTruth]:
     tz = load_settings().zone
     truths = {day: write_iot_day(store, city, day, tz=tz, seed=SEED, fault_rate=0.0) for day in DAYS}
     write_cctv_clips(store, DAYS[0])

@@ -1,14 +1,21 @@
-"""Counting accuracy on a held-out simulator clip with the shipped model: the issue's 5% target."""
+"""Counting accuracy on a held-out simulator clip with the shipped model: the issue's 5% target.
+
+Slow (30 seconds of busy video through the model): `make test-all` and CI run it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from citysim.cctv import HELD_OUT_SEED_BASE, ClipSpec, Conditions, TrafficLevel
 from vision_jobs.config import JobConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.evaluate import evaluate_clip
 from vision_jobs.registry import CameraRegistry
+
+pytestmark = pytest.mark.slow
 
 # Busy enough for ten or more crossings per class group, so every miss shows.
 BUSY = TrafficLevel(vehicles_per_s_per_lane=0.5, pedestrians_per_s_per_entry=0.25)
