@@ -5,7 +5,8 @@ Isolation: every module (and every test using ``city_settings``) gets its own ``
 own ownership-ledger prefix. Data in the platform's buckets is keyed by day, camera or run, so modules
 on the shared session server keep to their own keys; a module whose code under test lists or deletes
 a whole platform prefix (a landing sensor, the lineage archive, retention) is marked ``own_s3`` and
-gets a server of its own (about a second to start), so it neither sees nor wipes another module's data.
+runs on a second server that only such modules use, one at a time, emptied before each: it neither
+sees nor wipes another module's data, and the session starts two servers instead of one a module.
 """
 
 from __future__ import annotations
@@ -66,16 +67,23 @@ def shared_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embed
         yield server
 
 
-@pytest.fixture(scope="module")
-def s3_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EmbeddedS3]:
-    """The server this module works against: the session's, or one of its own when marked ``own_s3``."""
-    if request.node.get_closest_marker("own_s3") is None:
-        yield request.getfixturevalue("shared_s3_server")
-        return
+@pytest.fixture(scope="session")
+def own_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
     with running_s3_server(tmp_path_factory.mktemp("own-s3")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def s3_server(request: pytest.FixtureRequest) -> EmbeddedS3:
+    """The server this module works against: the shared one, or when marked ``own_s3`` the other
+    one, emptied first so that the module starts on a fresh server's state."""
+    if request.node.get_closest_marker("own_s3") is None:
+        return request.getfixturevalue("shared_s3_server")
+    server: EmbeddedS3 = request.getfixturevalue("own_s3_server")
+    store = server.store()
+    for bucket in store.client.list_buckets():
+        store.delete_prefix(bucket.name, "")
+    return server
 
 
 @pytest.fixture(scope="module")

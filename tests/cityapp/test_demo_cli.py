@@ -1,4 +1,8 @@
-"""The README's first command, minus the install: `city demo` on its own fresh S3 server and home."""
+"""The README's first command, minus the install: `city demo` on its own fresh S3 server and home.
+
+The default run's one end-to-end test: every job of the platform on a demo-sized day, and every
+lineage event that run archived valid against the OpenLineage spec, dbt models' included.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from typer.testing import CliRunner
 from cityapp.cli.main import app
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.layout import mart_export_key
+from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
+from tests.lineage_spec import event_errors
 
 pytestmark = pytest.mark.integration
 
@@ -54,5 +60,13 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         assert denied.value.code == "AccessDenied"
         runs = list((tmp_path / "city" / "dagster").rglob("*.db"))
         assert runs, "the demo's runs must be in the local instance the UI opens"
+        store = ObjectStore.from_settings(load_settings())
+        events = [json.loads(data) for data in store.get_many(store.list_objects(LINEAGE, "events/"))]
+        assert events and [e["job"]["name"] for e in events if event_errors(e)] == []
+        mart = sorted(
+            (e for e in events if e["job"]["name"] == "marts/traffic/fct_segment_traffic_hourly"),
+            key=lambda e: e["eventTime"],
+        )
+        assert [e["eventType"] for e in mart] == ["START", "COMPLETE"]  # a dbt model is a run of its own
     finally:
         EmbeddedS3.from_settings(load_settings()).stop()

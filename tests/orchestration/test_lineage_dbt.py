@@ -5,6 +5,9 @@ materialisation, and the archived events are checked. It has three sources owned
 (a table; parquet files read by glob, like the platform's bronze readings; one file as an
 ``external_location``, like its registry), a staging model, a mart that joins and aggregates, a
 model that cannot build, and two tests of which one fails.
+
+Slow (a dbt parse and build of their own): `make test-all` and CI run it; in the default run the demo
+test builds the real marts under Dagster and checks every event it archived, dbt models' included.
 """
 
 import json
@@ -26,7 +29,7 @@ from orchestration.lib.lineage import LineageResource
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from tests.lineage_spec import event_errors
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 PROJECT = {
