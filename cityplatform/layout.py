@@ -101,7 +101,7 @@ def parse_lineage_event_key(key: str) -> LineageEventKey | None:
 
 
 def mart_export_key(mart: str, day: date) -> str:
-    """A mart's rows of one local day, in its department's bucket (``marts-<department>``)."""
+    """A mart's rows of one local day, in its department's bucket (``marts-<bucket_suffix>``)."""
     return f"{mart}/date={day.isoformat()}/{mart}.parquet"
 
 

@@ -20,7 +20,7 @@ from minio.error import S3Error
 
 from cityplatform.settings import Settings
 
-# Core buckets; department mart buckets (marts-<department>) come from the governance registry.
+# Core buckets; department mart buckets (marts-<bucket_suffix>) come from the governance registry.
 LANDING = "landing"
 BRONZE = "bronze"
 QUARANTINE = "quarantine"

@@ -88,7 +88,7 @@ def demo(
             f"{bronze_cctv_prefix('{detections,counts,evidence}', the_day)}\n"
             f"  quarantine       s3://{QUARANTINE}/{quarantine_readings_key(the_day)}\n"
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
-            f"  marts            s3://marts-<department>/{mart_export_key('<mart>', the_day)}\n"
+            f"  marts            s3://<department's bucket, above>/{mart_export_key('<mart>', the_day)}\n"
             f"  steward report   {settings.reports_dir / 'steward-report.html'}\n"
             f"  department keys  {settings.department_credentials_path}   (grants: city access show)\n"
             "  lineage report   .venv/bin/city lineage report   (lineage events in s3://lineage/)\n"

@@ -1,7 +1,7 @@
 """Publishing marts: a department's mart tables, one parquet per mart and day, into its own bucket.
 
 Reads the warehouse read-only (the dbt build that wrote it has finished) and writes through the
-object store, so a department reading ``s3://marts-<department>/`` never needs the warehouse file.
+object store, so a department reading its ``s3://marts-<bucket_suffix>/`` never needs the warehouse file.
 Every object is replaced whole: re-publishing a day never leaves rows of an earlier run behind.
 """
 
