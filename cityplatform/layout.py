@@ -182,6 +182,11 @@ def unplaced_clip_key(file_name: str) -> str:
     return f"{CCTV_PREFIX}unplaced/{file_name}"
 
 
+def quarantine_record_key(quarantined_key: str) -> str:
+    """Why a clip was quarantined: a JSON record beside its quarantined copy."""
+    return f"{quarantined_key}.reason.json"
+
+
 def bronze_cctv_prefix(table: str, day: date | None = None) -> str:
     """A table of the vision job (``detections``, ``counts``, ``occupancy``, ``evidence``), or one
     local day of it."""

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import polars as pl
 
+from cityplatform.layout import quarantine_record_key
 from cityplatform.objectstore import ObjectInfo, ObjectStore
 from vision_jobs.clips import ClipRef
 from vision_jobs.count import ClipCounter
@@ -132,5 +133,5 @@ def put_quarantine(
         "classification": "personal-data",
     }
     return store.put_bytes(
-        bucket, f"{key}.reason.json", json.dumps(record, indent=1).encode(), content_type="application/json"
+        bucket, quarantine_record_key(key), json.dumps(record, indent=1).encode(), "application/json"
     )

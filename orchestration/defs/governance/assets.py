@@ -64,7 +64,7 @@ def department_scorecards(
     code_location: dg.ResourceParam[CodeLocationCatalog],
 ) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
-    on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
+    on = run_date(context.instance, context.run.run_id, storage.settings().zone)
     registry = load_registry()
     ledger = OwnershipLedger(store)
     try:

@@ -78,7 +78,7 @@ def judge_owners(
     context: dg.AssetCheckExecutionContext, storage: CityStorage, key: dg.AssetKey
 ) -> dg.AssetCheckResult:
     """The dataset's owners from the registry and the anchored ledger, judged on the run date."""
-    on = run_date(context.instance, context.run.run_id, storage.settings().timezone)
+    on = run_date(context.instance, context.run.run_id, storage.settings().zone)
     registry = load_registry()
     try:
         ledger = OwnershipLedger(storage.store())

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
@@ -87,11 +86,11 @@ def scan(
     storage: CityStorage, code_location: CodeLocationCatalog, instance: dg.DagsterInstance, run_id: str
 ) -> Scan:
     """Every object in scope that is past its period on the run date."""
-    store, timezone = storage.store(), storage.settings().timezone
-    on = run_date(instance, run_id, timezone)
+    store, zone = storage.store(), storage.settings().zone
+    on = run_date(instance, run_id, zone)
     locations = retained_locations(code_location)
     listing = (obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix))
-    return Scan(on, locations, past_retention(locations, listing, on, ZoneInfo(timezone)))
+    return Scan(on, locations, past_retention(locations, listing, on, zone))
 
 
 def deletion_record(

@@ -30,11 +30,11 @@ LEDGER_ENTRIES = "ownership_ledger_entries"
 LEDGER_HEAD = "ownership_ledger_head"
 
 
-def run_date(instance: dg.DagsterInstance, run_id: str, timezone: str) -> date:
+def run_date(instance: dg.DagsterInstance, run_id: str, zone: ZoneInfo) -> date:
     """The day the run was created, in the city's time: the date stewardship is judged on."""
     record = instance.get_run_record_by_id(run_id)
     created = record.create_timestamp if record else datetime.now(UTC)
-    return created.astimezone(ZoneInfo(timezone)).date()
+    return created.astimezone(zone).date()
 
 
 @dataclass(frozen=True)
