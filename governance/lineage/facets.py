@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import attr
-import pandera.polars as pa
 from openlineage.client.constants import __version__ as client_version
 from openlineage.client.facet_v2 import (
     DatasetFacet,
@@ -67,10 +66,6 @@ class DataQualityMetrics(data_quality_metrics_dataset.DataQualityMetricsDatasetF
             "https://openlineage.io/spec/facets/1-0-0/DataQualityMetricsDatasetFacet.json"
             "#/$defs/DataQualityMetricsDatasetFacet"
         )
-
-
-def columns_from_pandera(schema: pa.DataFrameSchema) -> list[Column]:
-    return [Column(name, str(col.dtype), col.description) for name, col in schema.columns.items()]
 
 
 def merge_columns(*tables: Iterable[Column]) -> list[Column]:

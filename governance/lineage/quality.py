@@ -72,10 +72,3 @@ def rule_assertion(outcome: RuleOutcome, severity: str = "error") -> dqa.Asserti
         actual=f"{outcome.failing_rows} failing rows" if outcome.failing_rows else None,
         params={"contract": outcome.contract},
     )
-
-
-def pandera_assertions(
-    schema: pa.DataFrameSchema, failure_cases: pl.DataFrame | None = None, severity: str = "error"
-) -> list[dqa.Assertion]:
-    """One assertion per rule of ``schema``, failing where ``failure_cases`` name it."""
-    return [rule_assertion(outcome, severity) for outcome in rule_outcomes(schema, failure_cases)]

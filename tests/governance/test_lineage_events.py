@@ -20,7 +20,7 @@ from governance.contracts.iot import reading_schema, validate_readings
 from governance.lineage import facets
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.naming import DatasetId, child_run_id, dataset_from_uri
-from governance.lineage.quality import pandera_assertions
+from governance.lineage.quality import rule_assertion, rule_outcomes
 from tests.lineage_spec import InvalidLineageEvent, event_errors, validate_event
 
 STEWARDS = facets.Stewardship(
@@ -65,7 +65,8 @@ def emitted(tmp_path: Path) -> list[dict[str, Any]]:
         },
         job_facets=facets.job_type_facets("DAGSTER", "ASSET"),
     )
-    columns = facets.columns_from_pandera(reading_schema("rain"))
+    schema = reading_schema("rain")
+    columns = [facets.Column(n, str(c.dtype), c.description) for n, c in schema.columns.items()]
     metrics, stats = facets.statistics_facets(row_count=3, size=1234, file_count=1)
     dataset = dataset_from_uri("s3://bronze/iot/readings/")
     output = OutputDataset(
@@ -153,6 +154,11 @@ def test_a_facet_the_spec_does_not_define_is_an_error(events: list[dict[str, Any
     errors = event_errors(event)
     assert any("custom: no schema in the vendored spec" in e for e in errors)
     assert any("under another key than 'docs'" in e for e in errors)
+
+
+def pandera_assertions(schema: Any, cases: pl.DataFrame | None = None) -> list[Any]:
+    """One assertion per rule of ``schema``, as lineage reports a contract check's ``contract_rules``."""
+    return [rule_assertion(outcome) for outcome in rule_outcomes(schema, cases)]
 
 
 def test_pandera_results_become_one_assertion_per_rule() -> None:
