@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/city: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable ".[dev]"
+	$(BIN)/python -m pip install --quiet --editable ".[dev,production]"
 	@touch $@
 
 demo: $(BIN)/city  ## install, start S3, simulate a day, materialise every asset, summarise

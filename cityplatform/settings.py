@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         default="Asia/Seoul",
         description="IANA zone of the city's local time: landing keys, clip names, daily partitions.",
     )
+    first_day: date | None = Field(
+        default=None,
+        description=(
+            "First day of the daily partitions (YYYY-MM-DD). Unset: the first day landed on this "
+            "machine (recorded under <home>), else yesterday."
+        ),
+    )
     governance_registry: Path | None = Field(
         default=None,
         description="Folder of the governance registry YAML; default: the registry shipped with governance.",
