@@ -1,8 +1,8 @@
 """``city demo``: one simulated city day through the whole platform on the embedded default.
 
 Starts the S3 server, writes a day of city data into landing, runs every Dagster job on the local
-instance (the same one ``city ui`` opens), and summarises what came in, what was accepted, what was
-quarantined and why, and where everything lies.
+instance (the same one ``city ui`` opens) as runs of its code location, and summarises what came in,
+what was accepted, what was quarantined and why, and where everything lies.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cityapp.dagster_home import load_definitions, local_instance
+from cityapp.dagster_home import execute_as_code_location_run, load_definitions, local_instance
 from cityplatform.embedded_s3 import EmbeddedS3, ServerState
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
@@ -81,8 +81,8 @@ class DemoSummary:
 def run_job(
     definitions: dg.Definitions, name: str, instance: dg.DagsterInstance, partition_key: str | None
 ) -> JobOutcome:
-    result = definitions.resolve_job_def(name).execute_in_process(
-        instance=instance, partition_key=partition_key, raise_on_error=False, run_config=_QUIET
+    result = execute_as_code_location_run(
+        definitions, name, instance, partition_key=partition_key, run_config=_QUIET
     )
     outcome = JobOutcome(name, result.success, result.run_id, partition_key)
     for event in result.get_asset_materialization_events():

@@ -11,12 +11,16 @@ import os
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from minio import Minio
 from minio.error import S3Error
 from typer.testing import CliRunner
 
 from cityapp.cli.main import app
+from cityapp.dagster_home import CODE_LOCATION, code_location_job_origin
 from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.layout import mart_export_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
@@ -58,8 +62,14 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         with pytest.raises(S3Error) as denied:
             next(iter(traffic.list_objects("marts-safety")))
         assert denied.value.code == "AccessDenied"
-        runs = list((tmp_path / "city" / "dagster").rglob("*.db"))
-        assert runs, "the demo's runs must be in the local instance the UI opens"
+        # The local instance the UI opens, queried as its job pages (job name and repository label)
+        # and its Overview timeline (the run's code location) query it.
+        home = InstanceRef.from_dir(str(tmp_path / "city" / "dagster"))
+        with dg.DagsterInstance.from_ref(home) as instance:
+            label = code_location_job_origin("x").repository_origin.get_label()
+            for job in ("iot_registry", "iot_ingest_day", "cctv_analyse_clip", "marts_build_day"):
+                runs = instance.get_runs(dg.RunsFilter(job_name=job, tags={REPOSITORY_LABEL_TAG: label}))
+                assert runs and all(r.remote_job_origin.location_name == CODE_LOCATION for r in runs), job
         store = ObjectStore.from_settings(load_settings())
         events = [json.loads(data) for data in store.get_many(store.list_objects(LINEAGE, "events/"))]
         assert events and [e["job"]["name"] for e in events if event_errors(e)] == []
