@@ -26,12 +26,19 @@ from cityplatform.settings import Settings
 CODE_LOCATION = "smart_city"
 CODE_LOCATION_MODULE = "orchestration.definitions"
 
-# Local instance: SQLite storage in the platform home; no telemetry from a city's machines.
+# Local instance: SQLite storage in the platform home, the queue and pools of infra/dagster/dagster.yaml
+# at a laptop's size; no telemetry from a city's machines. Written by the platform: edits are replaced.
 _LOCAL_INSTANCE_YAML = """\
+# Written by `city` (cityapp/dagster_home.py); edits are replaced on the next command.
 telemetry:
   enabled: false
-run_queue:
-  max_concurrent_runs: 2
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  # One run at a time per pool (warehouse: DuckDB has one writer; vision: one GPU), held in the queue.
+  pools:
+    default_limit: 1
+    granularity: run
 """
 
 
@@ -40,7 +47,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() != _LOCAL_INSTANCE_YAML:
         config.write_text(_LOCAL_INSTANCE_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
