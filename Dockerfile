@@ -23,11 +23,10 @@ COPY ingestion ./ingestion
 COPY orchestration ./orchestration
 COPY vision_jobs ./vision_jobs
 # Editable, so the source tree stays at /opt/city: orchestration finds dbt_project/ beside its
-# package, not in site-packages. Deployment-only Dagster libraries: PostgreSQL storage, the Docker
-# and Kubernetes run launchers and Pipes clients. Unpinned on purpose: each pins `dagster==`
-# exactly, so pyproject's dagster pin decides their version.
-RUN pip install --extra-index-url "${TORCH_INDEX_URL}" --editable . \
-      dagster-postgres dagster-docker dagster-k8s \
+# package, not in site-packages. The `production` extra adds what a deployment needs, pinned in
+# pyproject.toml: PostgreSQL storage (with psycopg2), the Docker and Kubernetes run launchers and
+# Pipes clients.
+RUN pip install --extra-index-url "${TORCH_INDEX_URL}" --editable ".[production]" \
  && pip check
 
 FROM ${PYTHON_IMAGE} AS runtime

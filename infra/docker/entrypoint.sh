@@ -22,4 +22,18 @@ for name in DAGSTER_PG_PASSWORD CITY_S3_ACCESS_KEY OPENLINEAGE_API_KEY; do
   unset "${name}_FILE"
 done
 
+# Pool limits live in the instance's database, not in dagster.yaml: CITY_POOL_LIMITS="warehouse=1
+# vision=2" (the daemon's container) sets them before the command starts. Setting one again is a no-op.
+for pair in ${CITY_POOL_LIMITS:-}; do
+  pool="${pair%%=*}"
+  limit="${pair#*=}"
+  case "$pool:$limit" in
+    :* | *:*[!0-9]* | *:)
+      echo "entrypoint: CITY_POOL_LIMITS entry '$pair' is not <pool>=<limit>" >&2
+      exit 64
+      ;;
+  esac
+  dagster instance concurrency set "$pool" "$limit"
+done
+
 exec "$@"

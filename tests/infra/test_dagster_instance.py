@@ -10,10 +10,11 @@ import yaml
 from dagster._config import process_config
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
-from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
 from dagster._core.workspace.config_schema import WORKSPACE_CONFIG_SCHEMA
 
+from orchestration.defs.cctv.assets import clip_analysis
+from orchestration.defs.marts.assets import marts_dbt, publications
 from tests.infra.helpers import INFRA, K8S, compose, load_yaml, pyproject
 
 DAGSTER_DIR = INFRA / "dagster"
@@ -25,15 +26,20 @@ def instance() -> dict[str, Any]:
 
 
 def pg_problems(config: dict[str, Any]) -> list[str]:
-    """Connection settings of the PostgreSQL storage that are not environment references."""
+    """Connection settings of the PostgreSQL storage that are not environment references, and a
+    driver scheme that is not psycopg2's (SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3)."""
     db = config.get("storage", {}).get("postgres", {}).get("postgres_db")
     if db is None:
         return ["storage is not postgres"]
-    return [
+    connection = {field: value for field, value in db.items() if field != "scheme"}
+    problems = [
         f"{field} is {value!r}, not {{env: DAGSTER_PG_...}}"
-        for field, value in db.items()
+        for field, value in connection.items()
         if not (isinstance(value, dict) and str(value.get("env", "")).startswith("DAGSTER_PG_"))
     ]
+    if db.get("scheme") != "postgresql+psycopg2":
+        problems.append(f"scheme is {db.get('scheme')!r}, not postgresql+psycopg2")
+    return problems
 
 
 def test_instance_passes_dagster_validation(tmp_path: Path) -> None:
@@ -57,20 +63,33 @@ def test_postgres_connection_comes_from_the_environment() -> None:
         }
     }
     assert pg_problems(leaked) == ["password is 'hunter2', not {env: DAGSTER_PG_...}"]
+    bare = {"storage": {"postgres": {"postgres_db": {**config["storage"]["postgres"]["postgres_db"]}}}}
+    del bare["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert pg_problems(bare) == ["scheme is None, not postgresql+psycopg2"]
     assert pg_problems({"storage": {"sqlite": {"base_dir": "/tmp"}}}) == ["storage is not postgres"]
 
 
-def test_runs_are_queued_with_gpu_and_warehouse_limits() -> None:
-    coordinator = instance()["run_coordinator"]
-    assert coordinator["class"] == "QueuedRunCoordinator"
-    result = process_config(QueuedRunCoordinator.config_type(), coordinator["config"])
-    assert result.success, result.errors
-    limits = {(t["key"], t["value"]): t["limit"] for t in coordinator["config"]["tag_concurrency_limits"]}
-    assert limits[("city/warehouse", "write")] == 1, "DuckDB has a single writer"
-    assert limits[("city/gpu", "true")] >= 1
-    helm = load_yaml(K8S / "dagster-values.yaml")["dagsterDaemon"]["runCoordinator"]["config"]
-    helm_limits = {(t["key"], t["value"]) for t in helm["queuedRunCoordinator"]["tagConcurrencyLimits"]}
+def test_runs_are_queued_with_gpu_tag_and_pool_limits() -> None:
+    config = instance()
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert "config" not in config["run_coordinator"], "the queue's limits belong in `concurrency`"
+    concurrency = config["concurrency"]
+    limits = {(t["key"], t["value"]): t["limit"] for t in concurrency["runs"]["tag_concurrency_limits"]}
+    assert limits == {("city/gpu", "true"): 1}
+    # run granularity: a run waits in the queue while a pool it uses is full; every pool has a limit
+    assert concurrency["pools"] == {"default_limit": 1, "granularity": "run"}
+    helm = load_yaml(K8S / "dagster-values.yaml")
+    assert helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"] == {}
+    helm_concurrency = helm["concurrency"]
+    assert helm_concurrency["enabled"] is True
+    helm_limits = {(t["key"], t["value"]) for t in helm_concurrency["runs"]["tagConcurrencyLimits"]}
     assert helm_limits == set(limits), "compose and Kubernetes must honour the same run tags"
+    assert helm_concurrency["pools"] == {"defaultLimit": 1, "granularity": "run"}
+
+
+def test_warehouse_writers_and_the_vision_analysis_are_in_their_pools() -> None:
+    assert {marts_dbt.op.pool, *(p.op.pool for p in publications)} == {"warehouse"}
+    assert clip_analysis.op.pool == "vision"
 
 
 def test_runs_launch_in_docker_with_shared_compute_logs() -> None:
@@ -101,8 +120,17 @@ def test_workspace_is_valid_and_points_at_the_code_server() -> None:
     assert server["location_name"] == pyproject()["tool"]["dagster"]["code_location_name"]
 
 
-def test_telemetry_is_off_and_crashed_runs_are_detected() -> None:
+def test_telemetry_is_off_and_crashed_runs_are_detected_and_retried() -> None:
     config = instance()
     assert config["telemetry"] == {"enabled": False}
     assert config["run_monitoring"]["enabled"] is True
-    assert config["run_retries"]["enabled"] is True
+    retries = config["run_retries"]
+    assert retries["enabled"] is True and retries["max_retries"] >= 1
+    assert retries["retry_on_asset_or_op_failure"] is False, "asset failures retry by their own policy"
+    daemon = load_yaml(K8S / "dagster-values.yaml")["dagsterDaemon"]
+    assert daemon["runMonitoring"]["enabled"] is True
+    assert daemon["runRetries"] == {
+        "enabled": True,
+        "maxRetries": retries["max_retries"],
+        "retryOnAssetOrOpFailure": False,
+    }

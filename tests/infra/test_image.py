@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
-from tests.infra.helpers import INFRA, REPO
+from tests.infra.helpers import INFRA, REPO, pyproject
 
 ENTRYPOINT = INFRA / "docker" / "entrypoint.sh"
 
@@ -35,19 +34,19 @@ def test_runs_as_a_non_root_user() -> None:
     assert users and users[-1].split(":")[0] not in {"root", "0"}
 
 
-def test_installs_the_project_and_deployment_libraries() -> None:
+def test_installs_the_project_with_its_pinned_production_extra() -> None:
     install = re.search(r"pip install [^\n]*", dockerfile())
-    assert install and " . " in install.group(0)
-    for library in ("dagster-postgres", "dagster-docker", "dagster-k8s"):
-        assert library in install.group(0)
+    assert install and '--editable ".[production]"' in install.group(0)
+    extra = {r.split("==")[0]: r for r in pyproject()["project"]["optional-dependencies"]["production"]}
+    assert {"dagster-postgres", "psycopg2-binary", "dagster-docker", "dagster-k8s"} <= set(extra)
+    assert [r for r in extra.values() if "==" not in r] == [], "a fresh image must resolve the same way"
     for package in installed_packages():
         assert re.search(rf"^COPY {package} ", dockerfile(), re.M), f"{package} not copied"
 
 
 def installed_packages() -> list[str]:
     """The top-level packages pyproject.toml installs: the image must copy every one."""
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    return [name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
+    return [name.rstrip("*") for name in pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]]
 
 
 def test_source_tree_keeps_dbt_project_beside_the_packages() -> None:
@@ -55,7 +54,7 @@ def test_source_tree_keeps_dbt_project_beside_the_packages() -> None:
     # and the runtime image keeps the build's source tree at the same path.
     build_stage = dockerfile().split("\nFROM ")[1]
     (workdir,) = re.findall(r"^WORKDIR (\S+)$", build_stage, re.M)
-    assert "--editable ." in build_stage
+    assert '--editable ".[production]"' in build_stage
     assert f"COPY --from=build {workdir} {workdir}" in final_stage()
     assert re.search(rf"^COPY --chown=city:city dbt_project {workdir}/dbt_project$", final_stage(), re.M)
     assert re.findall(r"^WORKDIR (\S+)$", final_stage(), re.M)[-1] == workdir
@@ -124,6 +123,14 @@ def test_entrypoint_refuses_a_missing_file_or_two_sources(tmp_path: Path) -> Non
         {"DAGSTER_PG_PASSWORD_FILE": str(tmp_path / "pg"), "DAGSTER_PG_PASSWORD": "y"}, "true"
     )
     assert both.returncode != 0 and "set only one" in both.stderr
+
+
+def test_entrypoint_refuses_a_pool_limit_that_is_not_pool_equals_number() -> None:
+    # Valid limits are set on a real instance by the production tests (the daemon starts through it).
+    for entry in ("vision", "=2", "vision=", "vision=two", "a=b=1"):
+        result = run_entrypoint({"CITY_POOL_LIMITS": entry}, "true")
+        assert result.returncode == 64, entry
+        assert f"CITY_POOL_LIMITS entry '{entry}'" in result.stderr
 
 
 def test_entrypoint_passes_arguments_through() -> None:

@@ -181,6 +181,7 @@ def test_dagster_uses_external_postgres_and_secrets_by_reference() -> None:
     assert values["global"]["postgresqlSecretName"]
     assert not values["postgresql"].get("postgresqlPassword")
     assert values["postgresql"]["postgresqlParams"]["sslmode"] in {"require", "verify-ca", "verify-full"}
+    assert values["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2", "psycopg 3 is not installed"
     deployment = user_deployment()
     assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "orchestration.definitions"]
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
@@ -195,7 +196,7 @@ def test_runs_use_the_k8s_launcher_and_a_queue() -> None:
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     coordinator = values["dagsterDaemon"]["runCoordinator"]
     assert coordinator["enabled"] is True and coordinator["type"] == "QueuedRunCoordinator"
-    limits = coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    limits = values["concurrency"]["runs"]["tagConcurrencyLimits"]
     assert {"key": "city/gpu", "value": "true"} in [{"key": t["key"], "value": t["value"]} for t in limits]
     job_spec = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["jobSpecConfig"]
     assert job_spec["backoffLimit"] == 0
