@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, tzinfo
 from urllib.parse import quote, unquote
 
 _DATE_PART = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/")
+# A landing IoT object's name ends with the local start of the 5-minute slot that delivered it.
+_LANDING_SLOT = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
+_SLOT_FORMAT = "%Y%m%dT%H%M"
 
 LANDING_IOT_PREFIX = "iot/"
 IOT_READINGS_PREFIX = "iot/readings/"  # bronze readings (kind=) and quarantined lines (date=)
@@ -30,7 +33,19 @@ def landing_iot_prefix(kind: str, day: date) -> str:
 
 def landing_iot_key(kind: str, slot_start: datetime) -> str:
     """One JSON-lines object per sensor kind per 5-minute slot (slot start in local time)."""
-    return f"{landing_iot_prefix(kind, slot_start.date())}{kind}_{slot_start:%Y%m%dT%H%M}.jsonl"
+    return f"{landing_iot_prefix(kind, slot_start.date())}{kind}_{slot_start:{_SLOT_FORMAT}}.jsonl"
+
+
+def landing_slot_start(key: str, tz: tzinfo) -> datetime | None:
+    """The start of the slot that delivered a landing IoT object (named by :func:`landing_iot_key`),
+    in the city's zone ``tz``; ``None`` for a name that does not say."""
+    match = _LANDING_SLOT.search(key)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1), _SLOT_FORMAT).replace(tzinfo=tz)
+    except ValueError:
+        return None
 
 
 def landing_registry_key(table: str) -> str:

@@ -1,6 +1,8 @@
 """Ingest one day: manifest objects from landing -> bronze parquet per kind + one quarantine file.
 
-Writing replaces the day's objects under fixed keys, so re-running a day never appends twice.
+Writing replaces the day's objects under fixed keys, so re-running a day never appends twice. The
+manifest includes the next day's first slots, for the day's late readings; their lines of the next
+day are left to that day's ingestion and counted as ``other_day``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -42,6 +45,10 @@ class DayIngest:
         return sum(r.quarantined.height for r in self.results.values())
 
     @property
+    def other_day(self) -> int:
+        return sum(r.other_day for r in self.results.values())
+
+    @property
     def reasons(self) -> dict[str, int]:
         total: Counter[str] = Counter()
         for result in self.results.values():
@@ -62,6 +69,7 @@ def ingest_kinds(
     load_files: Callable[[str], Sequence[LandingFile]],
     write_accepted: Callable[[str, pl.DataFrame], None],
     *,
+    day: date,
     known_sensors: list[str],
     tz: ZoneInfo,
     bytes_per_kind: Mapping[str, int],
@@ -73,7 +81,7 @@ def ingest_kinds(
     """
 
     def ingest(kind: str) -> IngestResult:
-        result = ingest_kind(kind, load_files(kind), known_sensors=known_sensors, tz=tz)
+        result = ingest_kind(kind, load_files(kind), day=day, known_sensors=known_sensors, tz=tz)
         write_accepted(kind, result.accepted.select(list(bronze_schema(kind))))
         return result
 
@@ -99,7 +107,9 @@ def ingest_manifest(
         )
 
     sizes = {kind: sum(o.size for o in objects) for kind, objects in manifest.objects.items()}
-    results = ingest_kinds(fetch, write_bronze, known_sensors=known_sensors, tz=tz, bytes_per_kind=sizes)
+    results = ingest_kinds(
+        fetch, write_bronze, day=manifest.day, known_sensors=known_sensors, tz=tz, bytes_per_kind=sizes
+    )
     day_ingest = DayIngest(results, {kind: written[kind] for kind in SENSOR_KINDS})
     quarantine = pl.concat([r.quarantined for r in results.values()])
     day_ingest.written["quarantine"] = store.put_bytes(

@@ -1,7 +1,9 @@
 """Landing JSON lines -> contract-valid bronze readings plus a quarantine row for every rejected line.
 
 Every line that comes in leaves either as an accepted reading or as a quarantine row with its file,
-line number, reason and the raw text: ``lines_in == accepted + quarantined`` always holds.
+line number, reason and the raw text, in exactly one day: a day's files include the next day's first
+slots (late readings of the day lie there, see ``ingestion.landing``), whose lines of that next day
+are counted as the other day's, so ``lines_in == accepted + quarantined + other_day`` always holds.
 
 Speed comes from splitting the work: DuckDB parses every line once into typed columns (vectorised,
 multi-threaded), and a polars regex flags the few lines DuckDB might have coerced leniently (a
@@ -13,10 +15,9 @@ every typed row, not a sample.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -25,11 +26,12 @@ import pandera.errors
 import polars as pl
 import pyarrow as pa
 
+from cityplatform.layout import landing_slot_start
 from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS, QuarantineReason, SensorKind
 from governance.contracts.iot import validate_readings
+from ingestion.landing import carries_previous_day
 
 PARSE_BATCH_ROWS = 16_384
-_SLOT_IN_KEY = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
 
 QUARANTINE_SCHEMA = {
     "kind": pl.String,
@@ -55,6 +57,7 @@ class IngestResult:
     lines_in: int
     accepted: pl.DataFrame
     quarantined: pl.DataFrame
+    other_day: int  # lines of the files read that belong to another day, which ingests them
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -63,7 +66,7 @@ class IngestResult:
 
     @property
     def reconciles(self) -> bool:
-        return self.lines_in == self.accepted.height + self.quarantined.height
+        return self.lines_in == self.accepted.height + self.quarantined.height + self.other_day
 
 
 def contract_schema(kind: str) -> dict[str, pl.DataType]:
@@ -287,20 +290,49 @@ def _contract_verdicts(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"reason": reason, "detail": detail})
 
 
+def _file_calendar(
+    files: Sequence[LandingFile], day: date, tz: ZoneInfo, max_lateness: timedelta
+) -> pl.DataFrame:
+    """Row i for ``files[i]``: its slot's start (UTC), the day its lines belong to (its slot's, or
+    ``day`` for a name that says no slot) and, for one of a day's first slots, the day before, whose
+    late readings it may carry (``ingestion.landing.carries_previous_day``)."""
+    rows = []
+    for file in files:
+        slot = landing_slot_start(file.key, tz)
+        previous = slot is not None and carries_previous_day(slot, max_lateness)
+        rows.append(
+            (
+                slot.astimezone(UTC) if slot else None,
+                slot.date() if slot else day,
+                slot.date() - timedelta(days=1) if slot and previous else None,
+            )
+        )
+    schema = {"slot_start": pl.Datetime("us", "UTC"), "file_day": pl.Date(), "late_day": pl.Date()}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def ingest_kind(
     kind: str,
     files: Sequence[LandingFile],
     *,
+    day: date,
     known_sensors: Iterable[str],
     tz: ZoneInfo,
     max_lateness: timedelta = MAX_LATENESS,
 ) -> IngestResult:
-    """Parse, type, contract-check, de-duplicate and split one kind's landing files of one day."""
+    """Parse, type, contract-check, de-duplicate and split one kind's landing files of ``day``.
+
+    A line belongs to the day of the slot that delivered it, except a reading of the day before in
+    one of the day's first slots, which belongs to the day it was observed (its late delivery); a
+    line whose time cannot be read stays with its slot's day. Both days' ingestions apply the same
+    rule, so each line is accepted or quarantined in exactly one; here the other day's are counted.
+    """
     spec = SENSOR_KINDS[kind]
     contract = contract_schema(kind)
     sources = pl.Series("source_file", [f.key for f in files], dtype=pl.String)
     lines = split_lines(files)
     parsed = _parse_typed(lines, spec)
+    calendar = _file_calendar(files, day, tz, max_lateness)
 
     exact = pl.col("suspect") | ~pl.all_horizontal(pl.col(f).is_not_null() for f in spec.fields)
     rescued, quarantine_parse = _resolve_suspects(parsed.filter(exact), spec, sources)
@@ -308,20 +340,23 @@ def ingest_kind(
     typed = pl.concat([parsed.filter(~exact).select(columns).cast(contract), rescued.select(columns)])
     if rescued.height:  # rescued lines go back to their place in delivery order
         typed = typed.sort("row")
-    typed = typed.hstack(_contract_verdicts(kind, typed.select(list(contract))))
 
-    slot_starts = (
-        sources.str.extract(_SLOT_IN_KEY.pattern)
-        .str.strptime(pl.Datetime("us"), "%Y%m%dT%H%M")
-        .dt.replace_time_zone(str(tz))
-        .dt.convert_time_zone("UTC")
-    )
+    # Which day each line belongs to: typed lines by when they were observed, the rest by their file.
+    observed_day = pl.col("observed_at").dt.convert_time_zone(str(tz)).dt.date()
+    late_day = pl.lit(calendar["late_day"]).gather(pl.col("file"))
+    file_day = pl.lit(calendar["file_day"]).gather(pl.col("file"))
+    owned = typed.filter(pl.when(observed_day == late_day).then(late_day).otherwise(file_day) == day)
+    own_files = sources.filter(calendar["file_day"] == day).implode()
+    owned_parse = quarantine_parse.filter(pl.col("source_file").is_in(own_files))
+    other_day = typed.height - owned.height + quarantine_parse.height - owned_parse.height
+    typed = owned.hstack(_contract_verdicts(kind, owned.select(list(contract))))
+
     registered = pl.col("sensor_id").is_in(pl.Series(list(known_sensors), dtype=pl.String).implode())
     late = pl.col("slot_start") - pl.col("observed_at") > max_lateness
 
     # Reason codes for every row (cheap, vectorised); detail text only for the few rejected rows.
     verdicts = typed.with_columns(
-        slot_start=pl.lit(slot_starts).gather(pl.col("file")),
+        slot_start=pl.lit(calendar["slot_start"]).gather(pl.col("file")),
         first_row=pl.col("row").min().over("sensor_id", "observed_at"),
     ).with_columns(
         reason=pl.coalesce(
@@ -364,5 +399,5 @@ def ingest_kind(
         ).alias("detail"),
         pl.lit(lines["line"]).gather(pl.col("row")).alias("raw_line"),
     )
-    quarantined = pl.concat([quarantine_parse, rejected]).sort("source_file", "line_no")
-    return IngestResult(kind, lines.height, accepted, quarantined)
+    quarantined = pl.concat([owned_parse, rejected]).sort("source_file", "line_no")
+    return IngestResult(kind, lines.height, accepted, quarantined, other_day)

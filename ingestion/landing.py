@@ -2,6 +2,11 @@
 
 Bronze is built from the manifest, not from a fresh listing, so a run ingests exactly the
 snapshot it was asked for, and a re-delivered object with the same etag changes nothing.
+
+A reading may arrive up to ``MAX_LATENESS`` after it was observed, so the readings of day D that
+came late lie in D+1's first slots (landing keys are named by the delivering slot). A day's
+manifest therefore holds D's objects and those first slots of D+1; ingestion keeps each line for
+the one day it belongs to (:func:`ingestion.iot.ingest_kind`).
 """
 
 from __future__ import annotations
@@ -9,11 +14,30 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from cityplatform.layout import landing_iot_prefix, landing_manifest_key
+from cityplatform.layout import landing_iot_prefix, landing_manifest_key, landing_slot_start, partition_date
 from cityplatform.objectstore import BRONZE, LANDING, ObjectInfo, ObjectStore
-from cityplatform.sensor_kinds import SENSOR_KINDS
+from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS
+
+
+def carries_previous_day(slot_start: datetime, max_lateness: timedelta = MAX_LATENESS) -> bool:
+    """Whether a slot may still deliver readings of the day before its own on time: it starts less
+    than ``max_lateness`` after its local midnight (as instants, so a clock change counts right)."""
+    midnight = datetime.combine(slot_start.date(), time(), tzinfo=slot_start.tzinfo)
+    return slot_start.astimezone(UTC) - midnight.astimezone(UTC) < max_lateness
+
+
+def ingested_days(key: str, tz: tzinfo) -> list[date]:
+    """The days whose ingestion reads a landing IoT object: the day of its folder, and the day before
+    too when the object is one of the first slots (:func:`carries_previous_day`)."""
+    day = partition_date(key)
+    if day is None:
+        return []
+    slot = landing_slot_start(key, tz)
+    if slot is not None and slot.date() == day and carries_previous_day(slot):
+        return [day - timedelta(days=1), day]
+    return [day]
 
 
 @dataclass
@@ -22,11 +46,20 @@ class LandingManifest:
     objects: dict[str, list[ObjectInfo]] = field(default_factory=dict)  # kind -> objects
 
     @classmethod
-    def from_listing(cls, store: ObjectStore, day: date) -> LandingManifest:
-        return cls(
-            day,
-            {kind: list(store.list_objects(LANDING, landing_iot_prefix(kind, day))) for kind in SENSOR_KINDS},
-        )
+    def from_listing(cls, store: ObjectStore, day: date, tz: tzinfo) -> LandingManifest:
+        """The day's objects, then the next day's objects that may carry the day's late readings
+        (``tz``: the city's zone, in which slot names are written)."""
+        next_day = day + timedelta(days=1)
+
+        def listing(kind: str) -> list[ObjectInfo]:
+            late = [
+                o
+                for o in store.list_objects(LANDING, landing_iot_prefix(kind, next_day))
+                if day in ingested_days(o.key, tz)
+            ]
+            return list(store.list_objects(LANDING, landing_iot_prefix(kind, day))) + late
+
+        return cls(day, {kind: listing(kind) for kind in SENSOR_KINDS})
 
     @property
     def object_count(self) -> int:

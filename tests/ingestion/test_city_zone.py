@@ -40,6 +40,7 @@ def simulate_and_ingest(city: City, landed_in: tzinfo, read_in: tzinfo) -> tuple
     results: dict[str, IngestResult] = ingest_kinds(
         lambda kind: files.get(kind, []),
         lambda kind, accepted: None,
+        day=DAY,
         known_sensors=[s.sensor_id for s in city.sensors],
         tz=read_in,
         bytes_per_kind={},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -12,6 +13,7 @@ from governance.contracts.iot import validate_readings
 from ingestion.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
 
 SEOUL = ZoneInfo("Asia/Seoul")
+DAY = date(2026, 11, 24)
 KEY_0800 = "iot/air_quality/date=2026-11-24/air_quality_20261124T0800.jsonl"
 KEY_1000 = "iot/air_quality/date=2026-11-24/air_quality_20261124T1000.jsonl"
 KNOWN = [f"AQ-{i:04d}" for i in range(1, 20)]
@@ -23,9 +25,9 @@ def line(sensor: str = "AQ-0001", at: str = "2026-11-24T08:00:00+09:00", **value
     return json.dumps(record)
 
 
-def ingest(*files: tuple[str, list[str]]) -> IngestResult:
+def ingest(*files: tuple[str, list[str]], day: date = DAY) -> IngestResult:
     landing = [LandingFile(key, ("\n".join(lines) + "\n").encode()) for key, lines in files]
-    return ingest_kind("air_quality", landing, known_sensors=KNOWN, tz=SEOUL)
+    return ingest_kind("air_quality", landing, day=day, known_sensors=KNOWN, tz=SEOUL)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +70,7 @@ def test_crlf_line_ends_are_line_ends() -> None:
     crlf = ingest_kind(
         "air_quality",
         [LandingFile(KEY_0800, ("\r\n".join(lines) + "\r\n").encode())],
+        day=DAY,
         known_sensors=KNOWN,
         tz=SEOUL,
     )
@@ -115,13 +118,58 @@ def test_integers_must_be_integers() -> None:
     bad = json.dumps(base | {"vehicle_count": 12.5, "mean_speed_kmh": 40, "occupancy_pct": 10.5})
     key = "iot/traffic/date=2026-11-24/traffic_20261124T0800.jsonl"
     result = ingest_kind(
-        "traffic", [LandingFile(key, f"{good}\n{bad}\n".encode())], known_sensors=["TL-0001"], tz=SEOUL
+        "traffic",
+        [LandingFile(key, f"{good}\n{bad}\n".encode())],
+        day=DAY,
+        known_sensors=["TL-0001"],
+        tz=SEOUL,
     )
     assert result.accepted["vehicle_count"].dtype == pl.Int64
     assert result.quarantined["detail"].to_list() == ["vehicle_count=12.5 is not an integer"]
 
 
 def test_no_files_gives_an_empty_reconciled_result() -> None:
-    result = ingest_kind("noise", [], known_sensors=[], tz=SEOUL)
+    result = ingest_kind("noise", [], day=DAY, known_sensors=[], tz=SEOUL)
     assert (result.lines_in, result.accepted.height, result.quarantined.height) == (0, 0, 0)
     assert result.reconciles
+
+
+def test_a_late_reading_belongs_to_the_day_it_was_observed_in_exactly_one_day() -> None:
+    """The next day's first slots carry the day's late readings: each line is accepted or
+    quarantined in one of the two days' ingestions, and counted as the other day's in the other."""
+    next_day = DAY + timedelta(days=1)
+    last_slot = "iot/air_quality/date=2026-11-24/air_quality_20261124T2355.jsonl"
+    first_slot = "iot/air_quality/date=2026-11-24/air_quality_20261124T0005.jsonl"
+    early_next = "iot/air_quality/date=2026-11-25/air_quality_20261125T0010.jsonl"
+    files = {
+        first_slot: [
+            line("AQ-0001", at="2026-11-23T23:58:00+09:00"),
+            line("AQ-0002", at="2026-11-24T00:05:00+09:00"),
+        ],
+        last_slot: [line("AQ-0003", at="2026-11-24T23:55:00+09:00")],
+        early_next: [
+            line("AQ-0004", at="2026-11-24T23:55:00+09:00"),  # 15 minutes late: the day's reading
+            line("AQ-0005", at="2026-11-25T00:10:00+09:00"),  # the next day's own
+            "not json",  # no time to read: stays with its slot's day
+            line("AQ-0006", at="2026-11-24T22:00:00+09:00"),  # 130 minutes late: the day's quarantine
+        ],
+    }
+    today = ingest(*files.items())
+    tomorrow = ingest((early_next, files[early_next]), day=next_day)
+    assert today.accepted["sensor_id"].to_list() == ["AQ-0002", "AQ-0003", "AQ-0004"]
+    assert today.quarantined.select("source_file", "line_no", "reason").rows() == [
+        (early_next, 4, "late_arrival")
+    ]
+    assert today.other_day == 3  # the day before's AQ-0001, the next day's AQ-0005 and broken line
+    assert tomorrow.accepted["sensor_id"].to_list() == ["AQ-0005"]
+    assert tomorrow.quarantined["reason"].to_list() == ["malformed_json"]
+    assert tomorrow.other_day == 2
+    assert today.reconciles and tomorrow.reconciles
+
+    def placed(result: IngestResult) -> set[tuple[str, int]]:
+        frames = (result.accepted, result.quarantined)
+        return {row for frame in frames for row in frame.select("source_file", "line_no").iter_rows()}
+
+    next_day_lines = {(early_next, n) for n in range(1, 5)}
+    assert placed(today) & placed(tomorrow) == set()
+    assert next_day_lines <= placed(today) | placed(tomorrow)
