@@ -22,6 +22,7 @@ from cityplatform.embedded_s3 import EmbeddedS3, ServerState
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore
 from cityplatform.settings import Settings
 from citysim import DayTruth, build_city, write_iot_day
+from citysim.landing import record_landed_day
 from governance.access.sync import sync_access
 from governance.registry.departments import mart_buckets
 from governance.registry.registry import load_registry
@@ -107,6 +108,7 @@ def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_ra
     truth = write_iot_day(
         store, build_city(seed=seed, sensors=sensors), day, tz=settings.zone, seed=seed, fault_rate=fault_rate
     )
+    record_landed_day(settings.home_dir, day)  # before the definitions load: the day is a partition
     clips = land_demo_clips(store, day, settings.zone, seed)
     instance = local_instance(settings)
     instance.add_dynamic_partitions(clip_partitions.name or "", clips)

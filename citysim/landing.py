@@ -1,7 +1,9 @@
 """A simulated day as landing objects: JSON-lines files per kind and 5-minute slot, plus the registry.
 
 :func:`build_iot_day` is pure (bytes in memory, no server) for tests and benchmarks;
-:func:`write_iot_day` puts the same bytes into the ``landing`` bucket.
+:func:`write_iot_day` puts the same bytes into the ``landing`` bucket. Whoever lands simulated days
+on a machine records the earliest (:func:`record_landed_day`), where the daily partitions start
+unless ``CITY_FIRST_DAY`` says otherwise, so the UI's fill counts only days that could have data.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from pathlib import Path
 
 import numpy as np
 
 from cityplatform.layout import landing_iot_key, landing_registry_key
 from cityplatform.objectstore import LANDING, ObjectStore
+from cityplatform.settings import SettingsError
 from citysim.city import City
 from citysim.faults import FaultedKind, inject_faults
 from citysim.iot import KIND_STREAMS, simulate_day
@@ -28,6 +32,8 @@ from citysim.truth import ALL_EVENTS, DayTruth, EventKind, InjectedFault, LineRe
 FAULT_STREAM_OFFSET = 100
 # The embedded server takes ~450 small PUTs/s per connection; the store's pool holds 16.
 PUT_WORKERS = 16
+# Under the platform's home (Settings.home_dir): the earliest day landed on this machine.
+FIRST_DAY_FILE = "first-day"
 
 
 @dataclass(frozen=True)
@@ -137,3 +143,28 @@ def write_iot_day(
         for put in puts:
             put.result()
     return day_objects.truth
+
+
+def record_landed_day(home: Path, day: date) -> None:
+    """Remember ``day`` as the first day landed under ``home`` when it is earlier than the one kept."""
+    recorded = first_landed_day(home)
+    if recorded is None or day < recorded:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / FIRST_DAY_FILE).write_text(f"{day.isoformat()}\n")
+
+
+def first_landed_day(home: Path) -> date | None:
+    """The earliest day landed under ``home`` (:func:`record_landed_day`); ``None`` when none was.
+
+    A local file read, cheap enough for the code location to call when it loads.
+    """
+    path = home / FIRST_DAY_FILE
+    if not path.is_file():
+        return None
+    text = path.read_text().strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"{path}: expected the first landed day as YYYY-MM-DD, got {text!r} (fix or delete it)"
+        ) from None

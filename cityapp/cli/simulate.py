@@ -24,8 +24,12 @@ def iot(
     fault_rate: float = typer.Option(0.01, min=0.0, max=0.5, help="Share of lines broken on purpose."),
     truth_dir: Path | None = typer.Option(None, help="Also write each day's ground truth JSON here."),
 ) -> None:
-    """Simulate IoT readings (one JSON-lines object per sensor kind per 5 minutes) and the registry."""
+    """Simulate IoT readings (one JSON-lines object per sensor kind per 5 minutes) and the registry.
+
+    The earliest day landed is kept under the platform's home: the daily partitions start there
+    unless CITY_FIRST_DAY is set."""
     from citysim import build_city, write_iot_day
+    from citysim.landing import record_landed_day
 
     settings = settings_or_exit()
     store = ObjectStore.from_settings(settings)
@@ -36,6 +40,7 @@ def iot(
         for offset in track(range(days), description="writing days", console=console):
             the_day = first + timedelta(days=offset)
             truth = write_iot_day(store, city, the_day, tz=settings.zone, seed=seed, fault_rate=fault_rate)
+            record_landed_day(settings.home_dir, the_day)
             if truth_dir is not None:
                 truth_dir.mkdir(parents=True, exist_ok=True)
                 (truth_dir / f"iot-{the_day}.json").write_text(truth.to_json())

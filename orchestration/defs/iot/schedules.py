@@ -1,12 +1,19 @@
-"""Nightly ingestion of the day that just ended (local time), as a safety net behind the sensor."""
+"""Nightly ingestion of the day that just ended (local time), as a safety net behind the sensor.
 
-import dagster as dg
+It runs once the day's late deliveries are in (``orchestration.lib.partitions.DAY_GRACE``).
+"""
 
+from datetime import timedelta
+
+from cityplatform.sensor_kinds import MAX_LATENESS
 from orchestration.defs.iot.jobs import ingest_day_job
+from orchestration.lib.partitions import INGESTION_AT, nightly_schedule
 
-iot_daily_schedule = dg.build_schedule_from_partitioned_job(
+iot_daily_schedule = nightly_schedule(
     ingest_day_job,
-    hour_of_day=0,
-    minute_of_hour=30,
-    description="00:30 local: ingest yesterday's partition (late files included).",
+    INGESTION_AT,
+    description=(
+        f"ingest the day that ended, its readings delivered up to "
+        f"{MAX_LATENESS // timedelta(minutes=1)} minutes late included."
+    ),
 )

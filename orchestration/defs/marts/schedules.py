@@ -1,12 +1,12 @@
-"""Nightly marts build of the day that just ended, after ingestion's 00:30 run."""
-
-import dagster as dg
+"""Nightly marts build of the day that just ended, after the nightly ingestion of that day."""
 
 from orchestration.defs.marts.jobs import build_day_job
+from orchestration.lib.partitions import INGESTION_AT, MARTS_AT, clock, nightly_schedule
 
-marts_daily_schedule = dg.build_schedule_from_partitioned_job(
+marts_daily_schedule = nightly_schedule(
     build_day_job,
-    hour_of_day=1,
-    minute_of_hour=30,
-    description="01:30 local: build and publish yesterday's marts (ingestion runs at 00:30).",
+    MARTS_AT,
+    description=(
+        f"build and publish the marts of the day that ended, after its ingestion ({clock(INGESTION_AT)})."
+    ),
 )
