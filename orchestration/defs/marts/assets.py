@@ -28,6 +28,8 @@ PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared befor
 GROUP = "marts"
 # Only one process may write the DuckDB warehouse: the dbt build and the exports share this pool.
 WAREHOUSE_POOL = "warehouse"
+# A model's meta key: the parent models whose day before its day also reads (run_start() - 1 day).
+READS_DAY_BEFORE = "reads_day_before"
 
 
 class MartsTranslator(DagsterDbtTranslator):
@@ -40,6 +42,20 @@ class MartsTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return GROUP
+
+    def get_partition_mapping(
+        self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
+    ) -> dg.PartitionMapping | None:
+        """A model whose day also reads the day before of a parent (the parent named in the model's
+        ``meta.reads_day_before``) depends on both of that parent's days, so a rebuilt day D of
+        the parent makes D+1 stale and a backfill orders the days. The first day has no day before,
+        which is no error: it is built from its own day."""
+        reads_day_before = dbt_resource_props.get("meta", {}).get(READS_DAY_BEFORE, [])
+        if dbt_parent_resource_props["resource_type"] == "model" and (
+            dbt_parent_resource_props["name"] in reads_day_before
+        ):
+            return dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
+        return None
 
 
 def layer_and_name(fqn: list[str]) -> tuple[str, str]:

@@ -1,0 +1,119 @@
+"""The daily partitions: where they start, that a day is one once it has ended, and that a mart reading
+the day before of its parent says so to Dagster (a rebuilt day makes the next one stale). No server,
+no dbt run: the definitions, the asset graph and a test instance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+from dagster._core.definitions.partitions.context import partition_loading_context
+from dagster._core.loader import LoadingContextForTest
+
+from cityplatform.settings import SettingsError, load_settings
+from citysim.landing import FIRST_DAY_FILE, first_landed_day, record_landed_day
+from orchestration.lib.partitions import DAY_GRACE, MARTS_AT, day_partitions, first_partition_day
+
+SEOUL = load_settings(timezone="Asia/Seoul").zone
+HOURLY_AIR = dg.AssetKey(["marts", "environment", "fct_air_quality_hourly"])
+AIR_HOURS = dg.AssetKey(["marts", "intermediate", "int_air_quality_district_hours_aggregated"])
+FLOOD_ALERTS = dg.AssetKey(["marts", "disaster_management", "fct_flood_alerts"])
+RAIN_HOURS = dg.AssetKey(["marts", "intermediate", "int_rain_district_hours_aggregated"])
+
+
+def test_the_first_day_is_the_setting_else_the_first_landed_day_else_yesterday(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CITY_FIRST_DAY", raising=False)
+    settings = load_settings(home=tmp_path)
+    assert first_partition_day(settings) == settings.today() - timedelta(days=1)
+    record_landed_day(settings.home_dir, date(2026, 11, 24))
+    record_landed_day(settings.home_dir, date(2026, 11, 26))  # later: the first stays
+    assert first_landed_day(settings.home_dir) == date(2026, 11, 24)
+    assert first_partition_day(settings) == date(2026, 11, 24)
+    record_landed_day(settings.home_dir, date(2026, 11, 20))  # earlier: the first moves back
+    assert first_partition_day(settings) == date(2026, 11, 20)
+    monkeypatch.setenv("CITY_FIRST_DAY", "2026-01-01")
+    assert first_partition_day(load_settings(home=tmp_path)) == date(2026, 1, 1)
+
+
+def test_a_spoiled_first_day_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / FIRST_DAY_FILE).write_text("last tuesday\n")
+    with pytest.raises(SettingsError, match=f"{tmp_path / FIRST_DAY_FILE}: expected"):
+        first_landed_day(tmp_path)
+
+
+def test_a_day_is_a_partition_once_it_has_ended_and_the_first_is_the_first_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITY_FIRST_DAY", "2026-11-20")
+    partitions = day_partitions(load_settings(home=tmp_path, timezone="Asia/Seoul"))
+    midnight = datetime(2026, 11, 25, tzinfo=SEOUL)
+
+    def last_at(now: datetime) -> str | None:
+        with partition_loading_context(effective_dt=now):
+            return partitions.get_last_partition_key()
+
+    assert partitions.get_first_partition_key() == "2026-11-20"
+    after = (timedelta(0), DAY_GRACE, MARTS_AT, timedelta(hours=23, minutes=59))
+    assert [last_at(midnight + offset) for offset in after] == ["2026-11-24"] * len(after)
+    assert last_at(midnight - timedelta(minutes=1)) == "2026-11-23"
+
+
+def test_the_day_closes_after_the_lateness_limit_and_the_marts_follow_the_ingestion() -> None:
+    assert timedelta(hours=1, minutes=10) == DAY_GRACE
+    assert MARTS_AT > DAY_GRACE
+
+
+@pytest.mark.parametrize(("mart", "parent"), [(HOURLY_AIR, AIR_HOURS), (FLOOD_ALERTS, RAIN_HOURS)])
+def test_a_mart_that_reads_the_day_before_maps_to_both_days_of_its_parent(
+    definitions: dg.Definitions, mart: dg.AssetKey, parent: dg.AssetKey
+) -> None:
+    graph = definitions.resolve_asset_graph()
+    assert graph.get_partition_mapping(mart, parent) == dg.TimeWindowPartitionMapping(
+        start_offset=-1, allow_nonexistent_upstream_partitions=True
+    )
+    upstream = graph.get_parent_partition_keys_for_child("2026-03-15", parent, mart)
+    assert set(upstream.partitions_subset.get_partition_keys()) == {"2026-03-14", "2026-03-15"}
+    downstream = graph.get_child_partition_keys_of_parent("2026-03-14", parent, mart)
+    assert set(downstream) == {"2026-03-14", "2026-03-15"}
+    first = graph.get(mart).partitions_def.get_first_partition_key()  # no day before: no error
+    upstream = graph.get_parent_partition_keys_for_child(first, parent, mart)
+    assert list(upstream.partitions_subset.get_partition_keys()) == [first]
+
+
+def test_other_marts_read_their_own_day_only(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    shifted = {
+        (key.to_user_string(), parent.to_user_string())
+        for key in graph.get_all_asset_keys()
+        for parent in graph.get(key).parent_keys
+        if isinstance(mapping := graph.get_partition_mapping(key, parent), dg.TimeWindowPartitionMapping)
+        and mapping.start_offset != 0
+    }
+    assert shifted == {
+        (HOURLY_AIR.to_user_string(), AIR_HOURS.to_user_string()),
+        (FLOOD_ALERTS.to_user_string(), RAIN_HOURS.to_user_string()),
+    }
+
+
+def test_rebuilding_a_day_makes_the_next_days_hourly_air_quality_stale(
+    definitions: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    built = ["2026-05-09", "2026-05-10", "2026-05-11", "2026-05-12"]
+    for key in (AIR_HOURS, HOURLY_AIR):
+        for day in built:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=day))
+    graph = definitions.resolve_asset_graph()
+    days = built[1:]  # each with its day before built
+
+    def status(day: str) -> StaleStatus:
+        resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+        return resolver.get_status(HOURLY_AIR, day)
+
+    assert [status(day) for day in days] == [StaleStatus.FRESH] * 3
+    instance.report_runless_asset_event(dg.AssetMaterialization(AIR_HOURS, partition=days[0]))
+    assert [status(day) for day in days] == [StaleStatus.STALE, StaleStatus.STALE, StaleStatus.FRESH]
