@@ -26,14 +26,14 @@ class CodeLocationCatalog:
     check_keys: frozenset[dg.AssetCheckKey]
 
 
+def specs_of(item: dg.AssetsDefinition | dg.AssetSpec) -> list[dg.AssetSpec]:
+    """The specs of one entry of ``Definitions.assets``: a definition's, or the bare spec."""
+    return list(item.specs) if isinstance(item, dg.AssetsDefinition) else [item]
+
+
 def asset_specs(definitions: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
     """The spec of every asset in ``definitions``, whether defined by a function or a bare spec."""
-    items = definitions.assets or ()
-    return {
-        spec.key: spec
-        for item in items
-        for spec in (item.specs if isinstance(item, dg.AssetsDefinition) else [item])
-    }
+    return {spec.key: spec for item in definitions.assets or () for spec in specs_of(item)}
 
 
 def catalog(definitions: dg.Definitions) -> CodeLocationCatalog:

@@ -17,9 +17,9 @@ materialisation):
 Why around the body rather than a sensor reading the event log: START must go out before the work
 begins and FAIL when it breaks; a sensor only sees a step after it ended, and only while the daemon
 runs. dbt assets are wrapped by ``lineage_dbt.emits_dbt_lineage``, which starts each model as dbt
-starts it. A check that runs in a step of its own (``steward_trained``) is a run of its own through
-``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input, the
-asset's dataset.
+starts it. A check judged after its asset's COMPLETE (``steward_trained``, at the end of its asset's
+step) is a run of its own through ``LineageResource.check_run``: START, then COMPLETE with its result
+as an assertion on its input, the asset's dataset.
 
 Run ids: the Dagster run id is the parent run (facet ``parent``); each asset's OpenLineage run id
 is derived from it, the asset key and the retry attempt (``governance.lineage.naming.child_run_id``).
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -311,37 +311,47 @@ class LineageResource(dg.ConfigurableResource):
         return LineageEmitter(lineage_client(load_settings()), self.namespace)
 
     def check_run(
-        self, context: dg.AssetCheckExecutionContext, judge: Callable[[], dg.AssetCheckResult]
-    ) -> dg.AssetCheckResult:
-        """``judge()``, a check that runs in its own step after its asset's COMPLETE, as a run of its
-        own that reads the asset's dataset: START, then COMPLETE with the result as an assertion on
-        that input (how dbt tests are reported, and how ``city lineage`` finds them), or FAIL (ABORT
-        if interrupted) when judging raises."""
-        (spec,) = context.check_specs
+        self,
+        context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+        specs: Sequence[dg.AssetCheckSpec],
+        judge: Callable[[], Sequence[dg.AssetCheckResult]],
+    ) -> Sequence[dg.AssetCheckResult]:
+        """``judge()``, the results of the checks ``specs`` (in their order), each check a run of its
+        own that reads its asset's dataset: START for each before judging, then COMPLETE with its
+        result as an assertion on that input (how dbt tests are reported, and how ``city lineage``
+        finds them), or FAIL (ABORT if interrupted) for each when judging raises. ``judge`` runs once
+        for all of them: checks judged together (in their assets' step, after its COMPLETE, or in a
+        step beside it) read what they judge by once."""
         emitter = self.emitter()
-        job_name = f"{spec.asset_key.to_user_string()}:{spec.name}"
-        run = JobRun(
-            job_name,
-            child_run_id(context.run.run_id, job_name, context.retry_number),
-            dagster_run_facets(emitter.namespace, context.job_def.name, context.run.run_id),
-            facets.job_type_facets("DAGSTER", "ASSET_CHECK"),
-        )
-        asset = context.job_def.asset_layer.asset_graph.get(spec.asset_key)
-        dataset = dataset_of(spec.asset_key, asset.metadata)
-        read = [InputDataset(dataset.namespace, dataset.name)]
-        emitter.emit(RunState.START, run, read)
+        op = context.op_execution_context
+        graph = op.job_def.asset_layer.asset_graph
+        runs: list[tuple[dg.AssetCheckSpec, JobRun, DatasetId]] = []
+        for spec in specs:
+            job_name = f"{spec.asset_key.to_user_string()}:{spec.name}"
+            run = JobRun(
+                job_name,
+                child_run_id(op.run.run_id, job_name, op.retry_number),
+                dagster_run_facets(emitter.namespace, op.job_def.name, op.run.run_id),
+                facets.job_type_facets("DAGSTER", "ASSET_CHECK"),
+            )
+            runs.append((spec, run, dataset_of(spec.asset_key, graph.get(spec.asset_key).metadata)))
+        for _, run, dataset in runs:
+            emitter.emit(RunState.START, run, [InputDataset(dataset.namespace, dataset.name)])
         try:
-            result = judge()
+            results = judge()
         except BaseException as error:
             state = RunState.FAIL if isinstance(error, Exception) else RunState.ABORT
-            emitter.emit(state, run, read, extra_run_facets={"errorMessage": facets.error_facet(error)})
+            for _, run, dataset in runs:
+                read = [InputDataset(dataset.namespace, dataset.name)]
+                emitter.emit(state, run, read, extra_run_facets={"errorMessage": facets.error_facet(error)})
             raise
-        assertions = facets.assertions_facet([check_assertion(result, spec.name, spec.description)])
-        tested = InputDataset(
-            dataset.namespace, dataset.name, inputFacets={"dataQualityAssertions": assertions}
-        )
-        emitter.emit(RunState.COMPLETE, run, [tested])
-        return result
+        for (spec, run, dataset), result in zip(runs, results, strict=True):
+            assertions = facets.assertions_facet([check_assertion(result, spec.name, spec.description)])
+            tested = InputDataset(
+                dataset.namespace, dataset.name, inputFacets={"dataQualityAssertions": assertions}
+            )
+            emitter.emit(RunState.COMPLETE, run, [tested])
+        return results
 
     @contextmanager
     def track(self, context: dg.AssetExecutionContext, *, start: bool = True) -> Iterator[AssetLineage]:

@@ -7,11 +7,13 @@ relative to today, so the outcomes do not drift with the calendar; the committed
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.execution.api import create_execution_plan
 
 from cityplatform.layout import parse_lineage_event_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
@@ -23,6 +25,9 @@ from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
 from governance.stewardship.ledger_store import OwnershipLedger, current_ownership
 from orchestration.definitions import defs
+from orchestration.defs.governance.checks import CHECK_NAME, DESCRIPTION, with_steward_checks
+from orchestration.lib.lineage import LineageResource, emits_lineage
+from orchestration.lib.resources import CityStorage
 from tests.conftest import fresh_ledger
 from tests.orchestration.governance_env import (
     GOVERNANCE_DAY,
@@ -42,13 +47,36 @@ def test_every_asset_has_one_blocking_steward_trained_check(definitions: dg.Defi
     graph = definitions.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         spec = graph.get_check_spec(dg.AssetCheckKey(key, "steward_trained"))
-        assert spec.blocking, key
+        assert spec.blocking and spec.description == DESCRIPTION, key
     job_checks = definitions.resolve_job_def("iot_ingest_day").asset_layer.asset_graph.asset_check_keys
     assert {c.asset_key.to_user_string() for c in job_checks if c.name == "steward_trained"} == {
         RAW,
         BRONZE,
         QUARANTINE,
     }
+
+
+@pytest.mark.parametrize(("job_name", "steps"), [("iot_ingest_day", 2), ("marts_build_day", 7)])
+def test_the_checks_add_no_step_per_asset(definitions: dg.Definitions, job_name: str, steps: int) -> None:
+    """Out of process each step is a subprocess that imports the code location (before: 5 steps in
+    iot_ingest_day, 48 in marts_build_day, one per check). A check is judged in its asset's step,
+    but the dbt models' checks: a subsettable op, they share one step beside it."""
+    job = definitions.resolve_job_def(job_name)
+    plan = create_execution_plan(job).get_all_steps_in_topo_order()
+    step_of_asset: dict[dg.AssetKey, str] = {}
+    step_of_check: dict[dg.AssetKey, str] = {}
+    for step in plan:
+        for output in step.step_outputs:
+            asset, check = output.properties.asset_key, output.properties.asset_check_key
+            if check is not None and check.name == CHECK_NAME:
+                step_of_check[check.asset_key] = step.key
+            elif asset is not None and check is None:
+                step_of_asset[asset] = step.key
+    assert len(plan) == steps
+    assert set(step_of_check) == set(step_of_asset) == set(job.asset_layer.executable_asset_keys)
+    beside = {key for key, step in step_of_check.items() if step != step_of_asset[key]}
+    assert {step_of_asset[key] for key in beside} <= {"marts_dbt"}
+    assert {step_of_check[key] for key in beside} <= {"marts_dbt_steward_trained"}
 
 
 def test_passes_in_the_same_partitioned_run_when_owners_are_trained(
@@ -198,3 +226,96 @@ def test_a_ledger_cut_after_the_scorecards_read_it_is_refused(
         assert checks and all(
             not check.passed and "the newest were removed" in (check.description or "") for check in checks
         )
+
+
+UNOWNED, DOWNSTREAM = dg.AssetKey(["steward_test", "unowned"]), dg.AssetKey(["steward_test", "downstream"])
+PAIR = [dg.AssetKey(["steward_test", "left"]), dg.AssetKey(["steward_test", "right"])]
+EXTERNAL = dg.AssetKey(["steward_test", "external"])
+AFTER_PAIR = dg.AssetKey(["steward_test", "after_pair"])
+PAIR_BODY_RAN: list[set[dg.AssetKey]] = []  # the selection each run of the pair's body had
+
+
+def _uri(key: dg.AssetKey) -> dict[str, str]:
+    return {"dagster/uri": f"s3://bronze/steward-test/{key.path[-1]}/"}
+
+
+@dg.asset(key=UNOWNED, metadata=_uri(UNOWNED))
+@emits_lineage
+def unowned(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=DOWNSTREAM, deps=[UNOWNED], metadata=_uri(DOWNSTREAM))
+@emits_lineage
+def downstream(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult()
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, metadata=_uri(key), skippable=True) for key in PAIR], can_subset=True
+)
+@emits_lineage
+def pair(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    PAIR_BODY_RAN.append(set(context.selected_asset_keys))
+    for key in sorted(context.selected_asset_keys, key=str):
+        yield dg.MaterializeResult(asset_key=key)
+
+
+@dg.asset(key=AFTER_PAIR, deps=[PAIR[0]], metadata=_uri(AFTER_PAIR))
+@emits_lineage
+def after_pair(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult()
+
+
+@pytest.fixture(scope="module")
+def unowned_assets() -> dg.Definitions:
+    """Assets no ownership entry names, with the resources the code location gives them."""
+    return with_steward_checks(
+        dg.Definitions(
+            assets=[unowned, downstream, pair, after_pair, dg.AssetSpec(EXTERNAL, metadata=_uri(EXTERNAL))],
+            resources={"storage": CityStorage(), "lineage": LineageResource()},
+        )
+    )
+
+
+def test_an_asset_with_no_owner_fails_and_blocks_downstream(
+    unowned_assets: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    """Judged in its asset's step, or beside a subsettable op, or alone for an external asset."""
+    job = unowned_assets.resolve_implicit_global_asset_job_def()
+    steps = {step.key for step in create_execution_plan(job).get_all_steps_in_topo_order()}
+    assert steps == {
+        "steward_test__unowned",
+        "steward_test__downstream",
+        "pair",
+        "pair_steward_trained",
+        "steward_test__after_pair",
+        "steward_test__external_steward_trained",
+    }
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    assert materialized(result) == {key.to_user_string() for key in (UNOWNED, *PAIR)}
+    checks = steward_results(result)
+    assert set(checks) == {key.to_user_string() for key in (UNOWNED, EXTERNAL, *PAIR)}
+    for check in checks.values():
+        assert not check.passed and check.severity is dg.AssetCheckSeverity.ERROR
+        assert (check.description or "").startswith("no owner: not in ")
+    failed = {e.step_key for e in result.all_events if e.is_step_failure}
+    started = {e.step_key for e in result.all_events if e.is_step_start}
+    assert {"steward_test__unowned", "pair_steward_trained"} <= failed
+    assert not {"steward_test__downstream", "steward_test__after_pair"} & started
+
+
+def test_a_subsettable_op_asked_for_the_check_alone_only_judges(
+    unowned_assets: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    """As a check step of its own did: nothing is built, the owners are judged."""
+    left = dg.AssetCheckKey(PAIR[0], CHECK_NAME)
+    check_only = dg.define_asset_job("steward_only", selection=dg.AssetSelection.checks(left))
+    job = dg.Definitions.merge(unowned_assets, dg.Definitions(jobs=[check_only])).resolve_job_def(
+        "steward_only"
+    )
+    PAIR_BODY_RAN.clear()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert PAIR_BODY_RAN == [] and materialized(result) == set()
+    assert [(e.asset_check_key, e.passed) for e in result.get_asset_check_evaluations()] == [(left, False)]

@@ -138,10 +138,11 @@ def judged() -> None: ...
 @dg.asset_check(asset=judged, name="judging_breaks")
 def judging_breaks(context, lineage: LineageResource) -> dg.AssetCheckResult:
     # context unannotated: Dagster refuses its annotation as a string (from __future__ import annotations)
-    def judge() -> dg.AssetCheckResult:
+    def judge() -> list[dg.AssetCheckResult]:
         raise RuntimeError("registry unreadable")
 
-    return lineage.check_run(context, judge)
+    (result,) = lineage.check_run(context, context.check_specs, judge)
+    return result
 
 
 def test_a_check_that_raises_while_judging_is_a_failed_run(city_env: Path, store: ObjectStore) -> None:

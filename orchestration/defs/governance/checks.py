@@ -1,30 +1,55 @@
 """The blocking ``steward_trained`` check, attached to every asset of the code location.
 
-``with_steward_checks`` runs after all domains have loaded and adds one check per asset it finds,
+``with_steward_checks`` runs after all domains have loaded and adds the check to every asset it finds,
 so Python, dbt and future assets are all covered without each domain remembering to, and an asset
 with no ownership entry gets a failing check rather than none.
-Being an asset check of the asset, it runs in every job that selects the asset, after the asset's
-step; being blocking, a failure at ERROR severity skips the asset's downstream steps in that run.
+A check step per asset would cost an out-of-process run one subprocess per asset, each importing the
+code location again (42 of 48 steps in ``marts_build_day``). So the check is judged in the step that
+materialises its asset, after the asset's own results: each asset's op gains the check specs of its
+assets and a body that runs the original one, then judges the owners of the checks the step
+selected, reading the registry and the ledger once. Being blocking, a failure at ERROR severity
+fails the step once its outputs are stored, which stops the step's downstream steps in that run; a
+WARN does not; a body that raises leaves the checks unjudged, as a skipped check step did.
+Where the asset's own step cannot judge it (a subsettable op such as the dbt models, which reads its
+check selection; an external asset, with no op), its assets' checks share one step beside it.
 The check has no partitions of its own: on a partitioned asset it judges the dataset's owners on
-the run date, once per run, whichever partition the run writes.
+the run date, once per step, whichever partitions the step writes.
 """
 
+import functools
+import inspect
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
 import dagster as dg
+from dagster._core.definitions.decorators.op_decorator import DecoratedOpFunction
+from dagster._core.execution.plan.compute_generator import create_op_compute_wrapper
+from dagster._record import replace
 
 from governance.registry.registry import load_registry
 from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.rules import DatasetAssessment, Status, assess_dataset
 from orchestration.defs.governance.keys import SCORECARDS
 from orchestration.defs.governance.status import anchored_ownership, run_date
-from orchestration.lib.code_location import asset_specs
-from orchestration.lib.lineage import LineageResource
+from orchestration.lib.code_location import specs_of
+from orchestration.lib.lineage import LINEAGE_RESOURCE, LineageResource
 from orchestration.lib.resources import CityStorage
 
 CHECK_NAME = "steward_trained"
+DESCRIPTION = (
+    "A steward or deputy has current training for this dataset's classification on the run date "
+    "(fails, blocking downstream, otherwise; warns when it expires within 30 days); both owners are "
+    "still active. Owners come from the registry and the ownership ledger."
+)
+STORAGE_RESOURCE = "storage"  # the resource key the check reads the ledger through
 _SEVERITY = {Status.WARN: dg.AssetCheckSeverity.WARN, Status.FAIL: dg.AssetCheckSeverity.ERROR}
 
 
-def check_result(assessment: DatasetAssessment, source: str) -> dg.AssetCheckResult:
+def steward_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(CHECK_NAME, asset=key, blocking=True, description=DESCRIPTION)
+
+
+def check_result(key: dg.AssetKey, assessment: DatasetAssessment, source: str) -> dg.AssetCheckResult:
     owners = {
         owner.staff_id: {
             "role": owner.role,
@@ -39,6 +64,8 @@ def check_result(assessment: DatasetAssessment, source: str) -> dg.AssetCheckRes
         for owner in assessment.owners
     }
     return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=CHECK_NAME,
         passed=assessment.status is Status.PASS,
         severity=_SEVERITY.get(assessment.status, dg.AssetCheckSeverity.ERROR),
         description="; ".join(assessment.reasons) or "an owner has current training",
@@ -55,46 +82,131 @@ def check_result(assessment: DatasetAssessment, source: str) -> dg.AssetCheckRes
     )
 
 
-def steward_trained_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=key,
-        name=CHECK_NAME,
-        blocking=True,
-        description=(
-            "A steward or deputy has current training for this dataset's classification on the run "
-            "date (fails, blocking downstream, otherwise; warns when it expires within 30 days); both "
-            "owners are still active. Owners come from the registry and the ownership ledger."
-        ),
-    )
-    def _steward_trained(
-        context: dg.AssetCheckExecutionContext, storage: CityStorage, lineage: LineageResource
-    ) -> dg.AssetCheckResult:
-        return lineage.check_run(context, lambda: judge_owners(context, storage, key))
-
-    return _steward_trained
-
-
 def judge_owners(
-    context: dg.AssetCheckExecutionContext, storage: CityStorage, key: dg.AssetKey
-) -> dg.AssetCheckResult:
-    """The dataset's owners from the registry and the anchored ledger, judged on the run date."""
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    storage: CityStorage,
+    keys: Sequence[dg.AssetKey],
+) -> list[dg.AssetCheckResult]:
+    """The owners of each dataset in ``keys`` from the registry and the anchored ledger (both read
+    once), judged on the run date."""
     on = run_date(context.instance, context.run.run_id, storage.settings().zone)
     registry = load_registry()
     try:
         ledger = OwnershipLedger(storage.store())
         current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
     except LedgerBroken as exc:
-        return dg.AssetCheckResult(passed=False, description=f"owners cannot be trusted: {exc}")
-    ownership = current.datasets.get(key.to_user_string())
-    if ownership is None:
-        return dg.AssetCheckResult(
-            passed=False, description=f"no owner: not in {registry.directory / 'ownership.yaml'}"
+        return [_failed(key, f"owners cannot be trusted: {exc}") for key in keys]
+    results = []
+    for key in keys:
+        ownership = current.datasets.get(key.to_user_string())
+        if ownership is None:
+            results.append(_failed(key, f"no owner: not in {registry.directory / 'ownership.yaml'}"))
+        else:
+            assessment = assess_dataset(registry, key.to_user_string(), ownership, on)
+            results.append(check_result(key, assessment, current.source))
+    return results
+
+
+def _failed(key: dg.AssetKey, description: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=False, description=description)
+
+
+def steward_results(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, keys: Iterable[dg.AssetKey]
+) -> Sequence[dg.AssetCheckResult]:
+    """``steward_trained`` of each asset in ``keys``, judged together, each check a lineage run."""
+    storage: CityStorage = context.resources.original_resource_dict[STORAGE_RESOURCE]
+    lineage: LineageResource = context.resources.original_resource_dict[LINEAGE_RESOURCE]
+    ordered = sorted(keys, key=lambda key: key.to_user_string())
+    specs = [steward_spec(key) for key in ordered]
+    return lineage.check_run(context, specs, lambda: judge_owners(context, storage, ordered))
+
+
+def judged_in_its_step(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """``assets_def`` with a ``steward_trained`` check on each of its assets, judged at the end of its
+    own step. Its op keeps its name, inputs, outputs, config, tags, pool and retry policy, and gains
+    one output per check, the resources the check reads, and a body that runs the original as
+    Dagster would have (``create_op_compute_wrapper``: a returned result is coerced, a generator
+    passed through), then judges the checks. Rebuilt from ``get_attributes_dict`` as Dagster's own
+    ``subset_for`` swaps an op, so specs, deps, partitions and backfill policy stay."""
+    op = assets_def.op
+    specs = {spec.get_python_identifier(): spec for spec in map(steward_spec, assets_def.keys)}
+    if taken := set(specs) & set(assets_def.node_check_specs_by_output_name):
+        raise dg.DagsterInvalidDefinitionError(
+            f"op {op.name} already has {CHECK_NAME} checks: {sorted(taken)}"
         )
-    return check_result(assess_dataset(registry, key.to_user_string(), ownership, on), current.source)
+    steward_keys = {spec.key for spec in specs.values()}
+    original = op.compute_fn.decorated_fn
+    run_original = create_op_compute_wrapper(op)
+
+    def body(context: dg.AssetExecutionContext, **inputs_and_resources: Any) -> Iterator[Any]:
+        yield from run_original(context, inputs_and_resources)  # takes the inputs it names
+        selected = context.selected_asset_check_keys & steward_keys
+        yield from steward_results(context, [key.asset_key for key in selected])
+
+    functools.update_wrapper(body, original)  # name, docs, marks (emits lineage)
+    body.__signature__ = inspect.signature(original)  # type: ignore[attr-defined]  # handed the same
+    judged_op = dg.OpDefinition(
+        compute_fn=DecoratedOpFunction(body),
+        name=op.name,
+        ins=op.ins,
+        outs={**op.outs, **{name: dg.Out(None) for name in specs}},
+        description=op.description,
+        config_schema=op.config_schema,
+        required_resource_keys={*op.required_resource_keys, STORAGE_RESOURCE, LINEAGE_RESOURCE},
+        tags=op.tags,
+        retry_policy=op.retry_policy,
+        pool=op.pool,
+    )
+    return dg.AssetsDefinition.dagster_internal_init(
+        **{
+            **assets_def.get_attributes_dict(),
+            "node_def": judged_op,
+            "check_specs_by_output_name": {**assets_def.node_check_specs_by_output_name, **specs},
+            "selected_asset_check_keys": assets_def.check_keys | steward_keys,
+        }
+    )
+
+
+def judged_in_a_step_of_its_own(item: dg.AssetsDefinition | dg.AssetSpec) -> dg.AssetChecksDefinition:
+    """``steward_trained`` on each asset of ``item``, judged in one step beside it (once per step
+    for the checks it selects), for assets whose own step cannot judge it."""
+    keys = [spec.key for spec in specs_of(item)]
+    executable = isinstance(item, dg.AssetsDefinition) and item.is_executable
+    name = item.node_def.name if executable else keys[0].to_python_identifier()
+
+    @dg.multi_asset_check(
+        specs=[steward_spec(key) for key in keys],
+        can_subset=True,
+        required_resource_keys={STORAGE_RESOURCE, LINEAGE_RESOURCE},
+        name=f"{name}_{CHECK_NAME}",
+    )
+    def _steward_trained(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        yield from steward_results(context, [key.asset_key for key in context.selected_asset_check_keys])
+
+    return _steward_trained
+
+
+def _judged_in_its_step(item: object) -> bool:
+    """Whether ``item`` materialises its assets in one op, run whole, with a decorated body: the
+    check is judged at the end of that step. A subsettable op decides what to run from its
+    selection, checks included (dagster-dbt turns the selected checks into dbt tests through their
+    dbt metadata), so it is not handed checks it does not know; nor can an external asset, with no
+    op, or a graph, with several, judge it in a step of its own."""
+    return (
+        isinstance(item, dg.AssetsDefinition)
+        and item.is_executable
+        and not item.can_subset
+        and isinstance(item.node_def, dg.OpDefinition)
+        and isinstance(item.op.compute_fn, DecoratedOpFunction)
+    )
 
 
 def with_steward_checks(definitions: dg.Definitions) -> dg.Definitions:
-    """``definitions`` plus one ``steward_trained`` check on each of its assets (read without
-    resolving the repository: that still happens once, when Dagster loads the location)."""
-    checks = [steward_trained_check(key) for key in asset_specs(definitions)]
-    return dg.Definitions.merge(definitions, dg.Definitions(asset_checks=checks))
+    """``definitions`` with a ``steward_trained`` check on each of its assets, judged in the step
+    that materialises it where it can be (read without resolving the repository: that still
+    happens once, when Dagster loads the location)."""
+    items = list(definitions.assets or ())
+    judged = [judged_in_its_step(item) if _judged_in_its_step(item) else item for item in items]
+    apart = [judged_in_a_step_of_its_own(item) for item in items if not _judged_in_its_step(item)]
+    return dg.Definitions.merge(replace(definitions, assets=judged), dg.Definitions(asset_checks=apart))
