@@ -43,7 +43,7 @@ def test_jobs_schedule_and_sensor_are_defined(definitions: dg.Definitions) -> No
     job = definitions.resolve_job_def("iot_ingest_day")
     assert job.partitions_def is not None
     assert definitions.resolve_sensor_def("iot_landing_sensor").job_name == "iot_ingest_day"
-    assert definitions.resolve_schedule_def("iot_ingest_day_schedule").cron_schedule == "30 0 * * *"
+    assert definitions.resolve_schedule_def("iot_ingest_day_schedule").cron_schedule == "10 1 * * *"
 
 
 # Loads the code location in a fresh interpreter (nothing imported yet) with every socket connect
