@@ -2,8 +2,9 @@
 
 It runs on loopback as a detached process whose pid and ports are kept in the data folder, so
 ``city storage up`` in one shell and ``city storage down`` in another find the same server, and the
-data survives a restart. Production points the platform at a MinIO cluster instead (see infra/).
-"""
+data survives a restart. It serves plain HTTP; given a certificate (:class:`ServerTLS`, as the TLS
+tests do), SeaweedFS serves HTTPS on the S3 port instead. Production points the platform at a MinIO cluster
+(see infra/) and refuses this server."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from tenacity import (
     wait_fixed,
 )
 
-from cityplatform.objectstore import ObjectStore, ObjectStoreError
-from cityplatform.settings import Settings, write_secret_file
+from cityplatform.objectstore import ObjectStore, ObjectStoreError, ObjectStoreTLSError
+from cityplatform.settings import InsecureProductionConfig, Settings, write_secret_file
 
 # SeaweedFS `weed mini` opens one listener per component; each gets its own port so that several
 # servers (a demo and a test fixture) can run side by side. Offsets from the S3 port by default.
@@ -101,6 +102,16 @@ class ServerState:
         return f"{self.host}:{self.s3_port}"
 
 
+@dataclass(frozen=True)
+class ServerTLS:
+    """HTTPS for the embedded server: its certificate and key (PEM), and the CA that signed the
+    certificate, which the server's own clients verify it against."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+
 @dataclass
 class EmbeddedS3:
     """A local S3 server whose data lives in ``data_dir``."""
@@ -111,6 +122,8 @@ class EmbeddedS3:
     host: str = "127.0.0.1"
     s3_port: int = 8333
     ports: dict[str, int] = field(default_factory=dict)
+    tls: ServerTLS | None = None
+    production: bool = False  # CITY_MODE=production: refuse to start
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedS3:
@@ -119,16 +132,25 @@ class EmbeddedS3:
                 f"CITY_S3_ENDPOINT={settings.s3_endpoint} is not on loopback: the embedded server "
                 "only serves 127.0.0.1; point the platform at your S3 cluster instead."
             )
+        production = settings.mode == "production"
+        if settings.s3_secure and not production:  # production needs TLS and is refused at start
+            raise EmbeddedS3Error(
+                "CITY_S3_SECURE=true, but the embedded server serves plain HTTP: unset CITY_S3_SECURE "
+                "on the laptop, or point CITY_S3_ENDPOINT at an S3 server with TLS."
+            )
         return cls(
             data_dir=settings.s3_data_dir,
             access_key=settings.s3_access_key.get_secret_value(),
             secret_key=settings.s3_secret_key.get_secret_value(),
             host="127.0.0.1",
             s3_port=settings.s3_port,
+            production=production,
         )
 
     @classmethod
-    def on_free_ports(cls, data_dir: Path, access_key: str, secret_key: str) -> EmbeddedS3:
+    def on_free_ports(
+        cls, data_dir: Path, access_key: str, secret_key: str, tls: ServerTLS | None = None
+    ) -> EmbeddedS3:
         """A server whose every listener takes a free port, so it runs beside a demo or another one."""
         return cls(
             data_dir=data_dir,
@@ -136,6 +158,7 @@ class EmbeddedS3:
             secret_key=secret_key,
             s3_port=free_port(),
             ports={flag: free_port() for flag in (*SEAWEED_PORT_FLAGS, "console")},
+            tls=tls,
         )
 
     @property
@@ -151,7 +174,13 @@ class EmbeddedS3:
         return f"{self.host}:{self.s3_port}"
 
     def store(self) -> ObjectStore:
-        return ObjectStore(self.endpoint, self.access_key, self.secret_key)
+        return ObjectStore(
+            self.endpoint,
+            self.access_key,
+            self.secret_key,
+            secure=self.tls is not None,
+            ca_file=self.tls.ca_file if self.tls else None,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -163,6 +192,11 @@ class EmbeddedS3:
 
     def start(self, timeout: float = 60.0) -> ServerState:
         """Start (or find already running) and wait until S3 answers with our credentials."""
+        if self.production:
+            raise InsecureProductionConfig(
+                "CITY_MODE=production refuses the embedded S3 server: point CITY_S3_ENDPOINT at the "
+                "city's MinIO (infra/)."
+            )
         running = self.read_state()
         if running is not None:
             self.store().ping()
@@ -251,6 +285,10 @@ class EmbeddedS3:
     def _command(self, backend: str, binary: str, ports: dict[str, int]) -> tuple[list[str], dict[str, str]]:
         env = dict(os.environ)
         if backend == "minio":
+            if self.tls is not None:
+                raise EmbeddedS3Error(
+                    "TLS on the embedded server is wired for SeaweedFS only: take `minio` off PATH."
+                )
             env |= {"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key}
             return [
                 binary,
@@ -276,6 +314,8 @@ class EmbeddedS3:
             "-s3.port.lance=0",
         ]
         command += [f"-{flag}={port}" for flag, port in ports.items()]
+        if self.tls is not None:  # without -s3.port.https, the S3 port itself serves HTTPS only
+            command += [f"-s3.cert.file={self.tls.cert_file}", f"-s3.key.file={self.tls.key_file}"]
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         return command, env
 
@@ -318,7 +358,7 @@ class EmbeddedS3:
 
 @contextmanager
 def temporary_server(
-    data_dir: Path, access_key: str, secret_key: str, timeout: float = 90.0
+    data_dir: Path, access_key: str, secret_key: str, timeout: float = 90.0, tls: ServerTLS | None = None
 ) -> Iterator[EmbeddedS3]:
     """A server on free ports for one test session or benchmark, stopped when the block ends.
 
@@ -326,7 +366,7 @@ def temporary_server(
     signal it does not handle ends it. Meanwhile SIGTERM (``kill``, a cancelled CI job) is handled
     like Ctrl-C, so the block unwinds instead of leaving a server on a deleted temporary folder.
     """
-    server = EmbeddedS3.on_free_ports(data_dir, access_key, secret_key)
+    server = EmbeddedS3.on_free_ports(data_dir, access_key, secret_key, tls)
     with _sigterm_as_interrupt():
         server.start(timeout=timeout)
         try:
@@ -352,8 +392,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _not_answering_yet(exc: BaseException) -> bool:
-    """Worth another ping: the server does not answer yet (it has not rejected our credentials)."""
-    return isinstance(exc, ObjectStoreError) and "rejected the credentials" not in str(exc)
+    """Worth another ping: the server does not answer yet (it has neither rejected our credentials
+    nor failed TLS)."""
+    return (
+        isinstance(exc, ObjectStoreError)
+        and not isinstance(exc, ObjectStoreTLSError)
+        and "rejected the credentials" not in str(exc)
+    )
 
 
 def _wait_until(done: Callable[[], bool], timeout: float) -> bool:

@@ -20,7 +20,8 @@ EXIT_DATA = 4  # a run completed but data failed its checks
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    # soft_wrap: one line whatever the width (rich wraps at 80 columns when stderr is not a terminal)
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 

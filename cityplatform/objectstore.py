@@ -7,16 +7,18 @@ everything above this module sees buckets, keys and etags, never a server.
 from __future__ import annotations
 
 import io
+import ssl
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error
 
 from cityplatform.settings import Settings
 
@@ -33,6 +35,10 @@ _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDeni
 
 class ObjectStoreError(RuntimeError):
     """A storage problem explained in one line, with what to do about it."""
+
+
+class ObjectStoreTLSError(ObjectStoreError):
+    """TLS with S3 failed (an untrusted certificate, or no TLS on that port): waiting will not help."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +73,20 @@ class ObjectStore:
         *,
         secure: bool = False,
         region: str = "us-east-1",
+        ca_file: Path | None = None,
     ) -> None:
+        """``ca_file``: the CA bundle (PEM) that the server's certificate must chain to when
+        ``secure``; without it, the system's CAs."""
         self.endpoint = endpoint
         self.secure = secure
+        self.ca_file = ca_file
         # Fail fast when the server is down instead of urllib3's long default retry loop.
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3, read=60),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503]),
             maxsize=16,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=str(ca_file) if secure and ca_file else None,
         )
         self.client = Minio(
             endpoint,
@@ -93,6 +105,7 @@ class ObjectStore:
             settings.s3_secret_key.get_secret_value(),
             secure=settings.s3_secure,
             region=settings.s3_region,
+            ca_file=settings.s3_ca_file,
         )
 
     @property
@@ -110,10 +123,38 @@ class ObjectStore:
                     "CITY_S3_ACCESS_KEY and CITY_S3_SECRET_KEY."
                 ) from exc
             raise ObjectStoreError(f"S3 at {self.url} answered with an error: {exc.code}") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except InvalidResponseError as exc:  # e.g. plain HTTP to an HTTPS port
+            answer = " ".join(str(exc).split())[:200]
             raise ObjectStoreError(
-                f"S3 at {self.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
+                f"S3 at {self.url} answered with something that is not S3 ({answer}): check "
+                "CITY_S3_SECURE and CITY_S3_ENDPOINT."
             ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self.unreachable(exc) from exc
+
+    def unreachable(self, exc: BaseException) -> ObjectStoreError:
+        """The one-line reason for a connection failure ``exc``: a TLS failure says so (and what to
+        set), anything else is a server that does not answer."""
+        tls = _tls_failure(exc)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            certificate = f"certificate failure: S3 at {self.url} presented a certificate that"
+            if self.ca_file:
+                return ObjectStoreTLSError(
+                    f"{certificate} does not verify against CITY_S3_CA_FILE={self.ca_file} "
+                    f"({tls.verify_message})."
+                )
+            return ObjectStoreTLSError(
+                f"{certificate} no CA of this machine trusts ({tls.verify_message}): set CITY_S3_CA_FILE "
+                "to the city's CA bundle (PEM)."
+            )
+        if tls is not None:
+            return ObjectStoreTLSError(
+                f"TLS with S3 at {self.url} failed ({tls.reason or tls}): does that port serve HTTPS? "
+                "Check CITY_S3_SECURE and CITY_S3_ENDPOINT."
+            )
+        return ObjectStoreError(
+            f"S3 at {self.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
+        )
 
     def ensure_buckets(self, names: Iterable[str]) -> list[str]:
         """Create missing buckets; return the ones created (idempotent)."""
@@ -181,6 +222,22 @@ class ObjectStore:
         if failed := self.delete_keys(bucket, keys):
             raise ObjectStoreError(f"could not delete {len(failed)} objects under s3://{bucket}/{prefix}")
         return len(keys)
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl`` error behind a connection failure, if any: urllib3 keeps it as the ``reason`` of
+    a MaxRetryError, wrapped in its own SSLError whose first argument is the ``ssl`` one."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        pending += [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
+    return None
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:

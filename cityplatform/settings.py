@@ -18,6 +18,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Laptop-only credentials for the embedded S3 server. Public, so never valid in production.
 DEV_ACCESS_KEY = "city-dev-admin"
 DEV_SECRET_KEY = "city-dev-secret-change-me"
+# Production minimums. The secret key signs every request (SigV4, an HMAC), so one captured request
+# lets an attacker test guesses offline at any speed: 20 random letters and digits (about 119 bits)
+# put that out of reach, MinIO's own minimum of 8 does not. The access key is an identifier sent in
+# the clear with every request, so only MinIO's minimum applies to it.
+MIN_SECRET_KEY_LENGTH = 20
+MIN_ACCESS_KEY_LENGTH = 3
 
 
 class SettingsError(ValueError):
@@ -52,6 +58,13 @@ class Settings(BaseSettings):
         description="JSON secrets file of the departments' S3 keys; default <home>/secrets/departments.json.",
     )
     s3_secure: bool = False
+    s3_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "The city's CA bundle (PEM) that signs the object store's and Marquez's certificates: the "
+            "S3 client, DuckDB/dbt and OpenLineage HTTP verify against it. Unset: the system's CAs."
+        ),
+    )
     s3_region: str = "us-east-1"
     timezone: str = Field(
         default="Asia/Seoul",
@@ -83,6 +96,19 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from None
         return name
 
+    @field_validator("s3_ca_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``CITY_S3_CA_FILE=`` means no CA: dbt's environment (``dbt_env``) sets it empty when unset."""
+        return value or None
+
+    @field_validator("s3_ca_file")
+    @classmethod
+    def _readable_ca(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path} is not a file (the city's CA bundle, PEM)")
+        return path.resolve() if path is not None else None
+
     @model_validator(mode="after")
     def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:
         if self.s3_secret_key_file is not None:
@@ -96,6 +122,16 @@ class Settings(BaseSettings):
                 raise InsecureProductionConfig(
                     "CITY_MODE=production refuses the laptop S3 credentials: set "
                     "CITY_S3_ACCESS_KEY and CITY_S3_SECRET_KEY (or CITY_S3_SECRET_KEY_FILE)."
+                )
+            if len(self.s3_secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+                raise InsecureProductionConfig(
+                    f"CITY_MODE=production refuses an S3 secret key shorter than {MIN_SECRET_KEY_LENGTH} "
+                    "characters: set a longer CITY_S3_SECRET_KEY (or CITY_S3_SECRET_KEY_FILE)."
+                )
+            if len(self.s3_access_key.get_secret_value()) < MIN_ACCESS_KEY_LENGTH:
+                raise InsecureProductionConfig(
+                    f"CITY_MODE=production refuses an S3 access key shorter than {MIN_ACCESS_KEY_LENGTH} "
+                    "characters (MinIO's minimum): set CITY_S3_ACCESS_KEY."
                 )
             if not self.s3_secure:
                 raise InsecureProductionConfig(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
-from cityplatform.exits import EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
+from cityplatform.settings import SettingsError
 from governance.registry.departments import mart_buckets
 
 app = typer.Typer(help="Start, stop and inspect the embedded S3 server.", no_args_is_help=True)
@@ -14,15 +15,19 @@ app = typer.Typer(help="Start, stop and inspect the embedded S3 server.", no_arg
 
 @app.command()
 def up(timeout: float = typer.Option(60.0, help="Seconds to wait for S3 to answer.")) -> None:
-    """Start the S3 server (minio if on PATH, else SeaweedFS) and create the platform's buckets."""
+    """Start the S3 server (minio if on PATH, else SeaweedFS) and create the platform's buckets.
+
+    Refused (exit 2, nothing started) with CITY_MODE=production: production uses the city's MinIO."""
     settings = settings_or_exit()
-    with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE):
+    with (
+        exit_on(SettingsError, code=EXIT_CONFIG),
+        exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+    ):
         server = EmbeddedS3.from_settings(settings)
         state = server.start(timeout=timeout)
         created = ObjectStore.from_settings(settings).ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
     console.print(
-        f"S3 ({state.backend}) answering at http://{state.endpoint}, pid {state.pid}, "
-        f"data in {server.data_dir}"
+        f"S3 ({state.backend}) answering at {server.store().url}, pid {state.pid}, data in {server.data_dir}"
     )
     if created:
         console.print(f"created buckets: {', '.join(created)}")

@@ -13,6 +13,7 @@ import pytest
 
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error, port_in_use
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
+from cityplatform.settings import InsecureProductionConfig, load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,27 @@ def test_a_server_that_never_answers_times_out_with_a_one_line_error(tmp_path: P
     ) as info:
         server.wait_healthy(timeout=1.0)
     assert "\n" not in str(info.value)
+
+
+def test_production_refuses_to_start_the_embedded_server(tmp_path: Path) -> None:
+    settings = load_settings(
+        mode="production",
+        home=tmp_path,
+        s3_secure=True,
+        s3_access_key="platform-prod",
+        s3_secret_key="a-production-secret-key",
+    )
+    server = EmbeddedS3.from_settings(settings)
+    with pytest.raises(InsecureProductionConfig, match="CITY_MODE=production refuses the embedded S3 server"):
+        server.start()
+    assert not server.data_dir.exists()  # nothing started, nothing written
+
+
+def test_the_embedded_server_will_not_pretend_to_serve_tls(tmp_path: Path) -> None:
+    with pytest.raises(
+        EmbeddedS3Error, match="CITY_S3_SECURE=true, but the embedded server serves plain HTTP"
+    ):
+        EmbeddedS3.from_settings(load_settings(home=tmp_path, s3_secure=True))
 
 
 def test_missing_binary_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

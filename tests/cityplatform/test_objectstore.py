@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cityplatform.objectstore import LANDING, ObjectStore, parse_s3_uri
+from cityplatform.embedded_s3 import EmbeddedS3
+from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreTLSError, parse_s3_uri
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +42,9 @@ def test_parse_s3_uri() -> None:
     assert parse_s3_uri("s3://landing/cctv/cam-01/a.mp4") == ("landing", "cctv/cam-01/a.mp4")
     with pytest.raises(ValueError, match="not an s3://bucket/key URI: 'landing/a'"):
         parse_s3_uri("landing/a")
+
+
+def test_tls_to_a_plain_http_port_says_so(s3_server: EmbeddedS3) -> None:
+    secure = ObjectStore(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=True)
+    with pytest.raises(ObjectStoreTLSError, match=r"^TLS with S3 at https://.*does that port serve HTTPS\?"):
+        secure.ping()

@@ -6,13 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from cityplatform.settings import DEV_SECRET_KEY, InsecureProductionConfig, SettingsError, load_settings
+from cityplatform.settings import (
+    DEV_SECRET_KEY,
+    MIN_SECRET_KEY_LENGTH,
+    InsecureProductionConfig,
+    SettingsError,
+    load_settings,
+)
+
+LONG_SECRET = "a-real-secret-of-sufficient-length"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in ("CITY_MODE", "CITY_S3_ACCESS_KEY", "CITY_S3_SECRET_KEY", "CITY_S3_SECURE"):
+    for name in (
+        "CITY_MODE",
+        "CITY_S3_ACCESS_KEY",
+        "CITY_S3_SECRET_KEY",
+        "CITY_S3_SECURE",
+        "CITY_S3_CA_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -32,9 +46,48 @@ def test_production_refuses_the_published_credentials(monkeypatch: pytest.Monkey
 def test_production_requires_tls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITY_MODE", "production")
     monkeypatch.setenv("CITY_S3_ACCESS_KEY", "traffic-prod")
-    monkeypatch.setenv("CITY_S3_SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", LONG_SECRET)
     with pytest.raises(InsecureProductionConfig, match="CITY_S3_SECURE"):
         load_settings()
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_MODE", "production")
+    monkeypatch.setenv("CITY_S3_SECURE", "true")
+    monkeypatch.setenv("CITY_S3_ACCESS_KEY", "platform-prod")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", "x" * (MIN_SECRET_KEY_LENGTH - 1))
+    with pytest.raises(
+        InsecureProductionConfig, match=rf"shorter than {MIN_SECRET_KEY_LENGTH} .*CITY_S3_SECRET_KEY"
+    ):
+        load_settings()
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", "x" * MIN_SECRET_KEY_LENGTH)
+    assert load_settings().mode == "production"
+    # the dev laptop keeps its short test secrets
+    monkeypatch.setenv("CITY_MODE", "dev")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", "short")
+    assert load_settings().s3_secret_key.get_secret_value() == "short"
+
+
+def test_production_refuses_an_access_key_minio_would_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_MODE", "production")
+    monkeypatch.setenv("CITY_S3_SECURE", "true")
+    monkeypatch.setenv("CITY_S3_ACCESS_KEY", "ab")
+    monkeypatch.setenv("CITY_S3_SECRET_KEY", LONG_SECRET)
+    with pytest.raises(InsecureProductionConfig, match="CITY_S3_ACCESS_KEY"):
+        load_settings()
+
+
+def test_the_ca_file_must_exist_and_empty_means_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CITY_S3_CA_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(SettingsError, match=r"^CITY_S3_CA_FILE: .*missing.pem is not a file"):
+        load_settings()
+    monkeypatch.setenv("CITY_S3_CA_FILE", "")
+    assert load_settings().s3_ca_file is None
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("CITY_S3_CA_FILE", "ca.pem")  # relative to where the platform starts
+    assert load_settings().s3_ca_file == tmp_path / "ca.pem"
 
 
 def test_production_reads_the_secret_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
