@@ -76,6 +76,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "CITY_S3_ENDPOINT": settings.s3_endpoint,
         "CITY_S3_SECURE": str(settings.s3_secure).lower(),
         "CITY_S3_REGION": settings.s3_region,
+        "CITY_S3_CA_FILE": str(settings.s3_ca_file or ""),
         "CITY_TIMEZONE": settings.timezone,
         "DBT_ENV_SECRET_S3_ACCESS_KEY": settings.s3_access_key.get_secret_value(),
         "DBT_ENV_SECRET_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
