@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import attr
@@ -21,7 +22,7 @@ from openlineage.client.facet_v2 import RunFacet
 
 from cityplatform.layout import parse_lineage_event_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
-from cityplatform.settings import Settings, SettingsError
+from cityplatform.settings import InsecureProductionConfig, Settings, SettingsError, load_settings
 from governance.lineage.client import lineage_client
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.history import archived_events, file_events
@@ -187,3 +188,45 @@ def test_openlineage_disabled_emits_nothing(
     run = job_run()
     LineageEmitter(lineage_client(city_settings)).emit(RunState.START, run)
     assert archived_keys(store, run.run_id) == []
+
+
+def production(settings: Settings, **overrides: object) -> Settings:
+    """``settings`` in production mode (TLS, a long secret), with ``overrides``."""
+    return load_settings(
+        mode="production",
+        home=settings.home,
+        s3_secure=True,
+        s3_access_key="platform-prod",
+        s3_secret_key="a-production-secret-key",
+        **overrides,
+    )
+
+
+def test_production_refuses_lineage_kept_only_in_files(
+    city_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENLINEAGE_URL", raising=False)
+    with pytest.raises(InsecureProductionConfig, match="lineage kept only in files: set OPENLINEAGE_URL"):
+        lineage_client(production(city_settings))
+
+
+def test_production_refuses_plain_http_to_marquez(
+    city_settings: Settings, forget_url_aliases: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE_URL", "http://marquez.city.example")
+    with pytest.raises(
+        InsecureProductionConfig, match=r"OPENLINEAGE_URL=http://marquez.city.example must be https"
+    ):
+        lineage_client(production(city_settings))
+
+
+def test_https_to_marquez_verifies_against_the_city_ca(
+    city_settings: Settings, forget_url_aliases: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TLS handshake itself is exercised in tests/production/test_tls.py."""
+    ca = tmp_path / "city-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("OPENLINEAGE_URL", "https://marquez.city.example")
+    client = lineage_client(production(city_settings, s3_ca_file=ca))
+    (http,) = [t for t in client.transport.transports if t.kind == "http"]
+    assert http.verify == str(ca)
