@@ -92,7 +92,11 @@ def test_department_keys_are_a_private_secrets_file_and_stable(settings: Setting
 
 def test_production_never_generates_department_keys(tmp_path: Path) -> None:
     production = load_settings(
-        mode="production", home=tmp_path, s3_access_key="k", s3_secret_key="s", s3_secure=True
+        mode="production",
+        home=tmp_path,
+        s3_access_key="platform-prod",
+        s3_secret_key="a-production-secret-key",
+        s3_secure=True,
     )
     with pytest.raises(SettingsError, match=r"departments\.json has no S3 keys for traffic"):
         department_credentials(production, ["traffic"])
