@@ -73,6 +73,7 @@ def platform_ingest(paths: dict[str, list[Path]], known: list[str], tz: ZoneInfo
     results = ingest_kinds(
         lambda kind: [LandingFile(str(p), p.read_bytes()) for p in paths[kind]],
         lambda kind, accepted: parquet_bytes(accepted),
+        day=BENCH_DAY,
         known_sensors=known,
         tz=tz,
         bytes_per_kind={

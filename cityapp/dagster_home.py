@@ -94,10 +94,9 @@ def execute_as_code_location_run(
     In process rather than submitted: a launched run re-imports the code location (about 9 s of
     CPU here), which would add most of a minute to the demo's six runs on a 2-core laptop.
     """
-    job = definitions.resolve_job_def(job_name)
-    config = {**run_config, "execution": {"config": {"in_process": {}}}}
+    job = definitions.resolve_job_def(job_name).with_executor_def(dg.in_process_executor)
     tags = merge_run_tags(job, partition_key, None, None, instance, None)
     run = instance.create_run_for_job(
-        job_def=job, run_config=config, tags=tags, remote_job_origin=code_location_job_origin(job_name)
+        job_def=job, run_config=run_config, tags=tags, remote_job_origin=code_location_job_origin(job_name)
     )
     return execute_run(InMemoryJob(job), run, instance)

@@ -12,6 +12,18 @@ from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
 from orchestration.lib.resources import CityStorage
 
+# Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
+# server that has already imported the code location, a step skips importing dbt, DuckDB, polars and
+# the domains again (about 8 s of CPU per step here; defs() itself is then about 0.6 s).
+STEP_EXECUTOR = dg.multiprocess_executor.configured(
+    {
+        "start_method": {
+            "forkserver": {"preload_modules": [__name__, "orchestration.defs.marts.assets"]}
+        }
+    },
+    name="forked_multiprocess",
+)
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
@@ -28,4 +40,5 @@ def defs() -> dg.Definitions:
         warnings.simplefilter("ignore", dg.PreviewWarning)
         governed = dg.Definitions.merge(domains, resources).map_asset_specs(func=owners)
     checked = with_steward_checks(governed)
-    return dg.Definitions.merge(checked, dg.Definitions(resources={RESOURCE_KEY: catalog(checked)}))
+    location = dg.Definitions(resources={RESOURCE_KEY: catalog(checked)}, executor=STEP_EXECUTOR)
+    return dg.Definitions.merge(checked, location)

@@ -11,6 +11,7 @@ sees nor wipes another module's data, and the session starts two servers instead
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,10 @@ from cityplatform.embedded_s3 import EmbeddedS3, temporary_server
 from cityplatform.objectstore import CORE_BUCKETS, GOVERNANCE, ObjectStore
 from cityplatform.settings import Settings, load_settings
 from governance.registry.departments import mart_buckets
+
+# The tests run fixed days from 2026 on, and the daily partitions are fixed when the code location is
+# first loaded in a process (orchestration.lib.partitions): they start early enough for all of them.
+os.environ.setdefault("CITY_FIRST_DAY", "2025-01-01")
 
 TEST_ACCESS_KEY = "test-admin"
 TEST_SECRET_KEY = "test-secret-not-for-production"

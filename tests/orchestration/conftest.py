@@ -3,7 +3,6 @@ module's platform environment (``city_env``), and the governance set-up with one
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +14,6 @@ from cityplatform.settings import load_settings
 from citysim import build_city, write_iot_day
 from orchestration.definitions import defs
 from tests.orchestration.governance_env import GOVERNANCE_DAY, registry
-
-# The tests run fixed days from 2026 on, and the daily partitions are fixed when the code location is
-# first loaded in the session (orchestration.lib.partitions): they start early enough for all of them.
-os.environ.setdefault("CITY_FIRST_DAY", "2025-01-01")
 
 
 @pytest.fixture(scope="module")

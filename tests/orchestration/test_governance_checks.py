@@ -56,11 +56,12 @@ def test_every_asset_has_one_blocking_steward_trained_check(definitions: dg.Defi
     }
 
 
-@pytest.mark.parametrize(("job_name", "steps"), [("iot_ingest_day", 2), ("marts_build_day", 7)])
+@pytest.mark.parametrize(("job_name", "steps"), [("iot_ingest_day", 2), ("marts_build_day", 14)])
 def test_the_checks_add_no_step_per_asset(definitions: dg.Definitions, job_name: str, steps: int) -> None:
     """Out of process each step is a subprocess that imports the code location (before: 5 steps in
     iot_ingest_day, 48 in marts_build_day, one per check). A check is judged in its asset's step,
-    but the dbt models' checks: a subsettable op, they share one step beside it."""
+    but the dbt models' checks: a subsettable op, they share a step beside it per folder of models
+    (8: staging, intermediate, reference and each of the 5 departments' marts)."""
     job = definitions.resolve_job_def(job_name)
     plan = create_execution_plan(job).get_all_steps_in_topo_order()
     step_of_asset: dict[dg.AssetKey, str] = {}
@@ -76,7 +77,20 @@ def test_the_checks_add_no_step_per_asset(definitions: dg.Definitions, job_name:
     assert set(step_of_check) == set(step_of_asset) == set(job.asset_layer.executable_asset_keys)
     beside = {key for key, step in step_of_check.items() if step != step_of_asset[key]}
     assert {step_of_asset[key] for key in beside} <= {"marts_dbt"}
-    assert {step_of_check[key] for key in beside} <= {"marts_dbt_steward_trained"}
+    assert {step_of_check[key] for key in beside} == {
+        f"marts_dbt__{'__'.join(key.path[:-1])}_{CHECK_NAME}" for key in beside
+    }
+
+
+def test_a_department_publication_waits_for_its_own_marts_checks_only(definitions: dg.Definitions) -> None:
+    """One department's untrained steward blocks its publication, not the other departments'."""
+    plan = create_execution_plan(definitions.resolve_job_def("marts_build_day"))
+    for department in ("traffic", "public_safety", "environment", "disaster_management", "policy_planning"):
+        step = plan.get_step_by_key(f"marts__published__{department}")
+        assert step.get_execution_dependency_keys() == {
+            "marts_dbt",
+            f"marts_dbt__marts__{department}_{CHECK_NAME}",
+        }
 
 
 def test_passes_in_the_same_partitioned_run_when_owners_are_trained(
@@ -288,7 +302,7 @@ def test_an_asset_with_no_owner_fails_and_blocks_downstream(
         "steward_test__unowned",
         "steward_test__downstream",
         "pair",
-        "pair_steward_trained",
+        "pair__steward_test_steward_trained",
         "steward_test__after_pair",
         "steward_test__external_steward_trained",
     }
@@ -302,7 +316,7 @@ def test_an_asset_with_no_owner_fails_and_blocks_downstream(
         assert (check.description or "").startswith("no owner: not in ")
     failed = {e.step_key for e in result.all_events if e.is_step_failure}
     started = {e.step_key for e in result.all_events if e.is_step_start}
-    assert {"steward_test__unowned", "pair_steward_trained"} <= failed
+    assert {"steward_test__unowned", "pair__steward_test_steward_trained"} <= failed
     assert not {"steward_test__downstream", "steward_test__after_pair"} & started
 
 

@@ -11,7 +11,9 @@ selected, reading the registry and the ledger once. Being blocking, a failure at
 fails the step once its outputs are stored, which stops the step's downstream steps in that run; a
 WARN does not; a body that raises leaves the checks unjudged, as a skipped check step did.
 Where the asset's own step cannot judge it (a subsettable op such as the dbt models, which reads its
-check selection; an external asset, with no op), its assets' checks share one step beside it.
+check selection; an external asset, with no op), its assets' checks share a step beside it per
+folder of asset keys (one per department's marts), so one department's failure blocks its own
+publication only.
 The check has no partitions of its own: on a partitioned asset it judges the dataset's owners on
 the run date, once per step, whichever partitions the step writes.
 """
@@ -168,13 +170,25 @@ def judged_in_its_step(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
     )
 
 
-def judged_in_a_step_of_its_own(item: dg.AssetsDefinition | dg.AssetSpec) -> dg.AssetChecksDefinition:
-    """``steward_trained`` on each asset of ``item``, judged in one step beside it (once per step
-    for the checks it selects), for assets whose own step cannot judge it."""
-    keys = [spec.key for spec in specs_of(item)]
+def judged_in_steps_of_their_own(
+    item: dg.AssetsDefinition | dg.AssetSpec,
+) -> list[dg.AssetChecksDefinition]:
+    """``steward_trained`` on each asset of ``item``, judged beside it, for assets whose own step
+    cannot judge it: one step per folder of asset keys (``marts/traffic``, ``marts/staging``), so a
+    failure blocks what reads that folder's assets (a department's publication) and not every
+    consumer of ``item``. Each step judges the checks it selects, reading owners once."""
+    folders: dict[tuple[str, ...], list[dg.AssetKey]] = {}
+    for spec in specs_of(item):
+        folders.setdefault(tuple(spec.key.path[:-1]), []).append(spec.key)
     executable = isinstance(item, dg.AssetsDefinition) and item.is_executable
-    name = item.node_def.name if executable else keys[0].to_python_identifier()
+    prefix = item.node_def.name if executable else None  # type: ignore[union-attr]
+    return [
+        _steward_step("__".join([prefix, *folder]) if prefix else keys[0].to_python_identifier(), keys)
+        for folder, keys in sorted(folders.items())
+    ]
 
+
+def _steward_step(name: str, keys: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
         specs=[steward_spec(key) for key in keys],
         can_subset=True,
@@ -208,5 +222,7 @@ def with_steward_checks(definitions: dg.Definitions) -> dg.Definitions:
     happens once, when Dagster loads the location)."""
     items = list(definitions.assets or ())
     judged = [judged_in_its_step(item) if _judged_in_its_step(item) else item for item in items]
-    apart = [judged_in_a_step_of_its_own(item) for item in items if not _judged_in_its_step(item)]
+    apart = [
+        step for item in items if not _judged_in_its_step(item) for step in judged_in_steps_of_their_own(item)
+    ]
     return dg.Definitions.merge(replace(definitions, assets=judged), dg.Definitions(asset_checks=apart))
