@@ -68,11 +68,14 @@ def client_config(settings: Settings) -> dict[str, Any]:
             "append": True,
         },
     }
-    if url and settings.s3_ca_file:
-        # Merged by the client into the HTTP transport it makes of OPENLINEAGE_URL.
-        transports[OpenLineageClient.DEFAULT_URL_TRANSPORT_NAME] = {
-            "ssl_context": {"caCertPath": str(settings.s3_ca_file)}
-        }
+    if url:
+        # Merged by the client into the HTTP transport it makes of OPENLINEAGE_URL. Few retries: the
+        # client's default (5, backing off) holds every event of a run for seconds while Marquez is
+        # down or untrusted, and the archive and the local file keep the event anyway.
+        http: dict[str, Any] = {"timeout": 5.0, "retry": {"total": 2, "connect": 2, "read": 2}}
+        if settings.s3_ca_file:
+            http["ssl_context"] = {"caCertPath": str(settings.s3_ca_file)}
+        transports[OpenLineageClient.DEFAULT_URL_TRANSPORT_NAME] = http
     return {
         "transport": {
             "type": "composite",

@@ -63,7 +63,7 @@ class OwnershipLedger:
             raise ObjectStoreError(f"cannot read the ownership ledger at {self.uri()}: {exc.code}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ObjectStoreError(
-                f"cannot read the ownership ledger at {self.uri()}: S3 at {self.store.url} does not answer"
+                f"cannot read the ownership ledger at {self.uri()}: {self.store.unreachable(exc)}"
             ) from exc
         return [(o.key[len(self.prefix) :], blob) for o, blob in zip(objects, blobs, strict=True)]
 
