@@ -79,8 +79,10 @@ def sensor_ingestion(
 
 
 @pytest.fixture(scope="module")
-def marts_run(platform: Platform, sensor_ingestion: tuple[DayTruth, dg.DagsterRun]) -> dg.DagsterRun:
-    return platform.finished(platform.submit("marts_build_day", SENSOR_DAY.isoformat()))
+def marts_runs(platform: Platform, sensor_ingestion: tuple[DayTruth, dg.DagsterRun]) -> list[dg.DagsterRun]:
+    """Two runs of the day's marts, submitted one right after the other, once finished."""
+    submitted = [platform.submit("marts_build_day", SENSOR_DAY.isoformat()) for _ in range(2)]
+    return [platform.finished(run_id) for run_id in submitted]
 
 
 def event_ids(platform: Platform, run_id: str) -> EventIds:
@@ -154,31 +156,28 @@ def test_a_sensor_triggered_ingestion_and_a_queued_marts_run_complete_out_of_pro
     platform: Platform,
     store: ObjectStore,
     sensor_ingestion: tuple[DayTruth, dg.DagsterRun],
-    marts_run: dg.DagsterRun,
+    marts_runs: list[dg.DagsterRun],
 ) -> None:
     truth, ingestion = sensor_ingestion
     assert type(platform.instance.run_launcher).__name__ == "DefaultRunLauncher"
-    for run in (ingestion, marts_run):
+    for run in (ingestion, *marts_runs):
         assert_queued_and_run_by_workers(platform, run.run_id)
     assert_reconciles(store, SENSOR_DAY, truth)
     assert unpublished(store, SENSOR_DAY) == []
 
 
 def test_two_marts_runs_submitted_together_take_turns_in_the_warehouse_pool(
-    platform: Platform, marts_run: dg.DagsterRun
+    platform: Platform, marts_runs: list[dg.DagsterRun]
 ) -> None:
-    submitted = [platform.submit("marts_build_day", SENSOR_DAY.isoformat()) for _ in range(2)]
-    for run_id in submitted:
-        platform.finished(run_id)
-    events = {run_id: event_ids(platform, run_id) for run_id in submitted}
-    first, second = sorted(submitted, key=lambda run_id: events[run_id][dg.DagsterEventType.RUN_START])
+    events = {run.run_id: event_ids(platform, run.run_id) for run in marts_runs}
+    first, second = sorted(events, key=lambda run_id: events[run_id][dg.DagsterEventType.RUN_START])
     ran, waited = events[first], events[second]
     # the second was queued while the first was started, and left the queue only once it had ended
     assert waited[dg.DagsterEventType.RUN_ENQUEUED] < ran[dg.DagsterEventType.RUN_SUCCESS]
     assert waited[dg.DagsterEventType.RUN_STARTING] > ran[dg.DagsterEventType.RUN_SUCCESS]
     daemon_log = platform.daemon.log.read_text()
     assert f"Run {second} is blocked by global concurrency limits" in daemon_log  # by its pool
-    assert lock_errors(platform, submitted) == []
+    assert lock_errors(platform, list(events)) == []
 
 
 def test_a_seven_day_backfill_through_the_daemon_builds_and_publishes_every_day_once(
