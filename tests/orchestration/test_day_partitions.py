@@ -117,3 +117,20 @@ def test_rebuilding_a_day_makes_the_next_days_hourly_air_quality_stale(
     assert [status(day) for day in days] == [StaleStatus.FRESH] * 3
     instance.report_runless_asset_event(dg.AssetMaterialization(AIR_HOURS, partition=days[0]))
     assert [status(day) for day in days] == [StaleStatus.STALE, StaleStatus.STALE, StaleStatus.FRESH]
+
+
+def test_a_day_of_the_marts_reads_every_clip_so_a_backfill_of_days_can_start(
+    definitions: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    """The CCTV assets are partitioned by clip: mapped by key, a day would require a clip named like
+    it, and the daemon refuses an asset backfill of the marts ("depends on non-existent partitions")."""
+    graph = definitions.resolve_asset_graph()
+    counts = dg.AssetKey(["cctv", "derived", "counts"])
+    readers = [key for key in graph.get(counts).child_keys if key.path[0] == "marts"]
+    assert readers
+    for reader in readers:
+        assert isinstance(graph.get_partition_mapping(reader, counts), dg.AllPartitionMapping)
+        with partition_loading_context(dynamic_partitions_store=instance):
+            upstream = graph.get_parent_partition_keys_for_child("2026-03-15", counts, reader)
+        assert upstream.required_but_nonexistent_subset.is_empty
+

@@ -30,6 +30,8 @@ GROUP = "marts"
 WAREHOUSE_POOL = "warehouse"
 # A model's meta key: the parent models whose day before its day also reads (run_start() - 1 day).
 READS_DAY_BEFORE = "reads_day_before"
+# A source's meta key: its assets are partitioned by CCTV clip (dynamic), not by day.
+PARTITIONED_BY_CLIP = "partitioned_by_clip"
 
 
 class MartsTranslator(DagsterDbtTranslator):
@@ -49,7 +51,12 @@ class MartsTranslator(DagsterDbtTranslator):
         """A model whose day also reads the day before of a parent (the parent named in the model's
         ``meta.reads_day_before``) depends on both of that parent's days, so a rebuilt day D of
         the parent makes D+1 stale and a backfill orders the days. The first day has no day before,
-        which is no error: it is built from its own day."""
+        which is no error: it is built from its own day. A day depends on every partition of a source
+        partitioned by clip (``meta.partitioned_by_clip``)."""
+        if dbt_parent_resource_props.get("source_meta", {}).get(PARTITIONED_BY_CLIP):
+            # No Dagster mapping takes a clip to its day; identity by key would make every day ask
+            # for a clip named like it (an asset backfill of the marts fails on that).
+            return dg.AllPartitionMapping()
         reads_day_before = dbt_resource_props.get("meta", {}).get(READS_DAY_BEFORE, [])
         if dbt_parent_resource_props["resource_type"] == "model" and (
             dbt_parent_resource_props["name"] in reads_day_before
