@@ -39,6 +39,9 @@ concurrency:
   pools:
     default_limit: 1
     granularity: run
+# A run whose process died is marked failed rather than holding its pool's slot as "started".
+run_monitoring:
+  enabled: true
 """
 
 
