@@ -30,7 +30,7 @@ PUBLISHED = {
     "minio": {("", 9000, 9000), ("127.0.0.1", 9001, 9001)},
     "dagster-webserver": {("127.0.0.1", 3000, 3000)},
     "marquez-web": {("127.0.0.1", 3001, 3000)},
-    "marquez-api": {("127.0.0.1", 5000, 5000)},
+    "marquez": {("127.0.0.1", 5000, 5000)},
 }
 ONE_SHOT = {"minio-init", "vision-worker"}
 
@@ -226,11 +226,42 @@ def test_platform_talks_tls_to_s3_through_the_balancer() -> None:
         assert env["CITY_S3_ENDPOINT"].split(":")[0] in services()
 
 
-def test_lineage_goes_to_marquez() -> None:
-    api = services()["marquez-api"]
+def test_platform_trusts_the_city_ca_through_its_own_setting() -> None:
+    """CITY_S3_CA_FILE reaches every client (minio, DuckDB/dbt, OpenLineage); the generic variables
+    would reach only some of them."""
+    tls_dir = read_env_file(COMPOSE_DIR / ".env.example")["CITY_TLS_DIR"]
+    for name in ("dagster-code", "dagster-daemon", "vision-worker"):
+        env = environment(services()[name])
+        assert env["CITY_S3_CA_FILE"] == "/etc/city/tls/ca.crt", name
+        assert not {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"} & set(env), name
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services()[name]["volumes"]}
+        assert mounts[env["CITY_S3_CA_FILE"]] == f"{tls_dir}/ca.crt", name
+
+
+def test_daemon_sets_the_pool_limits_from_the_gpu_count() -> None:
+    env = environment(services()["dagster-daemon"])
+    gpus = read_env_file(COMPOSE_DIR / ".env.example")["CITY_GPU_COUNT"]
+    assert env["CITY_POOL_LIMITS"] == f"warehouse=1 vision={gpus}"
+    raw = environment(compose_raw()["services"]["dagster-daemon"])
+    assert raw["CITY_POOL_LIMITS"] == "warehouse=1 vision=${CITY_GPU_COUNT:-1}"
+
+
+def test_lineage_goes_to_marquez_over_tls() -> None:
+    api, proxy = services()["marquez-api"], services()["marquez"]
     env = environment(services()["dagster-code"])
-    assert env["OPENLINEAGE_URL"] == env["OPENLINEAGE__TRANSPORT__URL"] == "http://marquez-api:5000"
+    # production mode refuses http:// to Marquez: the platform posts through the TLS proxy
+    assert env["OPENLINEAGE_URL"] == env["OPENLINEAGE__TRANSPORT__URL"] == "https://marquez:5000"
     assert env["OPENLINEAGE__TRANSPORT__TYPE"] == "http"
+    assert "ports" not in api, "the plain-HTTP API stays on the compose network"
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in proxy["volumes"]}
+    tls_dir = read_env_file(COMPOSE_DIR / ".env.example")["CITY_TLS_DIR"]
+    assert mounts["/etc/nginx/tls"] == f"{tls_dir}/marquez"
+    conf = (COMPOSE_DIR / mounts["/etc/nginx/nginx.conf"]).read_text()
+    assert re.search(r"^\s*listen 5000 ssl;", conf, re.M)
+    assert "ssl_certificate /etc/nginx/tls/public.crt;" in conf
+    assert "ssl_certificate_key /etc/nginx/tls/private.key;" in conf
+    assert "proxy_pass http://marquez-api:5000;" in conf
+    assert proxy["depends_on"]["marquez-api"]["condition"] == "service_healthy"
     assert environment(api)["POSTGRES_HOST"] == "marquez-postgres"
     assert "POSTGRES_PASSWORD" not in environment(api)
     assert any("/run/secrets/marquez_db_password" in part for part in api["entrypoint"])

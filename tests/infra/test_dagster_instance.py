@@ -69,21 +69,20 @@ def test_postgres_connection_comes_from_the_environment() -> None:
     assert pg_problems({"storage": {"sqlite": {"base_dir": "/tmp"}}}) == ["storage is not postgres"]
 
 
-def test_runs_are_queued_with_gpu_tag_and_pool_limits() -> None:
+def test_runs_are_queued_with_pool_limits() -> None:
     config = instance()
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert "config" not in config["run_coordinator"], "the queue's limits belong in `concurrency`"
     concurrency = config["concurrency"]
-    limits = {(t["key"], t["value"]): t["limit"] for t in concurrency["runs"]["tag_concurrency_limits"]}
-    assert limits == {("city/gpu", "true"): 1}
+    # no run tag limit: the `vision` pool alone caps GPU work, a tag limit would cap it below the pool
+    assert concurrency["runs"] == {"max_concurrent_runs": 8}
     # run granularity: a run waits in the queue while a pool it uses is full; every pool has a limit
     assert concurrency["pools"] == {"default_limit": 1, "granularity": "run"}
     helm = load_yaml(K8S / "dagster-values.yaml")
     assert helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"] == {}
     helm_concurrency = helm["concurrency"]
     assert helm_concurrency["enabled"] is True
-    helm_limits = {(t["key"], t["value"]) for t in helm_concurrency["runs"]["tagConcurrencyLimits"]}
-    assert helm_limits == set(limits), "compose and Kubernetes must honour the same run tags"
+    assert set(helm_concurrency["runs"]) == {"maxConcurrentRuns"}, "compose and Kubernetes: no run tag limit"
     assert helm_concurrency["pools"] == {"defaultLimit": 1, "granularity": "run"}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,10 @@ MANIFESTS = [
     "minio-bootstrap-job.yaml",
     "networkpolicy.yaml",
     "vision-job-template.yaml",
+    "marquez-ingress.yaml",
 ]
+# Manifests of objects that start no container.
+IMAGELESS = {"namespace.yaml", "networkpolicy.yaml", "marquez-ingress.yaml"}
 VALUES = ["dagster-values.yaml", "marquez-values.yaml"]
 
 
@@ -109,7 +111,7 @@ def test_manifests_are_complete_objects(name: str) -> None:
 def test_every_image_is_pinned(name: str) -> None:
     images = list(image_references(docs(name)))
     assert [p for p in map(image_problem, images) if p] == []
-    if name != "namespace.yaml" and name != "networkpolicy.yaml":
+    if name not in IMAGELESS:
         assert images, f"{name} names no image"
 
 
@@ -196,8 +198,6 @@ def test_runs_use_the_k8s_launcher_and_a_queue() -> None:
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     coordinator = values["dagsterDaemon"]["runCoordinator"]
     assert coordinator["enabled"] is True and coordinator["type"] == "QueuedRunCoordinator"
-    limits = values["concurrency"]["runs"]["tagConcurrencyLimits"]
-    assert {"key": "city/gpu", "value": "true"} in [{"key": t["key"], "value": t["value"]} for t in limits]
     job_spec = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["jobSpecConfig"]
     assert job_spec["backoffLimit"] == 0
 
@@ -260,8 +260,29 @@ def test_marquez_reads_its_password_from_a_secret() -> None:
     assert marquez["marquez"]["existingSecretName"]
     assert not marquez["marquez"]["db"].get("password")
     assert marquez["postgresql"]["enabled"] is False
-    lineage = {e["name"]: e.get("value") for e in user_deployment()["env"]}["OPENLINEAGE_URL"]
-    assert re.fullmatch(r"http://marquez\.city-platform\.svc\.cluster\.local(:\d+)?", lineage)
+
+
+def test_lineage_goes_to_marquez_over_tls_with_the_city_ca() -> None:
+    """Production mode refuses http:// to Marquez: runs and vision jobs post through the TLS ingress,
+    whose certificate the city CA (CITY_S3_CA_FILE) issues, and trust that CA by the platform's setting."""
+    ingress, certificate = one("marquez-ingress.yaml", "Ingress"), one("marquez-ingress.yaml", "Certificate")
+    (rule,) = ingress["spec"]["rules"]
+    (tls,) = ingress["spec"]["tls"]
+    assert tls["secretName"] == certificate["spec"]["secretName"]
+    assert rule["host"] in tls["hosts"] and rule["host"] in certificate["spec"]["dnsNames"]
+    assert certificate["spec"]["issuerRef"] == {"name": "city-ca", "kind": "ClusterIssuer"}
+    assert [p["backend"]["service"]["name"] for p in rule["http"]["paths"]] == ["marquez"]
+    envs = {
+        "runs": {e["name"]: e.get("value") for e in user_deployment()["env"]},
+        "vision job": {
+            e["name"]: e.get("value") for e in pod_spec("vision-job-template.yaml")["containers"][0]["env"]
+        },
+    }
+    for where, env in envs.items():
+        url = f"https://{rule['host']}"
+        assert env["OPENLINEAGE_URL"] == env["OPENLINEAGE__TRANSPORT__URL"] == url, where
+        assert env["CITY_S3_CA_FILE"] == "/etc/city/tls/ca.crt", where
+        assert not {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"} & set(env), where
 
 
 def test_readme_lists_every_secret_the_cluster_needs() -> None:

@@ -110,7 +110,6 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         ),
     ],
     partitions_def=clip_partitions,
-    op_tags={"city/gpu": "true"},
     pool="vision",  # as many analyses at once as the instance's `vision` pool allows (GPUs)
 )
 @emits_lineage

@@ -8,5 +8,4 @@ analyse_clip_job = dg.define_asset_job(
     "cctv_analyse_clip",
     selection=dg.AssetSelection.assets(RAW_CLIPS, DETECTIONS, COUNTS, OCCUPANCY),
     description="Register one landing clip and analyse it (detect, track, count, blur) via Pipes.",
-    tags={"city/gpu": "true"},
 )
