@@ -80,10 +80,14 @@ class ObjectStore:
         self.endpoint = endpoint
         self.secure = secure
         self.ca_file = ca_file
-        # Fail fast when the server is down instead of urllib3's long default retry loop.
+        # Fail fast when the server is down (one connect retry, not urllib3's long default loop),
+        # but ride out a server that answers 5xx for a few seconds: a restarting SeaweedFS or a MinIO
+        # node rejoining serves errors until its volumes are back (0.5 + 1 + 2 + 4 s of backoff).
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3, read=60),
-            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503]),
+            retries=urllib3.Retry(
+                total=4, connect=1, backoff_factor=0.5, status_forcelist=[500, 502, 503]
+            ),
             maxsize=16,
             cert_reqs="CERT_REQUIRED",
             ca_certs=str(ca_file) if secure and ca_file else None,
