@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -23,6 +24,14 @@ def fail(message: str, code: int) -> typer.Exit:
     # soft_wrap: one line whatever the width (rich wraps at 80 columns when stderr is not a terminal)
     err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def day_or_exit(value: str, option: str) -> date:
+    """``value`` of ``option`` as a date, or a one-line error (exit 2) naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}={value!r} is not a day: write it as YYYY-MM-DD", EXIT_CONFIG) from None
 
 
 def settings_or_exit() -> Settings:

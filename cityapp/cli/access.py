@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from cityplatform.embedded_s3 import EmbeddedS3Error
-from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
 from cityplatform.settings import Settings, SettingsError
 from cityplatform.yamlfiles import RegistryError
@@ -23,7 +23,7 @@ ON = typer.Option("", help="Day the grants are judged on (YYYY-MM-DD); default: 
 
 
 def _day(settings: Settings, on: str) -> date:
-    return date.fromisoformat(on) if on else settings.today()
+    return day_or_exit(on, "--on") if on else settings.today()
 
 
 def _grants() -> tuple[Grant, ...]:

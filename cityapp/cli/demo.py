@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,15 @@ from rich.table import Table
 
 from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
-from cityplatform.exits import EXIT_DATA, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
+from cityplatform.exits import (
+    EXIT_DATA,
+    EXIT_STORAGE,
+    console,
+    day_or_exit,
+    err_console,
+    exit_on,
+    settings_or_exit,
+)
 from cityplatform.layout import (
     bronze_cctv_prefix,
     bronze_readings_key,
@@ -38,7 +46,7 @@ def demo(
     from cityapp.demo import run_demo
 
     settings = settings_or_exit()
-    the_day = date.fromisoformat(day) if day else settings.today() - timedelta(days=1)
+    the_day = day_or_exit(day, "--day") if day else settings.today() - timedelta(days=1)
     with (
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
         err_console.status(f"simulating {the_day} and running the platform's jobs..."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import typer
 
 from cityapp.cli import access, demo, lineage, simulate, stewards, storage
@@ -13,6 +15,28 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(f"city {version('smart-city-platform')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        is_flag=True,
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Smart-city data platform: storage, simulation, ingestion, CCTV vision, governed marts."""
+
+
 app.add_typer(storage.app, name="storage")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(vision_app, name="vision")

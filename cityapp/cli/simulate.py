@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import typer
 from rich.progress import track
 
-from cityplatform.exits import EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.exits import EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
 from cityplatform.layout import landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
 
@@ -34,7 +34,7 @@ def iot(
     settings = settings_or_exit()
     store = ObjectStore.from_settings(settings)
     city = build_city(seed=seed, sensors=sensors)
-    first = date.fromisoformat(day)
+    first = day_or_exit(day, "--day")
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         store.ping()
         for offset in track(range(days), description="writing days", console=console):

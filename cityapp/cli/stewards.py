@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from cityplatform.exits import (
     EXIT_DATA,
     EXIT_STORAGE,
     console,
+    day_or_exit,
     exit_on,
     fail,
     settings_or_exit,
@@ -90,7 +90,7 @@ def me(
     registry = _registry()
     if staff_id not in registry.staff:
         raise fail(f"unknown staff id {staff_id}: not in {registry.directory / 'staff.yaml'}", EXIT_CONFIG)
-    day = date.fromisoformat(on) if on else settings.today()
+    day = day_or_exit(on, "--on") if on else settings.today()
     with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
         current = current_ownership(registry, _ledger(settings))
     instance, home = _instance(settings)
