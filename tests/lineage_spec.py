@@ -11,9 +11,14 @@ and its key must be the one that schema defines: a facet we cannot validate is a
 from __future__ import annotations
 
 import json
+import ssl
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -101,3 +106,46 @@ def event_errors(event: dict[str, Any]) -> list[str]:
 def validate_event(event: dict[str, Any]) -> None:
     if errors := event_errors(event):
         raise InvalidLineageEvent("; ".join(errors))
+
+
+@dataclass
+class Received:
+    path: str
+    event: dict[str, Any]
+    errors: list[str]
+
+
+@dataclass
+class Receiver:
+    url: str
+    received: list[Received] = field(default_factory=list)
+
+
+@contextmanager
+def lineage_receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A stand-in for Marquez on a free loopback port (HTTPS with ``tls``) that validates every
+    event it receives against the spec and answers 400 to an invalid one."""
+    state = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            errors = event_errors(event)
+            state.received.append(Received(self.path, event, errors))
+            self.send_response(400 if errors else 201)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        thread.join()

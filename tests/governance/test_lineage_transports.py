@@ -7,13 +7,9 @@ gets against the spec, answering 400 to an invalid one as Marquez would.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import attr
 import pytest
@@ -26,47 +22,16 @@ from cityplatform.settings import InsecureProductionConfig, Settings, SettingsEr
 from governance.lineage.client import lineage_client
 from governance.lineage.events import JobRun, LineageEmitter
 from governance.lineage.history import archived_events, file_events
-from tests.lineage_spec import event_errors
+from tests.lineage_spec import Receiver, event_errors, lineage_receiver
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Received:
-    path: str
-    event: dict[str, Any]
-    errors: list[str]
-
-
-@dataclass
-class Receiver:
-    url: str
-    received: list[Received] = field(default_factory=list)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A lineage endpoint on a free port that validates what it receives (400 when invalid)."""
-    state = Receiver("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            errors = event_errors(event)
-            state.received.append(Received(self.path, event, errors))
-            self.send_response(400 if errors else 201)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    thread.join()
+    with lineage_receiver() as state:
+        yield state
 
 
 @pytest.fixture

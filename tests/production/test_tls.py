@@ -11,13 +11,9 @@ long secret, lineage over HTTPS to Marquez.
 from __future__ import annotations
 
 import ipaddress
-import json
 import ssl
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +31,7 @@ from citysim import build_city, write_iot_day
 from governance.registry.departments import load_departments, mart_buckets
 from orchestration.definitions import defs
 from tests.conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY, platform_env
+from tests.lineage_spec import Receiver, lineage_receiver
 
 pytestmark = [pytest.mark.production, pytest.mark.integration]
 
@@ -104,14 +101,6 @@ def make_certificates(folder: Path) -> ServerTLS:
     return tls
 
 
-@dataclass
-class Marquez:
-    """An HTTPS lineage receiver: the event types it got, in order."""
-
-    url: str
-    received: list[str]
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> ServerTLS:
     return make_certificates(tmp_path_factory.mktemp("tls"))
@@ -127,37 +116,19 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory, certificates: ServerTLS
 
 
 @pytest.fixture(scope="module")
-def marquez(certificates: ServerTLS) -> Iterator[Marquez]:
-    state = Marquez("", [])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state.received.append(
-                json.loads(self.rfile.read(int(self.headers["Content-Length"])))["eventType"]
-            )
-            self.send_response(201)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def marquez(certificates: ServerTLS) -> Iterator[Receiver]:
+    """Marquez's stand-in behind TLS with the test CA's certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates.cert_file, certificates.key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"https://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    thread.join()
+    with lineage_receiver(context) as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
 def production_env(
     tls_server: EmbeddedS3,
     certificates: ServerTLS,
-    marquez: Marquez,
+    marquez: Receiver,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Path]:
     """The platform in production mode on the TLS server, trusting the test CA; returns its home."""
@@ -206,7 +177,7 @@ def landed(definitions: dg.Definitions, instance: dg.DagsterInstance) -> None:
 
 
 def test_with_the_ca_a_day_is_ingested_built_and_published_and_lineage_reaches_marquez(
-    definitions: dg.Definitions, instance: dg.DagsterInstance, landed: None, marquez: Marquez
+    definitions: dg.Definitions, instance: dg.DagsterInstance, landed: None, marquez: Receiver
 ) -> None:
     assert run(definitions, instance, "iot_ingest_day", DAY.isoformat()).success
     assert run(definitions, instance, "marts_build_day", DAY.isoformat()).success
@@ -214,7 +185,8 @@ def test_with_the_ca_a_day_is_ingested_built_and_published_and_lineage_reaches_m
     traffic = next(d for d in load_departments() if d.id == "traffic")
     published = store.stat(traffic.bucket, mart_export_key("fct_segment_traffic_hourly", DAY))
     assert published is not None and published.size > 0
-    assert "COMPLETE" in marquez.received  # the lineage client trusted Marquez's certificate too
+    # the lineage client trusted Marquez's certificate too
+    assert "COMPLETE" in [r.event["eventType"] for r in marquez.received]
 
 
 def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
