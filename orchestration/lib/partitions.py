@@ -41,9 +41,13 @@ def day_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
     )
 
 
+def _hour_and_minute(after_midnight: timedelta) -> tuple[int, int]:
+    return divmod(after_midnight // timedelta(minutes=1), 60)
+
+
 def clock(after_midnight: timedelta) -> str:
     """``HH:MM``, the time of day ``after_midnight`` names."""
-    hours, minutes = divmod(after_midnight // timedelta(minutes=1), 60)
+    hours, minutes = _hour_and_minute(after_midnight)
     return f"{hours:02d}:{minutes:02d}"
 
 
@@ -52,7 +56,7 @@ def nightly_schedule(
 ) -> dg.ScheduleDefinition:
     """A daily schedule of a day-partitioned job at ``at`` after midnight, city time (the partitions'
     zone); each tick requests the last partition, the day that ended at that midnight."""
-    hours, minutes = divmod(at // timedelta(minutes=1), 60)
+    hours, minutes = _hour_and_minute(at)
     return dg.build_schedule_from_partitioned_job(
         job, hour_of_day=hours, minute_of_hour=minutes, description=f"{clock(at)} city time: {description}"
     )
