@@ -9,6 +9,9 @@ loaded) on the same instance, S3 server, day and data.
 
 Both re-build the same simulated day, taking turns round by round (so a burst of load elsewhere on
 the machine hits both alike); the median of each is compared. The registry is loaded once first.
+A launched run's fixed cost is shown apart, from its event log: submission to the run worker's start
+(queue and process start, the code location loaded) and from there to its first step's start (the
+step server's start: imports and definitions built once for the run's steps).
 
     .venv/bin/python benchmarks/runs.py --sensors 500 --rounds 3
 """
@@ -24,9 +27,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
@@ -71,8 +76,23 @@ def in_process(platform: Platform, job: str) -> Callable[[], object]:
     return run
 
 
-def out_of_process(platform: Platform, job: str) -> Callable[[], object]:
-    return lambda: platform.finished(platform.submit(job, DAY.isoformat()))
+def out_of_process(platform: Platform, job: str, launches: list[tuple[float, float]]) -> Callable[[], object]:
+    """Submit ``job`` and wait for it; append its (to run start, to first step) seconds to ``launches``."""
+
+    def run() -> None:
+        submitted = time.time()
+        run_id = platform.submit(job, DAY.isoformat())
+        platform.finished(run_id)
+        started = platform.instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.RUN_START, limit=1
+        ).records
+        first_step = platform.instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.STEP_START, limit=1
+        ).records
+        run_start, step_start = (r[0].timestamp for r in (started, first_step))
+        launches.append((run_start - submitted, step_start - run_start))
+
+    return run
 
 
 def main() -> None:
@@ -110,33 +130,42 @@ def main() -> None:
                 with console.status("starting PostgreSQL-backed Dagster: code server and daemon"):
                     platform = stack.enter_context(running_platform(base / "dagster_home", os.environ))
                 platform.finished(platform.submit("iot_registry"))
-                times = measure(platform, args.rounds, console)
-    report(times, args, console)
+                measured = measure(platform, args.rounds, console)
+    report(measured, args, console)
 
 
-def measure(platform: Platform, rounds: int, console: Console) -> dict[str, dict[str, list[float]]]:
-    sides = {
-        job: {"in process": in_process(platform, job), "out of process": out_of_process(platform, job)}
-        for job in JOBS
-    }
-    times: dict[str, dict[str, list[float]]] = {job: {side: [] for side in sides[job]} for job in JOBS}
+@dataclass
+class Measured:
+    times: dict[str, list[float]] = field(default_factory=lambda: {"in process": [], "out of process": []})
+    launches: list[tuple[float, float]] = field(default_factory=list)
+
+
+def measure(platform: Platform, rounds: int, console: Console) -> dict[str, Measured]:
+    measured = {job: Measured() for job in JOBS}
     for job in JOBS:  # marts read the day's bronze: ingestion's rounds first
+        sides = {
+            "in process": in_process(platform, job),
+            "out of process": out_of_process(platform, job, measured[job].launches),
+        }
         for n in range(rounds):
-            for side, work in sides[job].items():
+            for side, work in sides.items():
                 with console.status(f"{job}, round {n + 1}/{rounds}: {side}"):
-                    times[job][side].append(timed(work))
-    return times
+                    measured[job].times[side].append(timed(work))
+    return measured
 
 
-def report(times: dict[str, dict[str, list[float]]], args: argparse.Namespace, console: Console) -> None:
+def report(measured: dict[str, Measured], args: argparse.Namespace, console: Console) -> None:
     table = Table(title=f"one day, {args.sensors} sensors, median of {args.rounds} interleaved rounds")
-    for column in ("job", "in process", "out of process", "ratio", "each round (out / in)"):
+    columns = ("job", "in process", "out of process", "ratio", "each round (out / in)")
+    for column in (*columns, "of which: to run start", "then to first step"):
         table.add_column(column, justify="left" if column == "job" else "right")
-    for job, sides in times.items():
-        inside, outside = (statistics.median(sides[s]) for s in ("in process", "out of process"))
-        pairs = zip(sides["in process"], sides["out of process"], strict=True)
+    for job, m in measured.items():
+        inside, outside = (statistics.median(m.times[s]) for s in ("in process", "out of process"))
+        pairs = zip(m.times["in process"], m.times["out of process"], strict=True)
         rounds = " ".join(f"{outside_s / inside_s:.2f}" for inside_s, outside_s in pairs)
-        table.add_row(job, f"{inside:.1f} s", f"{outside:.1f} s", f"{outside / inside:.2f}", rounds)
+        to_run, to_step = (statistics.median(phase) for phase in zip(*m.launches, strict=True))
+        row = (f"{inside:.1f} s", f"{outside:.1f} s", f"{outside / inside:.2f}", rounds)
+        table.add_row(job, *row, f"{to_run:.1f} s", f"{to_step:.1f} s")
     console.print(table)
 
 

@@ -11,7 +11,6 @@ container.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
-from dagster._cli.job import execute_launch_command
+from dagster._cli.job import _create_run as create_run
 from dagster._core.definitions.assets.graph.remote_asset_graph import RemoteWorkspaceAssetGraph
 from dagster._core.execution.backfill import (
     BULK_ACTION_TERMINAL_STATUSES,
@@ -37,7 +36,6 @@ from dagster._core.utils import make_new_backfill_id
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster._grpc.client import DagsterGrpcClient
-from dagster_shared.cli import WorkspaceOpts
 
 from cityplatform.embedded_s3 import free_port
 
@@ -204,15 +202,22 @@ class Platform:
         return self._context.create_request_context().asset_graph
 
     def submit(self, job: str, partition: str | None = None) -> str:
-        """Put a run of ``job`` in the queue, as ``dagster job launch`` does; return its id."""
+        """Put a run of ``job`` in the queue, as the webserver's launch button or a sensor does: from
+        the workspace already loaded (``dagster job launch`` would load it first); return its id."""
         tags = {"dagster/partition": partition} if partition else {}
-        run = execute_launch_command(
+        workspace = self._context.create_request_context()
+        repository = self.repository()
+        run = create_run(
             instance=self.instance,
-            workspace_opts=WorkspaceOpts(workspace=[str(self.workspace)]),
-            job_name=job,
-            tags=json.dumps(tags),
+            code_location=workspace.get_code_location(location_name()),
+            remote_repo=repository,
+            remote_job=repository.get_full_job(job),
+            run_config={},
+            tags=tags,
+            op_selection=None,
+            run_id=None,
         )
-        return run.run_id
+        return self.instance.submit_run(run.run_id, workspace).run_id
 
     def start_sensor(self, name: str) -> None:
         self.instance.start_sensor(self.repository().get_sensor(name))
