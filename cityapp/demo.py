@@ -11,6 +11,7 @@ import contextlib
 import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
@@ -98,33 +99,53 @@ def run_job(
     return outcome
 
 
-def run_demo(settings: Settings, day: date, *, sensors: int, seed: int, fault_rate: float) -> DemoSummary:
+# Told before each stage of the demo: what starts now, how many stages are done, how many in all.
+Stages = Callable[[str, int, int], None]
+SETUP_STAGES = 4  # access and S3, the simulated day, the clips, the code location; then one per run
+
+
+def run_demo(
+    settings: Settings,
+    day: date,
+    *,
+    sensors: int,
+    seed: int,
+    fault_rate: float,
+    stages: Stages = lambda what, done, total: None,
+) -> DemoSummary:
+    runs_at_least = len(DEMO_JOBS)  # the clips are known once landed
+    stages("starting S3 with the departments' access", 0, SETUP_STAGES + runs_at_least)
     # Department keys and their granted buckets first: the server reads its identities at start.
     sync_access(settings, load_registry().grants, settings.today())
     server = EmbeddedS3.from_settings(settings)
     state = server.start()
     store = ObjectStore.from_settings(settings)
     store.ensure_buckets([*CORE_BUCKETS, *mart_buckets()])
+    stages(f"simulating {day} for {sensors} sensors", 1, SETUP_STAGES + runs_at_least)
     truth = write_iot_day(
         store, build_city(seed=seed, sensors=sensors), day, tz=settings.zone, seed=seed, fault_rate=fault_rate
     )
     record_landed_day(settings.home_dir, day)  # before the definitions load: the day is a partition
+    stages("rendering and landing CCTV clips", 2, SETUP_STAGES + runs_at_least)
     clips = land_demo_clips(store, day, settings.zone, seed)
     instance = local_instance(settings)
     instance.add_dynamic_partitions(clip_partitions.name or "", clips)
-    definitions = load_definitions(refresh_manifest=True)  # the demo builds the models as they are
     partitions = {None: [None], "day": [day.isoformat()], "clip": clips}
+    runs = [(name, key) for name, partitioned_by in DEMO_JOBS for key in partitions[partitioned_by]]
+    total = SETUP_STAGES + len(runs)
+    stages("loading the code location (dbt parses the models)", 3, total)
+    definitions = load_definitions(refresh_manifest=True)  # the demo builds the models as they are
     log_path = settings.home_dir / "logs" / f"demo-{day}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt's and the vision job's own output go to stdout, as compute logs under `dagster dev`; here
     # they go to a log file so that the summary is what the person reads.
+    jobs = []
     with log_path.open("w") as log, contextlib.redirect_stdout(log), warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)  # raised by Dagster's own Pipes reader
-        jobs = [
-            run_job(definitions, name, instance, key)
-            for name, partitioned_by in DEMO_JOBS
-            for key in partitions[partitioned_by]
-        ]
+        for done, (name, key) in enumerate(runs, start=SETUP_STAGES):
+            stages(f"job {name}" + (f" [{key}]" if key else ""), done, total)
+            jobs.append(run_job(definitions, name, instance, key))
+    stages("done", total, total)
     return DemoSummary(day, state, truth, jobs, log_path)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
+from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.embedded_s3 import EmbeddedS3Error
 from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
@@ -32,7 +33,7 @@ def _grants() -> tuple[Grant, ...]:
 
 
 @app.command()
-def sync(on: str = ON) -> None:
+def sync(on: str = ON, as_json: bool = JSON_OPTION) -> None:
     """Give each department read access to the buckets its current grants name, and nothing else.
 
     Expired grants are dropped; the embedded server restarts when access changed (data kept).
@@ -46,6 +47,22 @@ def sync(on: str = ON) -> None:
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
     ):
         result = sync_access(settings, _grants(), day)
+    if as_json:
+        print_json(
+            {
+                "day": day.isoformat(),
+                "restarted": result.restarted,
+                "credentials_file": str(settings.department_credentials_path),
+                "departments": {
+                    department: {
+                        "access_key": result.credentials[department].access_key,
+                        "buckets": list(buckets),
+                    }
+                    for department, buckets in result.readable.items()
+                },
+            }
+        )
+        return
     for department, buckets in result.readable.items():
         console.print(
             f"{department:<20} {result.credentials[department].access_key:<26} {', '.join(buckets) or '-'}"
@@ -55,14 +72,30 @@ def sync(on: str = ON) -> None:
 
 
 @app.command()
-def show(on: str = ON) -> None:
+def show(on: str = ON, as_json: bool = JSON_OPTION) -> None:
     """Every grant: who reads which buckets, why, approved by whom, and whether it is current."""
     settings = settings_or_exit()
     day = _day(settings, on)
+    grants = sorted(_grants(), key=lambda g: (g.department, g.expires_on))
+    if as_json:
+        print_json(
+            [
+                {
+                    "department": grant.department,
+                    "buckets": list(grant.buckets),
+                    "purpose": grant.purpose,
+                    "approved_by": grant.approved_by,
+                    "expires_on": grant.expires_on.isoformat(),
+                    "status": grant.status(day),
+                }
+                for grant in grants
+            ]
+        )
+        return
     table = Table(
         "department", "buckets", "purpose", "approved by", "expires", "status", title=f"Grants on {day}"
     )
-    for grant in sorted(_grants(), key=lambda g: (g.department, g.expires_on)):
+    for grant in grants:
         status = grant.status(day)
         colour = {"expired": "red", "renew soon": "yellow", "current": "green"}[status]
         table.add_row(

@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cityapp.cli.output import JSON_OPTION, print_json, stage_progress
 from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import (
@@ -18,7 +20,6 @@ from cityplatform.exits import (
     EXIT_STORAGE,
     console,
     day_or_exit,
-    err_console,
     exit_on,
     settings_or_exit,
 )
@@ -33,6 +34,10 @@ from cityplatform.layout import (
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
 from governance.registry.departments import load_departments
 
+if TYPE_CHECKING:
+    from cityapp.demo import DemoSummary
+    from cityplatform.settings import Settings
+
 
 def demo(
     day: str = typer.Option("", help="Local day to simulate (YYYY-MM-DD); default: yesterday."),
@@ -41,18 +46,65 @@ def demo(
     fault_rate: float = typer.Option(
         0.01, min=0.0, max=0.5, help="Share of landing lines broken on purpose."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Start S3, simulate a city day into landing, materialise every asset, and summarise."""
+    """Start S3, simulate a city day into landing, materialise every asset, and summarise.
+
+    Exit 0 when every run succeeded and no blocking check failed, 4 when data failed its checks."""
     from cityapp.demo import run_demo
 
     settings = settings_or_exit()
     the_day = day_or_exit(day, "--day") if day else settings.today() - timedelta(days=1)
-    with (
-        exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
-        err_console.status(f"simulating {the_day} and running the platform's jobs..."),
-    ):
-        summary = run_demo(settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate)
+    with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE), stage_progress() as stages:
+        summary = run_demo(
+            settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate, stages=stages
+        )
+    if as_json:
+        print_json(_summary_data(summary))
+    else:
+        _print_summary(summary, settings)
+    if not summary.success:
+        raise typer.Exit(EXIT_DATA)
 
+
+def _summary_data(summary: DemoSummary) -> dict[str, object]:
+    bronze = summary.asset_metadata("iot/bronze/readings")
+    return {
+        "day": summary.day.isoformat(),
+        "success": summary.success,
+        "ingestion": {
+            key: bronze.get(key)
+            for key in ("rows_in", "rows_accepted", "rows_quarantined", "quarantined_by_reason", "reconciles")
+        },
+        "injected": {
+            "lines": sum(summary.truth.lines_written.values()),
+            "faults": summary.injected_by_reason,
+        },
+        "runs": [
+            {
+                "job": job.name,
+                "partition": job.partition_key,
+                "run_id": job.run_id,
+                "success": job.success,
+                "failed_checks": job.failed_checks,
+            }
+            for job in summary.jobs
+        ],
+        "marts": {
+            department.id: {
+                "bucket": department.bucket,
+                "rows_by_mart": summary.asset_metadata(f"marts/published/{department.id}").get(
+                    "rows_by_mart", {}
+                ),
+            }
+            for department in load_departments()
+        },
+        "log": str(summary.log_path),
+    }
+
+
+def _print_summary(summary: DemoSummary, settings: Settings) -> None:
+    the_day = summary.day
     bronze = summary.asset_metadata("iot/bronze/readings")
     table = Table(title=f"IoT ingestion of {the_day}", show_lines=False)
     table.add_column("")
@@ -106,8 +158,6 @@ def demo(
         ),
         soft_wrap=True,
     )
-    if not summary.success:
-        raise typer.Exit(EXIT_DATA)
 
 
 def ui(

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.progress import track
 
-from cityplatform.exits import EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
+from cityapp.cli.output import JSON_OPTION, print_json
+from cityplatform.exits import EXIT_STORAGE, console, day_or_exit, err_console, exit_on, settings_or_exit
 from cityplatform.layout import landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
 
@@ -23,6 +24,7 @@ def iot(
     seed: int = typer.Option(42, help="Same seed, same city and readings."),
     fault_rate: float = typer.Option(0.01, min=0.0, max=0.5, help="Share of lines broken on purpose."),
     truth_dir: Path | None = typer.Option(None, help="Also write each day's ground truth JSON here."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Simulate IoT readings (one JSON-lines object per sensor kind per 5 minutes) and the registry.
 
@@ -35,16 +37,20 @@ def iot(
     store = ObjectStore.from_settings(settings)
     city = build_city(seed=seed, sensors=sensors)
     first = day_or_exit(day, "--day")
+    written = []
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         store.ping()
-        for offset in track(range(days), description="writing days", console=console):
+        for offset in track(range(days), description="writing days", console=err_console):
             the_day = first + timedelta(days=offset)
             truth = write_iot_day(store, city, the_day, tz=settings.zone, seed=seed, fault_rate=fault_rate)
             record_landed_day(settings.home_dir, the_day)
             if truth_dir is not None:
                 truth_dir.mkdir(parents=True, exist_ok=True)
                 (truth_dir / f"iot-{the_day}.json").write_text(truth.to_json())
-            console.print(
-                f"{the_day}: {sum(truth.lines_written.values()):,} lines "
-                f"({len(truth.faults):,} faulty) -> s3://{LANDING}/{landing_iot_prefix('<kind>', the_day)}"
-            )
+            prefix = f"s3://{LANDING}/{landing_iot_prefix('{kind}', the_day)}"
+            lines, faults = sum(truth.lines_written.values()), len(truth.faults)
+            written.append({"day": the_day.isoformat(), "lines": lines, "faulty": faults, "prefix": prefix})
+            if not as_json:
+                console.print(f"{the_day}: {lines:,} lines ({faults:,} faulty) -> {prefix}", soft_wrap=True)
+    if as_json:
+        print_json(written)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
@@ -43,11 +44,14 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: bool = JSON_OPTION) -> None:
     """Say whether S3 answers at the configured endpoint; exit 3 when it does not."""
     settings = settings_or_exit()
     store = ObjectStore.from_settings(settings)
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         store.ping()
     buckets = sorted(b.name for b in store.client.list_buckets())
+    if as_json:
+        print_json({"endpoint": store.url, "answering": True, "buckets": buckets})
+        return
     console.print(f"S3 answering at {store.url}; buckets: {', '.join(buckets) or '(none)'}")

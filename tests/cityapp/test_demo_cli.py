@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from cityplatform.layout import mart_export_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
 from tests.lineage_spec import event_errors
+from tests.readme import readme_snippet
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +65,21 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         with pytest.raises(S3Error) as denied:
             next(iter(traffic.list_objects("marts-safety")))
         assert denied.value.code == "AccessDenied"
+        # The README's snippet for departments, as written, with the traffic department's keys
+        env = {
+            **os.environ,
+            "DEPARTMENT_ACCESS_KEY": keys["access_key"],
+            "DEPARTMENT_SECRET_KEY": keys["secret_key"],
+        }
+        snippet = readme_snippet("department-read-snippet")
+        read = subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True)
+        assert read.returncode == 0, read.stderr
+        assert read.stdout.count("segment_id") >= 2, read.stdout  # DuckDB's table, then polars' frame
+        other = snippet.replace('"marts-traffic"', '"marts-safety"', 1)
+        denied_read = subprocess.run([sys.executable, "-c", other], env=env, capture_output=True, text=True)
+        assert denied_read.returncode != 0 and "403" in denied_read.stderr, denied_read.stderr
+        status = CliRunner().invoke(app, ["storage", "status", "--json"])
+        assert status.exit_code == 0 and "marts-traffic" in json.loads(status.stdout)["buckets"]
         # The local instance the UI opens, queried as its job pages (job name and repository label)
         # and its Overview timeline (the run's code location) query it.
         home = InstanceRef.from_dir(str(tmp_path / "city" / "dagster"))
