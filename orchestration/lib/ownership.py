@@ -16,6 +16,7 @@ import dagster as dg
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from cityplatform.settings import load_settings
+from governance.lineage.facets import PERSONAL
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.ledger_store import (
     CurrentOwnership,
@@ -59,7 +60,9 @@ def owned_in_run(spec: dg.AssetSpec, run_id: str) -> dg.AssetSpec:
 
 
 def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.AssetSpec:
-    """Steward and deputy as Dagster owners; the rest as tags and metadata (one place for all assets)."""
+    """Steward and deputy as Dagster owners (steward first); the rest as tags and metadata (one place
+    for all assets). Dagster owners are e-mails without a role, so the roles are tags (``steward``,
+    ``deputy``: staff ids, which the UI can filter by) and labelled metadata (name, id, e-mail)."""
     entry = ownership.datasets.get(spec.key.to_user_string())
     if entry is None:  # the definitions test reports every asset missing from the registry
         return spec
@@ -67,11 +70,10 @@ def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.Asset
     staff = registry.staff
 
     def who(staff_id: str) -> str:
-        return (
-            f"{staff_id} {staff[staff_id].name}"
-            if staff_id in staff
-            else f"{staff_id} (not on the staff list)"
-        )
+        if staff_id not in staff:
+            return f"{staff_id} (not on the staff list)"
+        member = staff[staff_id]
+        return f"{member.name} ({staff_id}, {member.email})"
 
     return spec.replace_attributes(
         owners=[staff[s].email for s in entry.owners if s in staff],
@@ -79,6 +81,11 @@ def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.Asset
             **spec.tags,
             "department": entry.department,
             "classification": entry.classification,
+            # tag values: letters, digits, '-', '_' and '.' only
+            "steward": entry.steward,
+            "deputy": entry.deputy,
+            "retention_days": str(entry.retention_days),
+            "personal_data": str(entry.classification == PERSONAL).lower(),
         },
     ).merge_attributes(
         metadata={

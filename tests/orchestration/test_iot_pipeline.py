@@ -24,6 +24,8 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, r
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
+from ingestion.landing import LandingManifest
+from orchestration.defs.iot.assets import BRONZE_READINGS, QUARANTINE_READINGS, RAW_READINGS
 from orchestration.lib.resources import CityStorage
 
 pytestmark = pytest.mark.integration
@@ -146,3 +148,36 @@ def test_registry_is_loaded_with_every_table(
 ) -> None:
     for table in REGISTRY_TABLES:
         assert read_parquet(store, BRONZE, bronze_registry_key(table)).height > 0, table
+
+
+def test_bronze_launched_alone_for_a_day_never_snapshotted_takes_the_snapshot_itself(
+    store: ObjectStore,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    first_run: dg.ExecuteInProcessResult,
+) -> None:
+    """What the asset page's Materialize launches for iot/bronze/readings: that asset (and the
+    quarantine, made in the same step) for one day, without iot/raw/readings."""
+    day = date(2026, 3, 12)
+    truth = write_iot_day(store, build_city(seed=7, sensors=40), day, tz=load_settings().zone, seed=8)
+    assert LandingManifest.load(store, day) is None
+    result = definitions.resolve_job_def("iot_ingest_day").execute_in_process(
+        instance=instance,
+        partition_key=day.isoformat(),
+        asset_selection=[BRONZE_READINGS, QUARANTINE_READINGS],
+    )
+    assert result.success
+    manifest = LandingManifest.load(store, day)
+    assert manifest is not None and manifest.object_count > 0
+    recorded = {e.asset_key: e.partition for e in result.get_asset_materialization_events()}
+    assert recorded == {
+        RAW_READINGS: day.isoformat(),
+        BRONZE_READINGS: day.isoformat(),
+        QUARANTINE_READINGS: day.isoformat(),
+    }
+    raw = instance.get_latest_materialization_event(RAW_READINGS)
+    assert raw is not None and raw.asset_materialization.metadata["fingerprint"].value == manifest.fingerprint
+    counts = {
+        kind: read_parquet(store, BRONZE, bronze_readings_key(kind, day)).height for kind in SENSOR_KINDS
+    }
+    assert counts == truth.expected_accepted

@@ -1,10 +1,12 @@
-"""The marts in the code location: dbt models as assets joined to the Python assets upstream, dbt
-tests as checks that block on error and not on warn, daily partitions, publications and the dbt
-resource's environment. No server and no dbt run: the definitions and the manifest only."""
+"""The marts in the code location: dbt models as assets joined to the Python assets upstream, grouped
+by department and layer, dbt tests as checks with short names and descriptions that block on error
+and not on warn, daily partitions, publications and the dbt resource's environment. No server and no
+dbt run: the definitions and the manifest only."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from cityplatform.settings import load_settings
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT, layer_and_name
 from orchestration.lib.dbt import dbt_env, httpfs_extension_directory, partition_window
+from orchestration.lib.dbt_checks import MAX_NAME, readable_test_names
 from orchestration.lib.partitions import daily_partitions
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -27,16 +30,23 @@ def specs(definitions: dg.Definitions) -> dict[str, dg.AssetSpec]:
     return {spec.key.to_user_string(): spec for spec in definitions.resolve_all_asset_specs()}
 
 
-def test_dbt_models_are_keyed_by_layer_or_department_in_the_marts_group(
-    specs: dict[str, dg.AssetSpec],
-) -> None:
+def test_dbt_models_are_keyed_and_grouped_by_layer_or_department(specs: dict[str, dg.AssetSpec]) -> None:
     assert {"marts/staging/stg_iot__traffic", "marts/intermediate/int_river_readings_classified"} <= set(
         specs
     )
     assert {"marts/traffic/fct_segment_traffic_hourly", "marts/reference/cctv_cameras"} <= set(specs)
+    departments = {d.id for d in load_departments()}
+    groups: dict[str, set[str]] = {}
     for key, spec in specs.items():
-        if key.startswith("marts/"):
-            assert spec.group_name == "marts", key
+        if key.startswith("marts/") and "dbt" in spec.kinds:
+            groups.setdefault(spec.group_name, set()).add(key.split("/")[1])
+    # every department's marts in its own group; staging, intermediate and seeds each in theirs
+    assert groups == {
+        **{department: {department} for department in departments},
+        "marts_staging": {"staging"},
+        "marts_intermediate": {"intermediate"},
+        "marts_reference": {"reference"},
+    }
     assert layer_and_name(["city", "marts", "environment", "fct_air_quality_daily"]) == (
         "environment",
         "fct_air_quality_daily",
@@ -66,17 +76,73 @@ def test_sources_join_the_python_assets_so_no_node_is_an_orphan(specs: dict[str,
     ]
 
 
-def test_dbt_tests_are_checks_blocking_on_error_severity_only(definitions: dg.Definitions) -> None:
+@pytest.fixture(scope="module")
+def dbt_checks(definitions: dg.Definitions) -> dict[tuple[str, str], dg.AssetCheckSpec]:
     graph = definitions.resolve_asset_graph()
-    checks = {
+    return {
         (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
         for key in graph.asset_check_keys
         if key.asset_key.path[0] == "marts" and key.name != "steward_trained"
     }
+
+
+def test_every_dbt_test_is_a_check_with_a_short_name_and_a_description(
+    dbt_checks: dict[tuple[str, str], dg.AssetCheckSpec],
+) -> None:
+    """Named by the test and its column(s), not dbt's generated name; described by what it asserts,
+    on which column, with which severity; and still the dbt test it was (one check per test)."""
     manifest = json.loads(PROJECT.manifest_path.read_text())
-    data_tests = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"]
-    assert sorted(name for _, name in checks) == sorted(data_tests)
-    key = checks[("marts/staging/stg_iot__road_segments", "primary_key_stg_iot__road_segments_segment_id")]
+    tests = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"}
+    by_test = {spec.metadata["dagster_dbt/unique_id"]: spec for spec in dbt_checks.values()}
+    assert set(by_test) == set(tests)
+    for uid, spec in by_test.items():
+        test = tests[uid]
+        kind = test["test_metadata"]["name"]
+        assert len(spec.name) <= MAX_NAME and re.fullmatch(rf"{kind}(__\w+)?", spec.name), spec.name
+        assert not re.search(r"[0-9a-f]{10}", spec.name), spec.name  # no hash
+        assert test["attached_node"].split(".")[-1] not in spec.name, spec.name  # no model name
+        severity = str(test["config"]["severity"]).lower()
+        assert spec.description and f"Severity {severity}:" in spec.description, spec.name
+        assert test["name"] in spec.description, spec.name  # dbt's own name, for `dbt test --select`
+        if test["column_name"]:
+            assert spec.name == f"{kind}__{test['column_name']}"
+            assert f"`{test['column_name']}`" in spec.description, spec.name
+    accepted = dbt_checks[("marts/environment/fct_air_quality_hourly", "accepted_range__cai")]
+    assert accepted.description.startswith("Every non-null `cai` lies between 0 and 500 (inclusive).")
+
+
+def test_short_names_that_would_collide_keep_dbts_and_long_ones_are_the_test_alone() -> None:
+    def test(name: str, kind: str, **kwargs: object) -> dict[str, object]:
+        column = kwargs.get("column_name")
+        return {
+            "resource_type": "test",
+            "name": name,
+            "attached_node": "model.city.m",
+            "column_name": column,
+            "test_metadata": {"name": kind, "kwargs": kwargs},
+        }
+
+    long_key = [f"column_{i}" for i in range(8)]
+    nodes = {
+        "a": test("accepted_range_m_x__1", "accepted_range", column_name="x", max_value=1),
+        "b": test("accepted_range_m_x__0", "accepted_range", column_name="x", min_value=0),
+        "c": test("primary_key_m_" + "__".join(long_key), "primary_key", columns=long_key),
+        "d": test("not_null_m_x", "not_null", column_name="x"),
+    }
+    renamed = readable_test_names({"nodes": nodes})["nodes"]
+    assert {uid: node["name"] for uid, node in renamed.items()} == {
+        "a": "accepted_range_m_x__1",
+        "b": "accepted_range_m_x__0",
+        "c": "primary_key",
+        "d": "not_null__x",
+    }
+
+
+def test_dbt_tests_are_checks_blocking_on_error_severity_only(
+    dbt_checks: dict[tuple[str, str], dg.AssetCheckSpec],
+) -> None:
+    checks = dbt_checks
+    key = checks[("marts/staging/stg_iot__road_segments", "primary_key__segment_id")]
     assert key.blocking
     warn = [
         c

@@ -33,7 +33,8 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
     partitions_def=clip_partitions,
     kinds={"s3", "video"},
     description=(
-        "A raw CCTV clip in s3://landing/cctv/<camera>/date=<day>/<camera>_<start>.<mp4|avi>. "
+        "A raw CCTV clip at `s3://landing/cctv/{camera}/date=YYYY-MM-DD/{camera}_YYYYMMDDTHHMMSS.mp4` "
+        "(or `.avi`). "
         "Personal data: faces and plates are visible, so only blurred frames ever leave it."
     ),
     tags=RETAINED,
@@ -80,17 +81,17 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         _derived_spec(
             DETECTIONS,
             "Tracked detections (box, class, confidence, track id) per analysed frame of a clip, one "
-            "parquet per clip at s3://bronze/cctv/detections/date=<day>/camera=<id>/hour=<hh>/.",
+            "parquet per clip at `s3://bronze/cctv/detections/date=YYYY-MM-DD/camera={camera}/hour=HH/`.",
         ),
         _derived_spec(
             COUNTS,
             "Line crossings per minute by counting line, direction and class, one parquet per clip at "
-            "s3://bronze/cctv/counts/date=<day>/camera=<id>/hour=<hh>/.",
+            "`s3://bronze/cctv/counts/date=YYYY-MM-DD/camera={camera}/hour=HH/`.",
         ),
         _derived_spec(
             OCCUPANCY,
             "Objects present per minute in each counting zone (mean and max), one parquet per clip at "
-            "s3://bronze/cctv/occupancy/date=<day>/camera=<id>/hour=<hh>/.",
+            "`s3://bronze/cctv/occupancy/date=YYYY-MM-DD/camera={camera}/hour=HH/`.",
         ),
     ],
     check_specs=[

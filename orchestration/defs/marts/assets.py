@@ -13,11 +13,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
+    DbtProject,
+    dbt_assets,
+)
+from dagster_shared.record import replace
 
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.publish import export_marts
 from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
+from orchestration.lib.dbt_checks import check_description, readable_test_names
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
@@ -25,7 +33,8 @@ from orchestration.lib.resources import CityStorage
 
 PROJECT = MARTS_PROJECT
 PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
-GROUP = "marts"
+GROUP = "marts"  # the first part of every key here
+DEPARTMENTS = frozenset(department.id for department in load_departments())
 # Only one process may write the DuckDB warehouse: the dbt build and the exports share this pool.
 WAREHOUSE_POOL = "warehouse"
 # A model's meta key: the parent models whose day before its day also reads (run_start() - 1 day).
@@ -35,7 +44,9 @@ PARTITIONED_BY_CLIP = "partitioned_by_clip"
 
 
 class MartsTranslator(DagsterDbtTranslator):
-    """Keys ``marts/<layer or department>/<model>``; sources keep the keys in their ``meta.dagster``."""
+    """Keys ``marts/<layer or department>/<model>``; sources keep the keys in their ``meta.dagster``.
+    Groups by department or layer (:func:`marts_group`); dbt tests as checks that explain themselves
+    (``orchestration.lib.dbt_checks``)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -43,7 +54,21 @@ class MartsTranslator(DagsterDbtTranslator):
         return dg.AssetKey([GROUP, *layer_and_name(dbt_resource_props["fqn"])])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        return GROUP
+        return marts_group(layer_and_name(dbt_resource_props["fqn"])[0])
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dagster-dbt's check (blocking on error severity, not on warn), described: what the test
+        asserts, on which column, its severity. Its name is in the manifest (:data:`MANIFEST`)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return replace(spec, description=check_description(manifest["nodes"][unique_id]))
 
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
@@ -73,12 +98,21 @@ def layer_and_name(fqn: list[str]) -> tuple[str, str]:
     return folder, fqn[-1]
 
 
+def marts_group(folder: str) -> str:
+    """The group of the assets under ``marts/<folder>/``: a department's marts in a group named as
+    the department (``traffic``), each layer under them in ``marts_<layer>`` (``marts_staging``,
+    ``marts_intermediate``, ``marts_reference``), so the UI's graph shows each department apart."""
+    return folder if folder in DEPARTMENTS else f"{GROUP}_{folder}"
+
+
 # Each sensor kind is its own dbt source, all of them parts of the one iot/bronze/readings asset.
 TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+# The manifest as the assets and their runs see it: dbt's, with the data tests' short names.
+MANIFEST = readable_test_names(json.loads(PROJECT.manifest_path.read_text()))
 
 
 @dbt_assets(
-    manifest=PROJECT.manifest_path,
+    manifest=MANIFEST,
     project=PROJECT,
     dagster_dbt_translator=TRANSLATOR,
     partitions_def=daily_partitions,
