@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib.metadata import version
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from cityapp.cli.main import app
 from cityplatform.exits import EXIT_CONFIG
 
+BAD_DAYS = [
+    (["demo", "--day", "yesterday"], "--day"),
+    (["simulate", "iot", "--day", "2026-13-01"], "--day"),
+    (["stewards", "me", "--staff-id", "S-014", "--on", "2026/01/01"], "--on"),
+    (["access", "show", "--on", "tomorrow"], "--on"),
+    (["access", "sync", "--on", "31-12-2026"], "--on"),
+]
 
-@pytest.mark.parametrize(
-    ("args", "option"),
-    [
-        (["demo", "--day", "yesterday"], "--day"),
-        (["simulate", "iot", "--day", "2026-13-01"], "--day"),
-        (["stewards", "me", "--staff-id", "S-014", "--on", "2026/01/01"], "--on"),
-        (["access", "show", "--on", "tomorrow"], "--on"),
-        (["access", "sync", "--on", "31-12-2026"], "--on"),
-    ],
-)
+
+def _day_options(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(command path, option) for every option of every subcommand whose help asks for YYYY-MM-DD."""
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _day_options(sub, (*path, name))
+    for param in getattr(command, "params", []):
+        if "YYYY-MM-DD" in (getattr(param, "help", None) or ""):
+            yield path, param.opts[0]
+
+
+def test_every_day_option_is_tried_below() -> None:
+    untried = [
+        (path, option)
+        for path, option in _day_options(typer.main.get_command(app))
+        if not any(tuple(args[: len(path)]) == path and opt == option for args, opt in BAD_DAYS)
+    ]
+    assert untried == []
+
+
+@pytest.mark.parametrize(("args", "option"), BAD_DAYS)
 def test_a_bad_day_is_one_line_naming_the_option(args: list[str], option: str) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == EXIT_CONFIG, result.output
