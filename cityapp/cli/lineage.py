@@ -1,25 +1,52 @@
-"""``city lineage <dataset>`` and ``city lineage report``: lineage review from the emitted events.
+"""``city lineage <dataset>`` and ``city lineage report [<dataset>]``: lineage review from the emitted events.
 
 Both read the events back (the object-store archive by default, or the local file transport's files
-with ``--source file``), so what a steward reviews is exactly what went to Marquez.
+with ``--source file``), so what a steward reviews is exactly what went to Marquez. A dataset is named
+by its asset key, its location, or any object in it (``s3://marts-traffic/<mart>/date=.../<mart>.parquet``
+is that mart's). Owners are shown by name, from the governance registry; the pages link every dataset
+to its asset page in the Dagster UI at ``--dagster-url`` (``CITY_DAGSTER_URL``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, fail, settings_or_exit
-from cityplatform.objectstore import ObjectStore, ObjectStoreError
-from governance.lineage.graph import DatasetState, LineageGraph
+from cityapp.cli.output import JSON_OPTION, print_json, stage_progress
+from cityplatform.exits import (
+    EXIT_CONFIG,
+    EXIT_STORAGE,
+    console,
+    err_console,
+    exit_on,
+    fail,
+    settings_or_exit,
+)
+from cityplatform.layout import LINEAGE_EVENTS_PREFIX
+from cityplatform.objectstore import LINEAGE, ObjectStore, ObjectStoreError
+from cityplatform.yamlfiles import RegistryError
+from governance.lineage.graph import LineageGraph
 from governance.lineage.history import archived_events, file_events
 from governance.lineage.naming import DatasetId
-from governance.lineage.report import render_html
+from governance.lineage.report import (
+    DEFAULT_DAGSTER_URL,
+    DEFAULT_HOPS,
+    Labels,
+    check_counts,
+    label,
+    last_run,
+    page_name,
+    render_dataset_html,
+    render_overview_html,
+    summary,
+)
+from governance.registry.registry import load_registry
 
 
 class Source(StrEnum):
@@ -38,96 +65,163 @@ class _DatasetOrCommand(TyperGroup):
 
 app = typer.Typer(
     cls=_DatasetOrCommand,
-    help="Review lineage: upstream and downstream of a dataset, or the HTML report.",
+    help="Review lineage: upstream and downstream of a dataset, or the HTML pages.",
     no_args_is_help=True,
 )
 
 SOURCE_OPTION = typer.Option(Source.archive, help="Read events from the S3 archive or the local files.")
+HOPS_OPTION = typer.Option(DEFAULT_HOPS, "--hops", min=1, help="How many steps up and downstream to show.")
+DAGSTER_URL_OPTION = typer.Option(
+    DEFAULT_DAGSTER_URL,
+    "--dagster-url",
+    envvar="CITY_DAGSTER_URL",
+    help="The Dagster UI the pages link each dataset's asset page to.",
+)
+DATASET_HELP = "Asset key (iot/bronze/readings), location, or an object in it: s3://bucket/key or bucket/key."
 
 
 def _graph(source: Source) -> LineageGraph:
+    """The graph of the events, with a spinner on stderr meanwhile (seconds on a long history)."""
     settings = settings_or_exit()
     if source is Source.file:
-        return LineageGraph(file_events(settings.lineage_dir))
+        with err_console.status(f"reading lineage events from {settings.lineage_dir}"):
+            return LineageGraph(file_events(settings.lineage_dir))
     store = ObjectStore.from_settings(settings)
-    with exit_on(ObjectStoreError, code=EXIT_STORAGE):
+    with (
+        exit_on(ObjectStoreError, code=EXIT_STORAGE),
+        err_console.status(f"reading lineage events from s3://{LINEAGE}/{LINEAGE_EVENTS_PREFIX}"),
+    ):
         store.ping()
-    return LineageGraph(archived_events(store))
+        return LineageGraph(archived_events(store))
 
 
-def _owners(state: DatasetState) -> str:
-    return ", ".join(f"{role} {owner.removeprefix('user:')}" for role, owner in state.owners) or "-"
+def _labels(dagster_url: str) -> Labels:
+    """Owners' names from the registry's staff list, and where the Dagster UI is."""
+    with exit_on(RegistryError, code=EXIT_CONFIG):
+        staff = load_registry().staff.values()
+    return Labels({member.email.lower(): member.name for member in staff}, dagster_url)
 
 
-def _checks(state: DatasetState) -> str:
-    if not state.checks:
-        return "no checks"
-    passed = sum(c.success for c in state.checks)
-    failed = ", ".join(sorted({c.name for c in state.failed_checks}))
-    return f"{state.check_status} {passed}/{len(state.checks)}" + (f" ({failed})" if failed else "")
+def _resolve(graph: LineageGraph, dataset: str) -> DatasetId:
+    try:
+        return graph.resolve(dataset)
+    except KeyError as exc:
+        raise fail(exc.args[0], EXIT_CONFIG) from exc
 
 
-def _last_run(state: DatasetState) -> str:
-    if not (state.last_state and state.last_event_at):
-        return "-"
-    partition = f" (partition {state.last_partition})" if state.last_partition else ""
-    return f"{state.last_state} {state.last_event_at[:19]}{partition}"
-
-
-def _describe(state: DatasetState) -> list[str]:
+def _describe(graph: LineageGraph, dataset: DatasetId, about: dict[str, Any]) -> list[str]:
     """Owners, labels, checks and last run of a dataset, one short line each."""
-    labels = ", ".join(f"{k} {v}" for k, v in state.tags.items()) or "no classification recorded"
-    if state.pii_columns:
-        labels += f"; PII columns: {', '.join(state.pii_columns)}"
-    rows = "" if state.row_count is None else f"; {state.row_count:,} rows"
+    state = graph.datasets[dataset]
+    owners = ", ".join(f"{o['role']} {o['name']}" for o in about["owners"])
+    labels = (
+        "; ".join(f"{key} {about[key]}" for key in ("classification", "department") if about[key])
+        or "no classification recorded"
+    )
+    personal = "personal data" + (
+        f" (PII columns: {', '.join(about['pii_columns'])})" if about["pii_columns"] else ""
+    )
+    rows = "" if about["rows"] is None else f"; {about['rows']:,} rows"
     return [
-        f"owners: {_owners(state)}",
-        labels,
-        f"checks: {_checks(state)}; last run: {_last_run(state)}{rows}",
+        f"location: {dataset.uri}",
+        f"owners: {owners or 'none recorded'}",
+        f"{labels}; {personal if about['personal_data'] else 'no personal data'}",
+        f"checks: {check_counts(state)}",
+        f"last run: {last_run(state)}{rows}",
+        *([f"Dagster: {about['dagster_url']}"] if about["dagster_url"] else []),
     ]
 
 
-def _print_related(title: str, graph: LineageGraph, related: list[tuple[int, DatasetId]]) -> None:
+def _print_related(
+    title: str, graph: LineageGraph, labels: Labels, related: list[tuple[int, DatasetId]], beyond: int
+) -> None:
+    further = f"; {beyond} more further away (--hops)" if beyond else ""
     if not related:
-        console.print(f"{title}: none recorded")
+        console.print(f"{title}: none recorded{further}")
         return
-    console.print(f"[bold]{title}[/] ({len(related)}, by steps away)")
+    console.print(f"[bold]{title}[/] ({len(related)}, by steps away{further})")
     for distance, dataset in related:
-        state = graph.datasets[dataset]
-        console.print(f"  {distance}  {escape(state.job or '-')}  {escape(dataset.uri)}", highlight=False)
-        for line in _describe(state):
+        about = summary(graph, dataset, labels)
+        console.print(f"  {distance}  {escape(about['dataset'])}", highlight=False)
+        for line in _describe(graph, dataset, about):
             console.print(f"       {escape(line)}", highlight=False)
 
 
 @app.command()
 def show(
-    dataset: str = typer.Argument(..., help="Asset key (iot/bronze/readings) or s3:// URI of the dataset."),
+    dataset: str = typer.Argument(..., help=DATASET_HELP),
     source: Source = SOURCE_OPTION,
+    hops: int = HOPS_OPTION,
+    dagster_url: str = DAGSTER_URL_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Upstream and downstream datasets, with owners and the last check status of each."""
+    """Upstream and downstream datasets, with owners and the verdict of each one's own checks."""
     graph = _graph(source)
-    try:
-        target = graph.resolve(dataset)
-    except KeyError as exc:
-        raise fail(exc.args[0], EXIT_CONFIG) from exc
-    state = graph.datasets[target]
-    console.print(f"[bold]{escape(state.job or '-')}[/]  {escape(target.uri)}", highlight=False)
-    for line in _describe(state):
+    labels = _labels(dagster_url)
+    target = _resolve(graph, dataset)
+    upstream, downstream = graph.upstream(target, hops), graph.downstream(target, hops)
+    if as_json:
+        print_json(
+            {
+                **summary(graph, target, labels),
+                "hops": hops,
+                "upstream": [{"steps": n, **summary(graph, d, labels)} for n, d in upstream],
+                "downstream": [{"steps": n, **summary(graph, d, labels)} for n, d in downstream],
+            }
+        )
+        return
+    about = summary(graph, target, labels)
+    console.print(f"[bold]{escape(about['dataset'])}[/]", highlight=False)
+    for line in _describe(graph, target, about):
         console.print(f"  {escape(line)}", highlight=False)
-    _print_related("upstream", graph, graph.upstream(target))
-    _print_related("downstream", graph, graph.downstream(target))
+    _print_related("upstream", graph, labels, upstream, len(graph.upstream(target)) - len(upstream))
+    _print_related("downstream", graph, labels, downstream, len(graph.downstream(target)) - len(downstream))
 
 
 @app.command()
 def report(
+    dataset: str | None = typer.Argument(
+        None, help=f"Write this dataset's page only. {DATASET_HELP}", show_default=False
+    ),
     output: Path | None = typer.Option(
-        None, help="Where to write; default <CITY_HOME>/reports/lineage.html."
+        None,
+        help="Where to write; default <CITY_HOME>/reports/lineage.html, a dataset's page under "
+        "<CITY_HOME>/reports/lineage/.",
     ),
     source: Source = SOURCE_OPTION,
+    hops: int = HOPS_OPTION,
+    dagster_url: str = DAGSTER_URL_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Write the HTML lineage report: the graph drawn, and every dataset's owners, checks and last run."""
+    """Write the HTML lineage pages: one dataset's, or the overview with a page for every dataset."""
     graph = _graph(source)
-    path = output or settings_or_exit().reports_dir / "lineage.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(graph))
-    console.print(f"lineage report of {len(graph.datasets)} datasets written to {path}")
+    labels = _labels(dagster_url)
+    reports = settings_or_exit().reports_dir
+    if dataset is not None:
+        target = _resolve(graph, dataset)
+        path = output or reports / "lineage" / page_name(graph.datasets[target])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with err_console.status(f"drawing the lineage of {dataset}"):
+            path.write_text(render_dataset_html(graph, target, labels, hops))
+        written = {"dataset": label(graph.datasets[target]), "page": str(path), "pages": []}
+        message = f"lineage of {written['dataset']}, {hops} steps each way, written to {path}"
+    else:
+        path = output or reports / "lineage.html"
+        pages = path.with_suffix("")  # lineage.html links to lineage/<dataset>.html
+        pages.mkdir(parents=True, exist_ok=True)
+        written_pages = []
+        with stage_progress() as progress:
+            for done, (target, state) in enumerate(sorted(graph.datasets.items())):
+                progress(f"drawing {state.job or target.uri}", done, len(graph.datasets))
+                page = pages / page_name(state)
+                page.write_text(render_dataset_html(graph, target, labels, hops, overview=f"../{path.name}"))
+                written_pages.append(str(page))
+            progress("drawing the overview", len(graph.datasets), len(graph.datasets))
+            path.write_text(render_overview_html(graph, labels, pages=f"{pages.name}/"))
+        written = {"dataset": None, "page": str(path), "pages": written_pages}
+        message = (
+            f"lineage report of {len(graph.datasets)} datasets (one page each in {pages}) written to {path}"
+        )
+    if as_json:
+        print_json(written)
+    else:
+        console.print(message, highlight=False, soft_wrap=True)  # paths whole, to copy

@@ -9,21 +9,25 @@ took the same ledger position, run again.
 
 from __future__ import annotations
 
-import json
 import os
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_DATA,
     EXIT_STORAGE,
     console,
     day_or_exit,
+    err_console,
     exit_on,
     fail,
     settings_or_exit,
@@ -42,6 +46,8 @@ from governance.stewardship.ledger_store import (
 from governance.stewardship.profile import steward_profile
 
 EXIT_RETRY = 75  # sysexits EX_TEMPFAIL
+WIDE = 120  # columns from which `me` shows one table column per fact; narrower, they are stacked
+COLOURS = {"pass": "green", "warn": "yellow", "fail": "red"}
 
 
 class Role(StrEnum):
@@ -79,10 +85,11 @@ def _instance(settings: Settings) -> tuple[Any, Path]:
 @app.command()
 def me(
     staff_id: str = typer.Option(..., "--staff-id", help="Your staff id, e.g. S-014."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    as_json: bool = JSON_OPTION,
     on: str = typer.Option("", help="Judge training on this day (YYYY-MM-DD); default: today, city time."),
 ) -> None:
-    """The datasets you own or deputise (checks, freshness, consumers) and your training."""
+    """What you must do first, then the datasets you own or deputise (checks, freshness, consumers)
+    and your training."""
     from cityapp.dagster_home import load_definitions
     from orchestration.defs.governance.status import dataset_facts
 
@@ -91,19 +98,51 @@ def me(
     if staff_id not in registry.staff:
         raise fail(f"unknown staff id {staff_id}: not in {registry.directory / 'staff.yaml'}", EXIT_CONFIG)
     day = day_or_exit(on, "--on") if on else settings.today()
-    with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
+    with (
+        exit_on(ObjectStoreError, code=EXIT_STORAGE),
+        exit_on(LedgerBroken, code=EXIT_DATA),
+        err_console.status("reading the ownership ledger"),
+    ):
         current = current_ownership(registry, _ledger(settings))
     instance, home = _instance(settings)
-    facts = dataset_facts(load_definitions(refresh_manifest=False), instance)  # asset keys only
+    with err_console.status("loading the code location and the latest check results"):
+        facts = dataset_facts(load_definitions(refresh_manifest=False), instance)  # asset keys only
     profile, attention = steward_profile(registry, current.datasets, staff_id, day, facts)
     profile["dagster_instance"] = str(home) if instance else None
+    profile["actions"] = actions(profile)
     if as_json:
-        typer.echo(json.dumps(profile, indent=2))
+        print_json(profile)
     else:
-        _print_profile(profile)
+        print_profile(profile, console)
         if instance is None:
             console.print(f"No Dagster instance at {home}: last check results and freshness unknown.")
     raise typer.Exit(int(attention))
+
+
+def actions(profile: dict[str, Any]) -> list[str]:
+    """What the person must do, most urgent first: a dataset that fails, a check that failed, a
+    training to take, then what is due within 30 days. A dataset warning only because of the
+    person's own expiring training is the renewal, not one more action."""
+    me_, on = profile["staff"]["id"], date.fromisoformat(profile["evaluated_on"])
+    now: list[str] = []
+    soon: list[str] = []
+    untrained = sorted({d["classification"] for d in profile["datasets"] if not d["you_are_trained_for_it"]})
+    now += [f"get trained for {level} data" for level in untrained]
+    for d in profile["datasets"]:
+        others = [reason for reason in d["reasons"] if me_ not in reason]
+        if d["steward_trained_now"] == "fail":
+            now.append(f"{d['dataset']}: steward_trained fails" + (f" ({others[0]})" if others else ""))
+        elif d["steward_trained_now"] == "warn" and others:
+            soon.append(f"{d['dataset']}: steward_trained warns ({others[0]})")
+        failed = sorted(name for name, check in d["checks"].items() if check["outcome"] == "failed")
+        now += [f"{d['dataset']}: check {name} failed" for name in failed]
+    for t in profile["training"]:
+        if t["state"] == "expiring":
+            days = (date.fromisoformat(t["expires_on"]) - on).days
+            soon.append(
+                f"renew {t['name']} (expires in {days} day{'' if days == 1 else 's'}, {t['expires_on']})"
+            )
+    return now + soon
 
 
 def _few(names: list[str], shown: int = 3) -> str:
@@ -112,33 +151,83 @@ def _few(names: list[str], shown: int = 3) -> str:
     return "\n".join(names[:shown]) + more or "-"
 
 
-def _print_profile(profile: dict[str, Any]) -> None:
+def _summary(todo: list[str], out: Console) -> None:
+    """One line first: how many actions and what they are (cut to the width, most urgent first);
+    when they do not fit on it, each on a line of its own below."""
+    if not todo:
+        out.print(
+            "[green]No action needed[/]: your datasets pass steward_trained and your training is current."
+        )
+        return
+    line = f"{len(todo)} action{'s' if len(todo) > 1 else ''} needed: " + "; ".join(todo)
+    out.print(f"[bold]{escape(line)}[/]", no_wrap=True, overflow="ellipsis", highlight=False)
+    if len(line) > out.width:
+        for item in todo:
+            out.print(f"  - {escape(item)}", highlight=False)
+
+
+def _trained(d: dict[str, Any]) -> str:
+    status = d["steward_trained_now"]
+    return f"[{COLOURS[status]}]{status.upper()}[/]" + "".join(
+        f"\n{escape(reason)}" for reason in d["reasons"]
+    )
+
+
+def _checks(d: dict[str, Any]) -> str:
+    return "\n".join(f"{name}: {c['outcome']}" for name, c in sorted(d["checks"].items())) or "no results"
+
+
+def _materialised(d: dict[str, Any]) -> str:
+    return f"{d['last_materialized'][:16].replace('T', ' ')} UTC" if d["last_materialized"] else "never"
+
+
+def _datasets_table(profile: dict[str, Any], width: int) -> Table:
+    """One column per fact from ``WIDE`` columns; narrower, two columns of stacked facts (what the
+    dataset is; how it stands), so that no column is squeezed to nothing at 80."""
+    table = Table(title="Datasets you own or deputise")
+    if width >= WIDE:
+        table.add_column("dataset", overflow="fold", ratio=3)
+        table.add_column("role", min_width=10)
+        table.add_column("class", no_wrap=True)
+        table.add_column("steward_trained now", min_width=14, ratio=3)
+        table.add_column("last checks", min_width=14, ratio=2)
+        table.add_column("last materialised", min_width=10)
+        table.add_column("downstream", overflow="fold", min_width=14, ratio=2)
+        for d in profile["datasets"]:
+            table.add_row(
+                d["dataset"],
+                f"{d['role']}\nwith {d['other_owner']}",
+                d["classification"],
+                _trained(d),
+                _checks(d),
+                _materialised(d),
+                _few(d["downstream"]),
+            )
+        return table
+    table.add_column("dataset", overflow="fold", ratio=1)
+    table.add_column("steward_trained now, last checks, downstream", overflow="fold", ratio=1)
+    for d in profile["datasets"]:
+        folder, _, name = d["dataset"].rpartition("/")
+        table.add_row(
+            f"{folder}/\n[bold]{name}[/]\n{d['role']} with {d['other_owner']}, {d['classification']}"
+            f"\nmaterialised {_materialised(d)}",
+            f"{_trained(d)}\n[dim]checks:[/] {_checks(d)}\n[dim]downstream:[/] "
+            + _few(d["downstream"]).replace("\n", ", "),
+        )
+    return table
+
+
+def print_profile(profile: dict[str, Any], out: Console) -> None:
+    """The profile for a person at ``out``'s width: what to do first, then datasets and training."""
+    _summary(profile["actions"], out)
     person = profile["staff"]
-    console.print(
+    out.print(
         f"[bold]{person['id']} {person['name']}[/], {person['role']} ({person['department']})"
         f"{'' if person['active'] else ' [red](not active)[/]'}, judged on {profile['evaluated_on']}"
     )
-    table = Table(title="Datasets you own or deputise")
-    for column in ("dataset", "role", "class"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("steward_trained now")
-    table.add_column("last checks")
-    table.add_column("last materialised (UTC)", no_wrap=True)
-    table.add_column("downstream", overflow="fold")
-    colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-    for d in profile["datasets"]:
-        checks = "\n".join(f"{name}: {c['outcome']}" for name, c in sorted(d["checks"].items()))
-        status = d["steward_trained_now"]
-        table.add_row(
-            d["dataset"],
-            f"{d['role']}\nwith {d['other_owner']}",
-            d["classification"],
-            f"[{colour[status]}]{status}[/]" + "".join(f"\n{reason}" for reason in d["reasons"]),
-            checks or "-",
-            (d["last_materialized"] or "-")[:16].replace("T", " "),
-            _few(d["downstream"]),
-        )
-    console.print(table if profile["datasets"] else "You own or deputise no dataset.")
+    out.print(
+        _datasets_table(profile, out.width) if profile["datasets"] else "You own or deputise no dataset."
+    )
     training = Table(title="Your training")
     for column in ("course", "completed", "expires", "state"):
         training.add_column(column)
@@ -146,12 +235,12 @@ def _print_profile(profile: dict[str, Any]) -> None:
     for t in profile["training"]:
         state = f"[{states[t['state']]}]{t['state']}[/]"
         training.add_row(t["name"], t["completed_on"] or "-", t["expires_on"] or "-", state)
-    console.print(training)
+    out.print(training)
     levels = ", ".join(
         f"{level} {'until ' + q['until'] if q['trained'] else 'no'}"
         for level, q in profile["qualified_for"].items()
     )
-    console.print(f"qualified for: {levels}")
+    out.print(f"qualified for: {levels}")
 
 
 @app.command()
@@ -161,6 +250,7 @@ def handover(
     reason: str = typer.Option(..., "--reason", help="Why ownership changes (recorded)."),
     approved_by: str = typer.Option(..., "--approved-by", help="Staff id of the approver (not the steward)."),
     role: Role = typer.Option(Role.steward, "--role", help="Which owner changes."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Hand a dataset to a successor: one approved, hash-chained entry in the ownership ledger."""
     settings = settings_or_exit()
@@ -180,6 +270,9 @@ def handover(
                 role=role.value,
             )
             entry = ledger.append(change)
+    if as_json:
+        print_json({**entry.model_dump(), "uri": ledger.uri(entry.name)})
+        return
     console.print(f"recorded entry {entry.seq} of the ownership ledger: {dataset} {role.value}")
     console.print(f"  {_who(registry, entry.from_staff)} -> {_who(registry, entry.to_staff)}")
     console.print(f"  requested by {_who(registry, entry.requested_by)}")
@@ -191,7 +284,7 @@ def handover(
 @app.command()
 def history(
     dataset: str = typer.Argument(..., help="Asset key path."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Who owned a dataset when: the registry baseline, then every handover in the ledger."""
     settings = settings_or_exit()
@@ -204,15 +297,12 @@ def history(
     with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
         entries = [e for e in _ledger(settings).entries() if e.dataset == dataset]
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "dataset": dataset,
-                    "baseline": baseline.model_dump(),
-                    "handovers": [e.model_dump() for e in entries],
-                },
-                indent=2,
-            )
+        print_json(
+            {
+                "dataset": dataset,
+                "baseline": baseline.model_dump(),
+                "handovers": [e.model_dump() for e in entries],
+            }
         )
         return
     table = Table(title=f"Ownership of {dataset}")
@@ -231,18 +321,29 @@ def history(
 
 
 @app.command()
-def verify() -> None:
+def verify(as_json: bool = JSON_OPTION) -> None:
     """Check the ledger's hash chain; name the first entry that was changed, removed or reordered."""
     settings = settings_or_exit()
     ledger = _ledger(settings)
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         result = ledger.verify()
+    if as_json:
+        print_json(
+            {
+                "ledger": ledger.uri(),
+                "intact": result.ok,
+                "entries": len(result.entries),
+                "head": result.head,
+                "broken_at": result.broken_at and ledger.uri(result.broken_at),
+                "problem": result.problem,
+            }
+        )
     if not result.ok:
         raise fail(
             f"ownership ledger broken at entry {ledger.uri(result.broken_at or '')}: {result.problem} "
             f"({len(result.entries)} entries before it verify)",
             EXIT_DATA,
         )
-    console.print(
-        f"ownership ledger {ledger.uri()}: {len(result.entries)} entries, chain intact, head {result.head}"
-    )
+    if not as_json:
+        intact = f"{len(result.entries)} entries, chain intact, head {result.head}"
+        console.print(f"ownership ledger {ledger.uri()}: {intact}")

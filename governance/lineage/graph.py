@@ -1,4 +1,9 @@
-"""The dataset graph the events describe: who feeds whom, who owns what, what its checks said."""
+"""The dataset graph the events describe: who feeds whom, who owns what, what its checks said.
+
+A dataset's checks are its own: each Dagster asset check and dbt test on it is one. The Pandera rules a
+contract check reports (one assertion per rule, ``params.contract`` naming the contract) are that
+check's detail, counted apart as its rules: a dataset with 3 checks reads "3 checks", not "81".
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,36 @@ from typing import Any
 
 import networkx as nx
 
+from cityplatform.objectstore import parse_s3_uri
 from governance.lineage.naming import DatasetId, dataset_from_uri
 
 TERMINAL_FAILURES = {"FAIL", "ABORT"}
+PERSONAL = "personal"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Check:
     name: str
     success: bool
     column: str | None = None
+    severity: str | None = None  # as configured: "warn" warns when it fails, anything else fails
+    contract: str | None = None  # set on a Pandera rule: the contract whose check reported it
+
+    @property
+    def outcome(self) -> str:
+        """``passed``, ``warn`` or ``failed``: the words Dagster's check states use."""
+        if self.success:
+            return "passed"
+        return "warn" if self.severity == "warn" else "failed"
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    """One upstream column an output column is derived from (the ``columnLineage`` facet)."""
+
+    dataset: DatasetId
+    field: str
+    how: str  # the transformation's subtype (IDENTITY, TRANSFORMATION, AGGREGATION) or type
 
 
 @dataclass
@@ -30,6 +55,8 @@ class DatasetState:
     owners: list[tuple[str, str]] = field(default_factory=list)  # (role, owner)
     tags: dict[str, str] = field(default_factory=dict)
     pii_columns: list[str] = field(default_factory=list)
+    columns: list[tuple[str, str | None]] = field(default_factory=list)  # (name, type): schema facet
+    column_lineage: dict[str, list[ColumnSource]] = field(default_factory=dict)  # output column -> inputs
     checks_by_job: dict[tuple[str, str], list[Check]] = field(default_factory=dict)  # newest, per job
     row_count: int | None = None
     last_state: str | None = None  # newest event of its job: START (running), COMPLETE, FAIL, ABORT
@@ -38,18 +65,33 @@ class DatasetState:
 
     @property
     def checks(self) -> list[Check]:
-        return [check for checks in self.checks_by_job.values() for check in checks]
+        """The dataset's own checks (asset checks, dbt tests), newest result of each."""
+        return [c for checks in self.checks_by_job.values() for c in checks if c.contract is None]
+
+    @property
+    def rules(self) -> list[Check]:
+        """The contract rules its contract checks (or its writer) reported, one per Pandera rule."""
+        return [c for checks in self.checks_by_job.values() for c in checks if c.contract is not None]
 
     @property
     def check_status(self) -> str:
-        """``passed`` / ``failed`` / ``no checks``: the dataset-level verdict a steward looks for."""
-        if not self.checks:
-            return "no checks"
-        return "passed" if all(c.success for c in self.checks) else "failed"
+        """``passed`` / ``warn`` / ``failed`` / ``no checks``: the dataset-level verdict a steward
+        looks for, as the checks say it (a check of severity warn that fails warns)."""
+        outcomes = {c.outcome for c in self.checks}
+        return next((o for o in ("failed", "warn", "passed") if o in outcomes), "no checks")
 
     @property
     def failed_checks(self) -> list[Check]:
-        return [c for c in self.checks if not c.success]
+        return [c for c in self.checks if c.outcome == "failed"]
+
+    @property
+    def warned_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.outcome == "warn"]
+
+    @property
+    def personal(self) -> bool:
+        """Personal data: classified ``personal``, or any column tagged PII."""
+        return self.tags.get("classification") == PERSONAL or bool(self.pii_columns)
 
 
 def _dataset_id(dataset: dict[str, Any]) -> DatasetId:
@@ -63,8 +105,32 @@ def _partition(event: dict[str, Any]) -> str | None:
 
 def _checks(facet: dict[str, Any]) -> list[Check]:
     return [
-        Check(a.get("name") or a["assertion"], a["success"], a.get("column")) for a in facet["assertions"]
+        Check(
+            a.get("name") or a["assertion"],
+            a["success"],
+            a.get("column"),
+            a.get("severity"),
+            (a.get("params") or {}).get("contract"),
+        )
+        for a in facet["assertions"]
     ]
+
+
+def _column_lineage(facet: dict[str, Any]) -> dict[str, list[ColumnSource]]:
+    return {
+        column: [
+            ColumnSource(
+                DatasetId(source["namespace"], source["name"]),
+                source["field"],
+                ", ".join(
+                    sorted({t.get("subtype") or t.get("type", "") for t in source.get("transformations", [])})
+                )
+                or "DIRECT",
+            )
+            for source in lineage.get("inputFields", [])
+        ]
+        for column, lineage in facet.get("fields", {}).items()
+    }
 
 
 def _apply_complete(state: DatasetState, dataset: dict[str, Any], event: dict[str, Any]) -> None:
@@ -78,6 +144,8 @@ def _apply_complete(state: DatasetState, dataset: dict[str, Any], event: dict[st
     state.checks_by_job[(event["job"]["namespace"], event["job"]["name"])] = _checks(
         facets.get("dataQualityAssertions", {"assertions": []})
     )
+    state.columns = [(f["name"], f.get("type")) for f in facets.get("schema", {}).get("fields", [])]
+    state.column_lineage = _column_lineage(facets.get("columnLineage", {}))
     stats = dataset.get("outputFacets", {}).get("outputStatistics", {})
     state.row_count = stats.get("rowCount")
 
@@ -123,28 +191,70 @@ class LineageGraph:
                 self.graph.add_edge(source, state.id, job=job)
 
     def resolve(self, ref: str) -> DatasetId:
-        """An asset key (``iot/bronze/readings``), an ``s3://`` URI, or ``<namespace>/<name>``."""
-        if ref.startswith("s3://"):
-            wanted = dataset_from_uri(ref)
-            if wanted in self.datasets:
-                return wanted
+        """An asset key (``iot/bronze/readings``, or its last part when only one asset has it), a
+        dataset's ``s3://`` URI or ``<namespace>/<name>``, or an object in one: ``s3://bucket/key`` or
+        ``bucket/key`` (see :meth:`holding`)."""
         by_job = [d for d, s in self.datasets.items() if s.job == ref]
-        if len(by_job) == 1:
-            return by_job[0]
         by_uri = [d for d in self.datasets if d.uri == ref.rstrip("/")]
-        if by_uri:
-            return by_uri[0]
+        by_last_part = [d for d, s in self.datasets.items() if s.job and s.job.rsplit("/", 1)[-1] == ref]
+        for found in (by_job, by_uri, by_last_part):
+            if len(found) == 1:
+                return found[0]
+        uri = ref if ref.startswith("s3://") else f"s3://{ref}"  # bucket/key
+        if "://" not in uri[5:] and (held := self.holding(uri if "/" in uri[5:] else f"{uri}/")):
+            return held
         raise KeyError(
-            f"no lineage recorded for {ref!r}: give an asset key or s3:// URI of a materialised asset"
+            f"no lineage recorded for {ref!r}: give an asset key, or an s3:// URI or bucket/key of an "
+            "object in a materialised asset (city lineage report lists them)"
         )
 
-    def upstream(self, dataset: DatasetId) -> list[tuple[int, DatasetId]]:
-        """Every dataset it is derived from, with its distance (1 = read directly)."""
-        return _by_distance(nx.single_source_shortest_path_length(self.graph.reverse(copy=False), dataset))
+    def holding(self, uri: str) -> DatasetId | None:
+        """The dataset an object (or prefix) ``s3://bucket/key`` lies in: the one with the longest
+        prefix of it. An object a publication exported from a mart (``s3://marts-traffic/<mart>/
+        date=.../<mart>.parquet``) is that mart's: the published dataset reads a dataset whose asset
+        key ends with the object's first folder."""
+        bucket, key = parse_s3_uri(uri)
+        if dataset_from_uri(uri) in self.datasets:
+            return dataset_from_uri(uri)
+        within = [
+            d
+            for d in self.datasets
+            if d.namespace == f"s3://{bucket}"
+            and (d.name == "/" or key == d.name or key.startswith(d.name.rstrip("/") + "/"))
+        ]
+        if not within:
+            return None
+        holder = max(within, key=lambda d: 0 if d.name == "/" else len(d.name))
+        rest = key if holder.name == "/" else key[len(holder.name) :]
+        folder = rest.strip("/").split("/", 1)[0]
+        exported = [
+            d
+            for d in self.graph.predecessors(holder)
+            if folder and (self.datasets[d].job or "").rsplit("/", 1)[-1] == folder
+        ]
+        return exported[0] if len(exported) == 1 else holder
 
-    def downstream(self, dataset: DatasetId) -> list[tuple[int, DatasetId]]:
-        """Every dataset derived from it, with its distance (1 = reads it directly)."""
-        return _by_distance(nx.single_source_shortest_path_length(self.graph, dataset))
+    def upstream(self, dataset: DatasetId, hops: int | None = None) -> list[tuple[int, DatasetId]]:
+        """Every dataset it is derived from (up to ``hops`` steps), with its distance (1 = read directly)."""
+        reverse = self.graph.reverse(copy=False)
+        return _by_distance(nx.single_source_shortest_path_length(reverse, dataset, cutoff=hops))
+
+    def downstream(self, dataset: DatasetId, hops: int | None = None) -> list[tuple[int, DatasetId]]:
+        """Every dataset derived from it (up to ``hops`` steps), with its distance (1 = reads it directly)."""
+        return _by_distance(nx.single_source_shortest_path_length(self.graph, dataset, cutoff=hops))
+
+    def neighbourhood(self, dataset: DatasetId, hops: int) -> nx.DiGraph:
+        """The focused view of ``dataset``: what it is derived from and what derives from it, up to
+        ``hops`` steps each way, with the dependencies among each side (one that bypasses it, from
+        a dataset upstream straight to one downstream, is another dataset's story)."""
+        upstream = {dataset, *(d for _, d in self.upstream(dataset, hops))}
+        downstream = {dataset, *(d for _, d in self.downstream(dataset, hops))}
+        view = nx.DiGraph()
+        view.add_nodes_from(upstream | downstream)
+        view.add_edges_from(
+            (u, v) for side in (upstream, downstream) for u, v in self.graph.subgraph(side).edges
+        )
+        return view
 
 
 def _by_distance(lengths: dict[DatasetId, int]) -> list[tuple[int, DatasetId]]:

@@ -45,6 +45,15 @@ def said(result: Result) -> str:
     return " ".join(result.output.split())
 
 
+def table_columns(table: str) -> list[str]:
+    """The text of each column of a rich table, its lines joined (rows follow one another)."""
+    cells = [line.strip("│").split("│") for line in table.splitlines() if line.startswith("│")]
+    return [
+        " ".join(" ".join(cell.split()) for cell in column if cell.strip())
+        for column in zip(*cells, strict=True)
+    ]
+
+
 def handover(to: str = "S-014", approver: str = "S-003", dataset: str = RIVER) -> Result:
     return city(
         "handover",
@@ -155,3 +164,43 @@ def test_me_json_lists_datasets_training_and_qualifications(env: Path) -> None:
 def test_me_refuses_an_unknown_staff_id(env: Path) -> None:
     result = city("me", "--staff-id", "S-404")
     assert result.exit_code == 2 and "unknown staff id S-404" in said(result)
+
+
+def test_me_at_80_columns_says_what_to_do_first_and_keeps_every_column(env: Path) -> None:
+    result = CliRunner().invoke(app, ["stewards", "me", "--staff-id", "S-030"], env={"COLUMNS": "80"})
+    assert result.exit_code == 5, result.output
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    days = (add_months(s030_completed(), 24) - city_today()).days
+    assert lines[0].startswith("2 actions needed: renew Data-stewardship fundamentals")
+    assert f"  - renew Data-stewardship fundamentals (expires in {days} days" in lines[1]
+    table = result.stdout.split("Datasets you own or deputise", 1)[1].split("Your training", 1)[0]
+    what, standing = table_columns(table)
+    assert "governance/report/ steward_report steward with S-003, internal" in what  # stacked
+    assert "WARN steward S-030 Han So-hee: trained for internal until" in standing  # and why
+    assert "checks: no results downstream: governance/report/steward_report" in standing
+
+    wide = CliRunner().invoke(app, ["stewards", "me", "--staff-id", "S-030"], env={"COLUMNS": "140"})
+    header = next(line for line in wide.stdout.splitlines() if line.startswith("┃"))
+    assert [h.strip() for h in header.strip("┃").split("┃")] == [
+        "dataset",
+        "role",
+        "class",
+        "steward_trained now",
+        "last checks",
+        "last materialised",
+        "downstream",
+    ]
+
+
+def test_every_stewards_command_that_prints_data_prints_json(env: Path) -> None:
+    recorded = city(
+        "handover", RIVER, "--to", "S-014", "--reason", "moves", "--approved-by", "S-003", "--json"
+    )
+    assert recorded.exit_code == 0, recorded.output
+    entry = json.loads(recorded.stdout)
+    assert (entry["seq"], entry["to_staff"]) == (1, "S-014") and entry["uri"].endswith(".json")
+    verified = json.loads(city("verify", "--json").stdout)
+    assert (verified["intact"], verified["entries"], verified["broken_at"]) == (True, 1, None)
+    profile = json.loads(city("me", "--staff-id", "S-014", "--json").stdout)
+    assert profile["actions"] == []
