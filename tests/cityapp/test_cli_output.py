@@ -17,6 +17,12 @@ PRINTS_DATA = (
     ("access", "show"),
     ("access", "sync"),
     ("storage", "status"),
+    ("stewards", "me"),
+    ("stewards", "handover"),
+    ("stewards", "history"),
+    ("stewards", "verify"),
+    ("lineage", "show"),
+    ("lineage", "report"),
 )
 
 
