@@ -120,6 +120,17 @@ def mart_export_key(mart: str, day: date) -> str:
     return f"{mart}/date={day.isoformat()}/{mart}.parquet"
 
 
+# A department's report (charts of its marts) lives beside the exports in its bucket; no mart is
+# called ``reports``, so the prefix is the report's alone.
+DEPARTMENT_REPORTS_PREFIX = "reports/"
+DEPARTMENT_REPORT_LATEST_KEY = f"{DEPARTMENT_REPORTS_PREFIX}latest.html"
+
+
+def department_report_key(day: date) -> str:
+    """A department's report of one local day; :func:`partition_date` reads the day back."""
+    return f"{DEPARTMENT_REPORTS_PREFIX}date={day.isoformat()}/report.html"
+
+
 # CCTV: clips land as ``cctv/<camera>/date=<day>/<clip name>.<ext>`` (a rejected clip keeps that key
 # in quarantine); the vision job's tables are ``cctv/<table>/date=<day>/camera=<id>/hour=<hh>/``,
 # date first so that a build of some days lists only their objects, however many cameras and years.

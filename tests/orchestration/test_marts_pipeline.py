@@ -29,12 +29,19 @@ import polars as pl
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from cityplatform.layout import ClipName, bronze_clip_key, mart_export_key
+from cityplatform.layout import (
+    DEPARTMENT_REPORT_LATEST_KEY,
+    ClipName,
+    bronze_clip_key,
+    department_report_key,
+    mart_export_key,
+)
 from cityplatform.objectstore import BRONZE, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
+from orchestration.lib.metadata import plain
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA
 
@@ -351,6 +358,63 @@ def test_every_mart_is_published_to_its_department_bucket_per_day(
                     ).fetchone()
                     assert exported.columns == columns[mart], mart
                     assert exported.height == rows, (mart, day)
+
+
+def publication_metadata(result: dg.ExecuteInProcessResult, department: str) -> dict[str, Any]:
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == dg.AssetKey(["marts", "published", department]):
+            return {name: plain(value) for name, value in materialization.metadata.items()}
+    raise AssertionError(f"{department} was not published")
+
+
+def test_every_department_report_is_in_its_bucket_and_its_home_linked_from_the_publication(
+    backfill: dg.ExecuteInProcessResult, store: ObjectStore
+) -> None:
+    """A backfill reports its last day; the checks that ran in it are the status each chart shows."""
+    last = DAYS[-1]
+    for department in load_departments():
+        metadata = publication_metadata(backfill, department.id)
+        key = department_report_key(last)
+        assert metadata["report"] == f"s3://{department.bucket}/{key}"
+        assert metadata["report_latest"] == f"s3://{department.bucket}/{DEPARTMENT_REPORT_LATEST_KEY}"
+        assert metadata["report_date"] == last.isoformat()
+        page = store.get_bytes(department.bucket, key).decode()
+        assert store.get_bytes(department.bucket, DEPARTMENT_REPORT_LATEST_KEY).decode() == page
+        path = Path(metadata["report_file"])
+        assert path == load_settings().reports_dir / "departments" / f"{department.id}.html"
+        assert path.read_text() == page
+        assert f"{department.name}: report of {last}" in page
+        assert 'src="data:image/png;base64,' in page  # public safety has no footage on the last day
+        assert f'class="data-date">{last}</strong>' in page
+        assert 'class="status pass">pass</span> (' in page
+        assert "not checked</span> (" not in page  # every mart's checks ran in the backfill
+        assert store.stat(department.bucket, department_report_key(DAYS[0])) is None
+
+
+def test_a_publication_alone_reports_not_checked_and_an_older_day_leaves_the_latest(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    backfill: dg.ExecuteInProcessResult,
+    store: ObjectStore,
+) -> None:
+    published = dg.AssetKey(["marts", "published", "traffic"])
+    bucket = next(d.bucket for d in load_departments() if d.id == "traffic")
+    latest = store.get_bytes(bucket, DEPARTMENT_REPORT_LATEST_KEY)
+    older = run(
+        definitions,
+        instance,
+        "marts_build_day",
+        partition_key=DAYS[0].isoformat(),
+        asset_selection=[published],
+    )
+    metadata = publication_metadata(older, "traffic")
+    assert metadata["report"] == f"s3://{bucket}/{department_report_key(DAYS[0])}"
+    assert "report_latest" not in metadata and "report_file" not in metadata  # DAYS[1] is newer
+    assert store.get_bytes(bucket, DEPARTMENT_REPORT_LATEST_KEY) == latest
+    page = store.get_bytes(bucket, department_report_key(DAYS[0])).decode()
+    assert 'class="status not-checked">not checked</span> (' in page  # no dbt test ran in that run
+    assert "pass</span> (" not in page
 
 
 def test_the_primary_key_test_returns_a_null_key_and_a_duplicated_key(

@@ -10,6 +10,7 @@ exactly those days.
 
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -22,8 +23,16 @@ from dagster_dbt import (
 )
 from dagster_shared.record import replace
 
+from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
+from governance.department_report import REPORT_MARTS
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.publish import export_marts
+from orchestration.defs.marts.reports import (
+    publish_report,
+    report_frames,
+    report_metadata,
+    run_check_statuses,
+)
 from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
 from orchestration.lib.dbt_checks import check_description, readable_test_names
 from orchestration.lib.lineage import emits_lineage
@@ -138,6 +147,20 @@ def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.AssetsDefinition:
     key = dg.AssetKey([GROUP, "published", department_id])
+    department = next(d for d in load_departments() if d.id == department_id)
+    reported = REPORT_MARTS.get(department_id, ())
+    if unpublished := sorted(set(reported) - set(marts)):
+        raise dg.DagsterInvalidDefinitionError(
+            f"the {department_id} report draws on {', '.join(unpublished)}, not among its marts ({marts})"
+        )
+    report = (
+        f" After the export, the department's report of the run's last day (charts of {', '.join(reported)}, "
+        f"each with its data date and its checks' status in the run): `s3://{bucket}/"
+        f"{DEPARTMENT_REPORTS_PREFIX}date=YYYY-MM-DD/report.html`, the newest also at "
+        f"`s3://{bucket}/{DEPARTMENT_REPORT_LATEST_KEY}` and in the city home's `reports/departments/`."
+        if reported
+        else ""
+    )
 
     @dg.asset(
         key=key,
@@ -146,20 +169,21 @@ def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.Assets
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
-        kinds={"s3", "parquet"},
+        kinds={"s3", "parquet", "html"} if reported else {"s3", "parquet"},
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
-            f"day at s3://{bucket}/<mart>/date=YYYY-MM-DD/<mart>.parquet ({', '.join(marts)}). "
-            "Downstream of the dbt models, so a failed blocking check stops publication."
+            f"day at `s3://{bucket}/MART/date=YYYY-MM-DD/MART.parquet` ({', '.join(marts)}). "
+            f"Downstream of the dbt models, so a failed blocking check stops publication.{report}"
         ),
         metadata={"dagster/uri": f"s3://{bucket}/", "marts": marts},
     )
     @emits_lineage
     def publish(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
         window = context.partition_time_window
+        settings, store = storage.settings(), storage.store()
         exports = export_marts(
-            storage.store(),
-            storage.settings().warehouse_path,
+            store,
+            settings.warehouse_path,
             schema=department_id,
             marts=marts,
             bucket=bucket,
@@ -167,14 +191,26 @@ def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.Assets
             end=window.end.date(),
         )
         context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
-        return dg.MaterializeResult(
-            metadata={
-                "objects": len(exports),
-                "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
-                "bytes": sum(e.info.size for e in exports),
-                "dagster/row_count": sum(e.rows for e in exports),
-            }
-        )
+        metadata: dict[str, Any] = {
+            "objects": len(exports),
+            "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
+            "bytes": sum(e.info.size for e in exports),
+            "dagster/row_count": sum(e.rows for e in exports),
+        }
+        if reported:  # inside this step: a step per report would lengthen every run's launch
+            day = window.end.date() - timedelta(days=1)
+            checks = run_check_statuses(
+                context.instance,
+                context.run_id,
+                {m: dg.AssetKey([GROUP, department_id, m]) for m in reported},
+            )
+            frames = report_frames(settings.warehouse_path, department_id, reported, day)
+            published = publish_report(
+                store, settings, department, frames, checks, day=day, run_id=context.run_id
+            )
+            context.log.info(f"report of {day}: {published.uri}")
+            metadata |= report_metadata(published)
+        return dg.MaterializeResult(metadata=metadata)
 
     return publish
 
