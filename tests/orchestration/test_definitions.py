@@ -44,11 +44,11 @@ def test_every_asset_shows_owners_group_kinds_and_description(specs: dict[str, d
 
 def _groups(key: str) -> set[str]:
     """A domain's assets in the domain's group; the marts by department or layer (``marts_group``),
-    a department's publication in its department's group or with the publications."""
+    a department's publication in its department's group."""
     domain, folder, name = key.split("/")
     if domain != "marts":
         return {domain}
-    return {marts_group(name), domain} if folder == "published" else {marts_group(folder)}
+    return {marts_group(name)} if folder == "published" else {marts_group(folder)}
 
 
 def test_owners_roles_retention_and_personal_data_are_tags(specs: dict[str, dg.AssetSpec]) -> None:

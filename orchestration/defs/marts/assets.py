@@ -164,7 +164,7 @@ def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.Assets
 
     @dg.asset(
         key=key,
-        group_name=GROUP,
+        group_name=marts_group(department_id),  # beside the marts it publishes
         deps=[dg.AssetKey([GROUP, department_id, mart]) for mart in marts],
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
