@@ -24,6 +24,7 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.layout import (
+    DEPARTMENT_REPORT_LATEST_KEY,
     bronze_cctv_prefix,
     bronze_readings_key,
     landing_cctv_prefix,
@@ -150,6 +151,8 @@ def _print_summary(summary: DemoSummary, settings: Settings) -> None:
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
             f"  marts            s3://<department's bucket, above>/{mart_export_key('<mart>', the_day)}\n"
             f"  steward report   {settings.reports_dir / 'steward-report.html'}\n"
+            f"  dept. reports    {settings.reports_dir / 'departments'}/<department>.html and "
+            f"s3://<department's bucket>/{DEPARTMENT_REPORT_LATEST_KEY}\n"
             f"  department keys  {settings.department_credentials_path}   (grants: city access show)\n"
             "  lineage report   .venv/bin/city lineage report   (lineage events in s3://lineage/)\n"
             f"  job logs         {summary.log_path}\n"
