@@ -1,15 +1,20 @@
 """``city stewards``: what a steward owns and how they stand, and the ownership ledger.
 
-Exit codes: 0 nothing to do; 2 bad arguments, unknown staff/dataset, refused handover or invalid
-registry; 3 object store unreachable; 4 action needed now (``me``: a dataset fails
-``steward_trained``, your training for it lapsed or its last check failed; ``verify``: the ledger
-is broken); 5 action needed within 30 days (``me``: training expiring); 75 a concurrent handover
-took the same ledger position, run again.
+Exit codes: 0 nothing to do; 2 bad arguments, unknown staff/dataset, refused handover, no or an
+invalid identity, or invalid registry; 3 object store unreachable; 4 action needed now (``me``: a
+dataset fails ``steward_trained``, your training for it lapsed or its last check failed;
+``verify``: the chain is broken, or no longer holds the head the scorecards anchored); 5 action
+needed within 30 days (``me``: training expiring); 75 a concurrent handover took the same ledger
+position, run again.
+
+``handover`` records as its requester the person running it (``governance.stewardship.identity``:
+a signed ``CITY_IDENTITY_TOKEN``, or in dev ``CITY_STAFF_ID``), never an argument.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +42,7 @@ from cityplatform.settings import Settings
 from cityplatform.yamlfiles import RegistryError
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.handover import HandoverRefused, plan_handover
+from governance.stewardship.identity import IdentityError, identify
 from governance.stewardship.ledger_store import (
     LedgerBroken,
     LedgerConflict,
@@ -248,12 +254,22 @@ def handover(
     dataset: str = typer.Argument(..., help="Asset key path, e.g. iot/bronze/river_gauges."),
     to: str = typer.Option(..., "--to", help="Staff id of the new owner."),
     reason: str = typer.Option(..., "--reason", help="Why ownership changes (recorded)."),
-    approved_by: str = typer.Option(..., "--approved-by", help="Staff id of the approver (not the steward)."),
+    approved_by: str = typer.Option(
+        ...,
+        "--approved-by",
+        help=(
+            "Staff id of the approver: the head of the dataset's department or a governance officer "
+            "(staff.yaml governance_role), trained for its classification; not you, its owners or --to."
+        ),
+    ),
     role: Role = typer.Option(Role.steward, "--role", help="Which owner changes."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Hand a dataset to a successor: one approved, hash-chained entry in the ownership ledger."""
+    """Hand a dataset to a successor: one approved, hash-chained entry in the ownership ledger,
+    requested by you (CITY_IDENTITY_TOKEN, or in dev CITY_STAFF_ID)."""
     settings = settings_or_exit()
+    with exit_on(IdentityError, code=EXIT_CONFIG):
+        requester = identify(os.environ, settings.mode)
     registry = _registry()
     ledger = _ledger(settings)
     with exit_on(ObjectStoreError, code=EXIT_STORAGE), exit_on(LedgerBroken, code=EXIT_DATA):
@@ -264,6 +280,7 @@ def handover(
                 current.datasets,
                 dataset=dataset,
                 to_staff=to,
+                requester=requester,
                 approved_by=approved_by,
                 reason=reason,
                 on=settings.today(),
@@ -275,8 +292,8 @@ def handover(
         return
     console.print(f"recorded entry {entry.seq} of the ownership ledger: {dataset} {role.value}")
     console.print(f"  {_who(registry, entry.from_staff)} -> {_who(registry, entry.to_staff)}")
-    console.print(f"  requested by {_who(registry, entry.requested_by)}")
-    console.print(f"  approved by {_who(registry, entry.approved_by)}")
+    console.print(f"  requested by {_who(registry, entry.requested_by)} ({requester.source})")
+    console.print(f"  approved by {registry.staff[entry.approved_by].title()}")
     console.print(f"  {ledger.uri(entry.name)}")
     console.print("steward_trained uses it from the next run; the UI after its code location reloads.")
 
@@ -322,20 +339,40 @@ def history(
 
 @app.command()
 def verify(as_json: bool = JSON_OPTION) -> None:
-    """Check the ledger's hash chain; name the first entry that was changed, removed or reordered."""
+    """Check the ledger's hash chain, then that it still holds the head the scorecards anchored in
+    Dagster's event log: name an entry that was changed, removed or reordered, newest entries that
+    were deleted, or a chain rewritten from an earlier entry on."""
+    from orchestration.defs.governance.keys import SCORECARDS
+    from orchestration.defs.governance.status import ledger_anchor
+
     settings = settings_or_exit()
     ledger = _ledger(settings)
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         result = ledger.verify()
+    instance, home = _instance(settings)
+    anchor = ledger_anchor(instance, ledger, SCORECARDS.values()) if instance else None
+    problem = anchor.problem(result.entries) if anchor and result.ok else None
+    warning = None
+    if anchor is None:
+        where = (
+            f"no Dagster instance at {home}" if instance is None else f"no scorecard in {home} anchored it"
+        )
+        warning = (
+            f"no anchored head for {ledger.uri()} ({where}): the chain is checked on its own, so deleted "
+            "newest entries or a rewritten chain cannot be seen"
+        )
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     if as_json:
         print_json(
             {
                 "ledger": ledger.uri(),
-                "intact": result.ok,
+                "intact": result.ok and problem is None,
                 "entries": len(result.entries),
                 "head": result.head,
                 "broken_at": result.broken_at and ledger.uri(result.broken_at),
-                "problem": result.problem,
+                "problem": result.problem or problem,
+                "anchor": anchor and {**asdict(anchor), "at": anchor.at.isoformat(timespec="seconds")},
+                "warning": warning,
             }
         )
     if not result.ok:
@@ -344,6 +381,18 @@ def verify(as_json: bool = JSON_OPTION) -> None:
             f"({len(result.entries)} entries before it verify)",
             EXIT_DATA,
         )
+    if anchor and problem:
+        at = anchor.at.isoformat(timespec="seconds")
+        raise fail(
+            f"ownership ledger {ledger.uri()} does not continue the head {anchor.recorded_by} anchored "
+            f"at {at} ({anchor.entries} entries, head {anchor.head[:12]}): {problem}",
+            EXIT_DATA,
+        )
     if not as_json:
-        intact = f"{len(result.entries)} entries, chain intact, head {result.head}"
+        anchored = (
+            f", continues the head anchored by {anchor.recorded_by} ({anchor.entries} entries)"
+            if anchor
+            else ""
+        )
+        intact = f"{len(result.entries)} entries, chain intact, head {result.head}{anchored}"
         console.print(f"ownership ledger {ledger.uri()}: {intact}")

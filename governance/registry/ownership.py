@@ -19,6 +19,8 @@ from governance.registry.departments import load_departments
 from governance.registry.location import registry_dir
 
 Classification = Literal["public", "internal", "restricted", "personal"]
+# Who may approve a handover: the head of the dataset's department, or a city-wide governance officer.
+ApprovalRole = Literal["department_head", "governance_officer"]
 STAFF_ID = r"^S-\d{3}$"
 
 
@@ -27,8 +29,22 @@ class StaffMember(BaseModel):
     name: str
     email: EmailStr
     department: str
-    role: str
+    role: str  # job title, free text
+    governance_role: ApprovalRole | None = None
     active: bool = True
+
+    def approves_for(self, department: str) -> bool:
+        """Whether the registry lets this person approve handovers of ``department``'s datasets
+        (active or not: whether they may act today is the handover rules' business)."""
+        if self.governance_role == "department_head":
+            return self.department == department
+        return self.governance_role == "governance_officer"
+
+    def title(self) -> str:
+        """``S-003 Kim Min-ji (governance officer)``: who, and why they may approve."""
+        roles = {"department_head": f"head of {self.department}", "governance_officer": "governance officer"}
+        role = roles.get(self.governance_role or "")
+        return f"{self.id} {self.name}" + (f" ({role})" if role else "")
 
 
 class Ownership(BaseModel):
@@ -72,12 +88,20 @@ def load_ownership(path: Path | None = None) -> dict[str, Ownership]:
 def _load_staff(path: Path) -> dict[str, StaffMember]:
     departments = {d.id for d in load_departments()}
     staff: dict[str, StaffMember] = {}
+    heads: dict[str, str] = {}  # department -> its active head
     for index, member in enumerate(load_model(path, StaffFile).staff):
         where = StaffFile.where(path, "staff", index, member)
         if member.id in staff:
             raise RegistryError(f"{where} field 'id': duplicate staff id {member.id}")
         if member.department not in departments:
             raise RegistryError(f"{where} field 'department': unknown department {member.department}")
+        if member.governance_role == "department_head" and member.active:
+            head = heads.setdefault(member.department, member.id)
+            if head != member.id:
+                raise RegistryError(
+                    f"{where} field 'governance_role': {member.department} already has an active head, "
+                    f"{head}; set the former head's active: false"
+                )
         staff[member.id] = member
     return staff
 

@@ -36,6 +36,12 @@ class Registry:
     def records_of(self, staff_id: str) -> tuple[TrainingRecord, ...]:
         return tuple(record for record in self.training if record.staff == staff_id)
 
+    def approvers(self, department: str) -> tuple[StaffMember, ...]:
+        """Who the registry lets approve handovers of ``department``'s datasets: its head first,
+        then the governance officers (``staff.yaml`` ``governance_role``)."""
+        allowed = [member for member in self.staff.values() if member.approves_for(department)]
+        return tuple(sorted(allowed, key=lambda member: member.governance_role != "department_head"))
+
 
 def load_registry(directory: Path | None = None) -> Registry:
     """Every registry file in ``directory`` (default: ``CITY_GOVERNANCE_REGISTRY`` or the package)."""

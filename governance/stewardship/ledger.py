@@ -3,6 +3,11 @@
 Each entry records one handover and carries the SHA-256 of the canonical JSON of its own fields
 plus the hash of the entry before it. Changing, removing or reordering any recorded entry breaks
 every hash after it, so ``verify_chain`` names the first entry that no longer fits.
+
+Versions: an entry without a ``version`` field is version 1, as first recorded; version 2 adds
+``requested_via``, how the requester was established (``governance.stewardship.identity``). The
+hash covers whichever fields an entry has, so version 1 entries verify as they always did, and
+chains mix both. New entries are version 2.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from governance.registry.ownership import STAFF_ID, Ownership
+from governance.stewardship.identity import Via
 from governance.stewardship.rules import Role
 
 GENESIS = "0" * 64
@@ -27,6 +33,7 @@ _ENTRY_NAME = re.compile(r"^(\d{8})-([0-9a-f]{16})\.json$")
 class LedgerEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    version: Literal[1, 2] = 1  # absent from version 1 entries
     seq: int = Field(ge=1)
     recorded_at: str
     dataset: str
@@ -36,8 +43,17 @@ class LedgerEntry(BaseModel):
     reason: str = Field(min_length=3)
     requested_by: str = Field(pattern=STAFF_ID)
     approved_by: str = Field(pattern=STAFF_ID)
+    requested_via: Via | None = None  # version 2 on
     prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _versioned(self) -> LedgerEntry:
+        if self.version == 1 and self.requested_via is not None:
+            raise ValueError("requested_via needs version 2")
+        if self.version == 2 and self.requested_via is None:
+            raise ValueError("a version 2 entry records requested_via")
+        return self
 
     @property
     def name(self) -> str:
@@ -45,7 +61,8 @@ class LedgerEntry(BaseModel):
         return f"{self.seq:08d}-{self.hash[:16]}.json"
 
     def to_bytes(self) -> bytes:
-        return canonical(self.model_dump())
+        """The stored form: the fields the entry was made with (a version 1 entry stays as it was)."""
+        return canonical(self.model_dump(exclude_unset=True))
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class Handover:
     reason: str
     requested_by: str
     approved_by: str
+    requested_via: Via
 
 
 def canonical(document: Mapping[str, Any]) -> bytes:
@@ -73,6 +91,7 @@ def entry_hash(fields: Mapping[str, Any]) -> str:
 def seal(handover: Handover, seq: int, prev_hash: str, recorded_at: datetime | None = None) -> LedgerEntry:
     moment = (recorded_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     fields: dict[str, Any] = {
+        "version": 2,
         "seq": seq,
         "recorded_at": moment.isoformat().replace("+00:00", "Z"),
         "dataset": handover.dataset,
@@ -82,6 +101,7 @@ def seal(handover: Handover, seq: int, prev_hash: str, recorded_at: datetime | N
         "reason": handover.reason,
         "requested_by": handover.requested_by,
         "approved_by": handover.approved_by,
+        "requested_via": handover.requested_via,
         "prev_hash": prev_hash,
     }
     return LedgerEntry(**fields, hash=entry_hash(fields))
@@ -122,7 +142,11 @@ def verify_chain(objects: Sequence[tuple[str, bytes]]) -> Verification:
         try:
             fields = json.loads(raw)
             entry = LedgerEntry.model_validate(fields)
-        except (ValueError, ValidationError) as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(map(str, first["loc"]))
+            return broken(name, f"not a valid entry: {field + ': ' if field else ''}{first['msg']}")
+        except ValueError as exc:
             return broken(name, f"not a valid entry: {str(exc).splitlines()[0]}")
         if entry.seq != position:
             return broken(name, f"says it is entry {entry.seq} but is stored at position {position}")

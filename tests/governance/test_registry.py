@@ -90,7 +90,40 @@ def test_duplicate_staff_id(registry_dir: Path) -> None:
         "  - {id: S-007, name: Lee Two, email: two@city.example.kr, department: traffic, role: x}\n",
     )
     message = load_error(registry_dir)
-    assert "staff.yaml: staff[8] (id='S-007') field 'id': duplicate staff id S-007" in message
+    assert "staff.yaml: staff[13] (id='S-007') field 'id': duplicate staff id S-007" in message
+
+
+def test_who_may_approve_handovers_comes_from_the_staff_roles() -> None:
+    registry = load_registry()
+    assert [member.id for member in registry.approvers("disaster_management")] == ["S-043", "S-003", "S-030"]
+    assert registry.staff["S-025"].governance_role is None  # a policy analyst approves nothing
+
+
+def test_an_unknown_governance_role(registry_dir: Path) -> None:
+    edit(registry_dir / "staff.yaml", "governance_role: department_head", "governance_role: boss")
+    message = load_error(registry_dir)
+    assert message.startswith(
+        f"{registry_dir / 'staff.yaml'}: staff[8] (id='S-040') field 'governance_role': "
+    )
+    assert "'department_head' or 'governance_officer'" in message and "\n" not in message
+
+
+def test_two_active_heads_of_one_department(registry_dir: Path) -> None:
+    append(
+        registry_dir / "staff.yaml",
+        "  - {id: S-045, name: Two Heads, email: two@city.example.kr, department: traffic, role: director,"
+        " governance_role: department_head}\n",
+    )
+    assert load_error(registry_dir) == (
+        f"{registry_dir / 'staff.yaml'}: staff[13] (id='S-045') field 'governance_role': traffic already has "
+        "an active head, S-040; set the former head's active: false"
+    )
+    edit(
+        registry_dir / "staff.yaml",
+        "governance_role: department_head}",
+        "governance_role: department_head, active: false}",
+    )
+    assert load_registry(registry_dir).approvers("traffic")[0].id == "S-040"
 
 
 def test_duplicate_dataset_key_is_not_silently_overwritten(registry_dir: Path) -> None:

@@ -1,4 +1,5 @@
-"""The ownership ledger: hash chain, tamper detection, handover rules, and storage on a real S3 server."""
+"""The ownership ledger: hash chain, tamper detection, versions, handover rules (approval by role,
+the requester), and storage on a real S3 server."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cityplatform.objectstore import ObjectStore
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.handover import HandoverRefused, plan_handover
+from governance.stewardship.identity import Requester
 from governance.stewardship.ledger import (
     GENESIS,
     Handover,
@@ -40,7 +43,7 @@ DAY = city_today()
 def handover(
     dataset: str = "iot/bronze/river_gauges", to: str = "S-011", reason: str = "moves to hydrology"
 ) -> Handover:
-    return Handover(dataset, "steward", "S-022", to, reason, "S-022", "S-003")
+    return Handover(dataset, "steward", "S-022", to, reason, "S-022", "S-003", "environment")
 
 
 def chain(*handovers: Handover) -> list[LedgerEntry]:
@@ -139,10 +142,48 @@ def test_a_chain_continues_the_one_seen_only_if_it_still_holds_the_head_seen() -
     assert "entry 2 is not the one seen" in (continues(rewritten, 2, entries[1].hash) or "")
 
 
+# An entry exactly as version 1 of the ledger recorded it (no version, no requested_via).
+V1_NAME = "00000001-da956ea82d845a56.json"
+V1_BYTES = (
+    b'{"approved_by":"S-003","dataset":"iot/bronze/river_gauges","from_staff":"S-022",'
+    b'"hash":"da956ea82d845a566054e1866b3555a9d97e62b876ab9941770370361662e29e",'
+    b'"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",'
+    b'"reason":"moves to hydrology","recorded_at":"2026-11-25T00:00:00Z","requested_by":"S-022",'
+    b'"role":"steward","seq":1,"to_staff":"S-011"}'
+)
+
+
+def test_a_version_1_ledger_still_verifies_and_version_2_entries_continue_it() -> None:
+    (old,) = verify_chain([(V1_NAME, V1_BYTES)]).entries
+    assert (old.version, old.requested_via) == (1, None)
+    assert old.to_bytes() == V1_BYTES  # rewritten byte for byte: its hash still holds
+    new = seal(handover(to="S-014"), 2, old.hash, datetime(2026, 12, 1, tzinfo=UTC))
+    assert json.loads(new.to_bytes())["version"] == 2 and new.requested_via == "environment"
+    result = verify_chain([(V1_NAME, V1_BYTES), (new.name, new.to_bytes())])
+    assert result.ok and [e.version for e in result.entries] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"version": 2}, "a version 2 entry records requested_via"),
+        ({"requested_via": "token"}, "requested_via needs version 2"),
+    ],
+)
+def test_a_version_and_its_fields_go_together(change: dict[str, object], message: str) -> None:
+    fields = {k: v for k, v in json.loads(V1_BYTES).items() if k != "hash"} | change
+    fields["hash"] = entry_hash(fields)
+    name = f"00000001-{fields['hash'][:16]}.json"
+    result = verify_chain([(name, json.dumps(fields).encode())])
+    assert "not a valid entry" in (result.problem or "") and message in (result.problem or "")
+
+
 def test_current_ownership_is_the_baseline_with_handovers_applied_in_order() -> None:
     registry = load_registry()
-    deputy = Handover("iot/bronze/river_gauges", "deputy", "S-011", "S-003", "cover", "S-014", "S-007")
-    retired = Handover("iot/bronze/retired", "steward", "S-022", "S-011", "gone", "S-022", "S-003")
+    deputy = Handover(
+        "iot/bronze/river_gauges", "deputy", "S-011", "S-003", "cover", "S-014", "S-007", "token"
+    )
+    retired = Handover("iot/bronze/retired", "steward", "S-022", "S-011", "gone", "S-022", "S-003", "token")
     entries = chain(handover(to="S-014"), handover(to="S-011"), deputy, retired)
     current = apply_entries(registry.ownership, entries)
     assert (current["iot/bronze/river_gauges"].steward, current["iot/bronze/river_gauges"].deputy) == (
@@ -158,18 +199,28 @@ def trained_registry(tmp_path: Path) -> Registry:
     return load_registry(trained_copy(tmp_path / "registry"))
 
 
-def plan(registry: Registry, **overrides: str) -> Handover:
-    arguments = {
+def plan(registry: Registry, requester: str = "S-022", **overrides: str) -> Handover:
+    """A handover of the river gauges (disaster_management, public; steward S-022, deputy S-011)
+    that S-022 asks for in dev, approved by S-003, a governance officer, unless overridden."""
+    arguments: dict[str, Any] = {
         "dataset": "iot/bronze/river_gauges",
         "to_staff": "S-014",
         "approved_by": "S-003",
         "reason": "new role",
     }
     arguments |= overrides
-    return plan_handover(registry, registry.ownership, on=DAY, **arguments)  # type: ignore[arg-type]
+    return plan_handover(
+        registry, registry.ownership, requester=Requester(requester, "environment"), on=DAY, **arguments
+    )
 
 
-def test_a_valid_handover_names_the_current_steward_as_requester(trained_registry: Registry) -> None:
+RIVER_APPROVERS = (
+    "who may approve: S-043 Lim Hye-jin (head of disaster_management), "
+    "S-003 Kim Min-ji (governance officer), S-030 Han So-hee (governance officer)"
+)
+
+
+def test_a_valid_handover_records_who_asked_and_how_they_were_identified(trained_registry: Registry) -> None:
     change = plan(trained_registry)
     assert (change.from_staff, change.to_staff, change.requested_by, change.approved_by) == (
         "S-022",
@@ -177,18 +228,115 @@ def test_a_valid_handover_names_the_current_steward_as_requester(trained_registr
         "S-022",
         "S-003",
     )
+    assert change.requested_via == "environment"
+
+
+@pytest.mark.parametrize("approver", ["S-043", "S-003", "S-030"])
+def test_the_department_head_or_a_governance_officer_approves(
+    trained_registry: Registry, approver: str
+) -> None:
+    assert plan(trained_registry, approved_by=approver).approved_by == approver
+
+
+@pytest.mark.parametrize(
+    ("approver", "who"),
+    [
+        ("S-025", "S-025 Yoon Ji-woo"),  # a policy analyst: no approving role
+        ("S-040", "S-040 Shin Dong-hyun (head of traffic)"),  # the head of another department
+    ],
+)
+def test_approval_by_someone_without_the_role_is_refused_naming_who_may(
+    trained_registry: Registry, approver: str, who: str
+) -> None:
+    with pytest.raises(HandoverRefused) as refused:
+        plan(trained_registry, approved_by=approver)
+    assert str(refused.value) == (
+        f"{who} may not approve handovers of iot/bronze/river_gauges (disaster_management); {RIVER_APPROVERS}"
+    )
 
 
 def test_the_current_steward_cannot_approve_their_own_handover(trained_registry: Registry) -> None:
-    with pytest.raises(
-        HandoverRefused, match="S-022 is the current steward of iot/bronze/river_gauges and requests"
-    ):
+    with pytest.raises(HandoverRefused) as refused:
         plan(trained_registry, approved_by="S-022")
+    assert str(refused.value) == (
+        "S-022 is the current steward of iot/bronze/river_gauges and requests this handover: "
+        f"someone else must approve it; {RIVER_APPROVERS}"
+    )
+
+
+def test_the_outgoing_deputy_cannot_approve_their_replacement_even_with_the_role(
+    trained_registry: Registry,
+) -> None:
+    """iot/bronze/districts: steward S-025, deputy S-003 (a governance officer), policy_planning."""
+    with pytest.raises(HandoverRefused) as refused:
+        plan(
+            trained_registry, "S-025", dataset="iot/bronze/districts", role="deputy", to_staff="S-014",
+            approved_by="S-003",
+        )  # fmt: skip
+    assert str(refused.value) == (
+        "S-003 is the current deputy of iot/bronze/districts: someone else must approve it; who may "
+        "approve: S-044 Bae Sung-min (head of policy_planning), S-030 Han So-hee (governance officer)"
+    )
+
+
+def test_an_approver_with_the_role_but_lapsed_training_is_refused(tmp_path: Path) -> None:
+    registry = load_registry(trained_copy(tmp_path / "registry", {"S-030": DAY - timedelta(days=800)}))
+    with pytest.raises(HandoverRefused) as refused:
+        plan(registry, approved_by="S-030")
+    assert str(refused.value).startswith(
+        f"S-030 has no current training for public data on {DAY} (stewardship-fundamentals (expired)) "
+        "and cannot approve; who may approve: S-043 Lim Hye-jin (head of disaster_management), "
+        "S-003 Kim Min-ji (governance officer)"
+    )
+
+
+def test_when_nobody_may_approve_the_refusal_says_so(tmp_path: Path) -> None:
+    lapsed = DAY - timedelta(days=800)
+    registry = load_registry(
+        trained_copy(tmp_path / "registry", dict.fromkeys(("S-003", "S-030", "S-043"), lapsed))
+    )
+    with pytest.raises(HandoverRefused) as refused:
+        plan(registry, approved_by="S-043")
+    assert str(refused.value).endswith(
+        "nobody may approve it today: no active head of disaster_management or governance officer trained "
+        "for public data is free of it (staff.yaml governance_role)"
+    )
+
+
+def test_an_inactive_approver_is_refused(tmp_path: Path) -> None:
+    directory = trained_copy(tmp_path / "registry")
+    staff = directory / "staff.yaml"
+    staff.write_text(
+        staff.read_text().replace(
+            "director of disaster management, governance_role: department_head, active: true",
+            "director of disaster management, governance_role: department_head, active: false",
+        )
+    )
+    with pytest.raises(
+        HandoverRefused, match="--approved-by: S-043 Lim Hye-jin is no longer active; who may approve: S-003"
+    ):
+        plan(load_registry(directory), approved_by="S-043")
+
+
+def test_the_requester_is_an_owner_or_may_approve(trained_registry: Registry) -> None:
+    with pytest.raises(HandoverRefused) as refused:
+        plan(trained_registry, "S-025")
+    assert str(refused.value) == (
+        "S-025 may not request a handover of iot/bronze/river_gauges: its steward S-022, its deputy S-011, "
+        "the head of disaster_management or a governance officer may"
+    )
+    assert plan(trained_registry, "S-011").requested_by == "S-011"  # the deputy, when the steward left
+    by_head = plan(trained_registry, "S-043", approved_by="S-030")
+    assert (by_head.requested_by, by_head.approved_by) == ("S-043", "S-030")
+    with pytest.raises(HandoverRefused, match="S-043 requests this handover: someone else must approve it"):
+        plan(trained_registry, "S-043", approved_by="S-043")
+    with pytest.raises(HandoverRefused, match="CITY_STAFF_ID: unknown staff id S-099"):
+        plan(trained_registry, "S-099")
 
 
 def test_the_successor_cannot_approve_it_either(trained_registry: Registry) -> None:
-    with pytest.raises(HandoverRefused, match="cannot approve a handover to themselves"):
-        plan(trained_registry, to_staff="S-007", approved_by="S-007")
+    with pytest.raises(HandoverRefused, match="S-030 cannot approve a handover to themselves; who may"):
+        plan(trained_registry, to_staff="S-030", approved_by="S-030")
 
 
 @pytest.mark.parametrize(
@@ -211,10 +359,7 @@ def test_no_handover_to_someone_untrained_for_the_classification(tmp_path: Path)
     registry = load_registry(trained_copy(tmp_path / "registry", {"S-025": DAY - timedelta(days=800)}))
     assert not qualification(registry, "S-025", "public", DAY).trained
     with pytest.raises(HandoverRefused, match=f"S-025 has no current training for public data on {DAY}"):
-        plan_handover(
-            registry, registry.ownership, dataset="iot/bronze/river_gauges", to_staff="S-025",
-            approved_by="S-003", reason="x", on=DAY,
-        )  # fmt: skip
+        plan(registry, to_staff="S-025", reason="x")
 
 
 # --- on the real S3 server -------------------------------------------------------------------------------
@@ -234,9 +379,9 @@ def test_appends_are_stored_one_object_each_and_drive_current_ownership(
     current = current_ownership(trained_registry, ledger)
     second = ledger.append(plan_handover(
         trained_registry, current.datasets, dataset="iot/bronze/river_gauges", to_staff="S-007",
-        approved_by="S-003", reason="rotation", on=DAY,
+        requester=Requester("S-014", "token"), approved_by="S-003", reason="rotation", on=DAY,
     ))  # fmt: skip
-    assert second.requested_by == "S-014"  # the steward after the first handover asks for the second
+    assert (second.requested_by, second.requested_via) == ("S-014", "token")  # the steward since the first
     assert [o.key for o in ledger.store.list_objects(ledger.bucket, ledger.prefix)] == [
         ledger.prefix + first.name,
         ledger.prefix + second.name,
@@ -281,14 +426,15 @@ def test_a_handover_racing_for_the_same_position_loses_and_leaves_no_fork(
     ledger.append(plan(trained_registry))
     slow = _StaleLedger(ledger.store, ledger.location, ledger)
     current = current_ownership(trained_registry, ledger).datasets
+    steward = Requester("S-014", "environment")
     winner = ledger.append(plan_handover(
         trained_registry, current, dataset="iot/bronze/river_gauges", to_staff="S-007",
-        approved_by="S-003", reason="first", on=DAY,
+        requester=steward, approved_by="S-003", reason="first", on=DAY,
     ))  # fmt: skip
     with pytest.raises(LedgerConflict, match="run again"):
         slow.append(plan_handover(
             trained_registry, current, dataset="iot/bronze/river_gauges", to_staff="S-018",
-            approved_by="S-003", reason="second", on=DAY,
+            requester=steward, approved_by="S-003", reason="second", on=DAY,
         ))  # fmt: skip
     result = ledger.verify()
     assert result.ok and result.entries[-1] == winner

@@ -1,11 +1,11 @@
 """What the Dagster instance remembers about assets: last materialisation, latest check results,
 and the ownership ledger's head as the scorecards last saw it.
 
-Shared by the scorecard asset, the ``steward_trained`` check and ``city stewards me``; no
-definitions here.
+Shared by the scorecard asset, the ``steward_trained`` check, ``city stewards me`` and
+``city stewards verify``; no definitions here.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -110,6 +110,42 @@ def ledger_metadata(ledger: OwnershipLedger, entries: tuple[LedgerEntry, ...]) -
     }
 
 
+@dataclass(frozen=True)
+class LedgerAnchor:
+    """The ledger's length and head as the latest materialisation that read it recorded them."""
+
+    recorded_by: str  # the asset
+    at: datetime
+    entries: int
+    head: str  # "empty" for a ledger with no entries
+
+    def problem(self, entries: Sequence[LedgerEntry]) -> str | None:
+        """Why ``entries`` do not continue the anchored chain (newest removed, or rewritten), or None."""
+        return continues(entries, self.entries, self.head)
+
+
+def ledger_anchor(
+    instance: dg.DagsterInstance, ledger: OwnershipLedger, recorded_by: Iterable[dg.AssetKey]
+) -> LedgerAnchor | None:
+    """What the latest materialisation of ``recorded_by`` recorded of ``ledger``; None when none
+    was recorded, or the latest was for another ledger location. The event log lives apart from
+    the object store, so deleting a handover's entry (with the ones after it) cannot go unseen."""
+    latest_events = instance.get_latest_materialization_events(list(recorded_by))
+    events = [(key, event) for key, event in latest_events.items() if event]
+    if not events:
+        return None
+    key, latest = max(events, key=lambda item: item[1].timestamp)
+    metadata = latest.asset_materialization.metadata if latest.asset_materialization else {}
+    if plain(metadata.get(LEDGER_LOCATION)) != ledger.uri():
+        return None
+    return LedgerAnchor(
+        key.to_user_string(),
+        datetime.fromtimestamp(latest.timestamp, UTC),
+        int(plain(metadata[LEDGER_ENTRIES])),
+        str(plain(metadata[LEDGER_HEAD])),
+    )
+
+
 def anchored_ownership(
     instance: dg.DagsterInstance,
     registry: Registry,
@@ -117,23 +153,13 @@ def anchored_ownership(
     recorded_by: Iterable[dg.AssetKey],
 ) -> CurrentOwnership:
     """Current ownership, or LedgerBroken when the ledger no longer holds the head that the latest
-    materialisation of ``recorded_by`` recorded for it. The event log lives apart from the
-    object store, so deleting a handover's entry (with the ones after it) cannot go unseen."""
+    materialisation of ``recorded_by`` recorded for it (:func:`ledger_anchor`)."""
     current = current_ownership(registry, ledger)
-    latest_events = instance.get_latest_materialization_events(list(recorded_by))
-    events = [(key, event) for key, event in latest_events.items() if event]
-    if not events:
-        return current
-    key, latest = max(events, key=lambda item: item[1].timestamp)
-    metadata = latest.asset_materialization.metadata if latest.asset_materialization else {}
-    if plain(metadata.get(LEDGER_LOCATION)) != ledger.uri():  # none recorded, or for another location
-        return current
-    seen_count, seen_head = int(plain(metadata[LEDGER_ENTRIES])), str(plain(metadata[LEDGER_HEAD]))
-    problem = continues(current.entries, seen_count, seen_head)
-    if problem:
-        seen = datetime.fromtimestamp(latest.timestamp, UTC).isoformat(timespec="seconds")
+    anchor = ledger_anchor(instance, ledger, recorded_by)
+    problem = anchor.problem(current.entries) if anchor else None
+    if anchor and problem:
         raise LedgerBroken(
             f"ownership ledger at {ledger.uri()} does not continue the one "
-            f"{key.to_user_string()} read at {seen}: {problem}"
+            f"{anchor.recorded_by} read at {anchor.at.isoformat(timespec='seconds')}: {problem}"
         )
     return current
