@@ -7,8 +7,8 @@ would be only a claim, so the person comes from where the platform can check it.
   ``aud`` ``city-stewards``, ``exp`` (required) and ``iat``, in seconds since the epoch. The key
   shared with the proxy, at least 32 bytes, is read from the file ``CITY_IDENTITY_KEY_FILE`` names
   (a Docker or Kubernetes secret), never from the environment itself. HS256 because any proxy or
-  identity provider's JWT library can issue it and checking it needs only the standard library;
-  :func:`issue_token` is the issuing side, for a proxy's hook and for rehearsals.
+  identity provider's JWT library can issue it; PyJWT checks it here, and :func:`issue_token` is the
+  issuing side, for a proxy's hook and for rehearsals.
 - ``environment`` (dev only): ``CITY_STAFF_ID``, what the laptop's user says about themselves.
   Refused when ``CITY_MODE=production``.
 
@@ -17,17 +17,14 @@ The ledger records which of the two established the requester (``requested_via``
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+
+import jwt
 
 from governance.registry.ownership import STAFF_ID
 
@@ -89,45 +86,38 @@ def read_key(path: Path) -> bytes:
     return key
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(signing_input: str, key: bytes) -> bytes:
-    return hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-
-
 def issue_token(staff_id: str, key: bytes, lifetime: timedelta, now: datetime | None = None) -> str:
     """A token for ``staff_id`` valid for ``lifetime``: what the proxy hands a signed-in person."""
     issued = int((now or datetime.now(UTC)).timestamp())
-    header = {"alg": "HS256", "typ": "JWT"}
     claims = {"sub": staff_id, "aud": AUDIENCE, "iat": issued, "exp": issued + int(lifetime.total_seconds())}
-    signing_input = ".".join(
-        _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
-    )
-    return f"{signing_input}.{_b64(_sign(signing_input, key))}"
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def verify_token(token: str, key: bytes, now: datetime) -> str:
     """The staff id a token was issued to, or IdentityError: malformed, not HS256, signature not
-    made with ``key`` (altered or forged), for another audience, expired or not yet valid."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise IdentityError(f"{TOKEN} is not a signed token (header.claims.signature)")
+    made with ``key`` (altered or forged), for another audience, expired or not yet valid.
+
+    PyJWT checks the form, the algorithm and the signature; the claims (audience, times, subject)
+    are judged here, the times against ``now`` (PyJWT would read the clock itself)."""
     try:
-        header, claims = (json.loads(_unb64(part)) for part in parts[:2])
-        signature = _unb64(parts[2])
-    except (ValueError, binascii.Error):
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.DecodeError:
+        raise IdentityError(f"{TOKEN} is not a signed token (header.claims.signature)") from None
+    if algorithm != "HS256":
+        raise IdentityError(f"{TOKEN} is signed with alg {algorithm!r}; only HS256 is accepted")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["HS256"],
+            options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
+    except jwt.InvalidSignatureError:
+        raise IdentityError(
+            f"{TOKEN}: the signature does not verify (altered, or signed with another key)"
+        ) from None
+    except jwt.InvalidTokenError:
         raise IdentityError(f"{TOKEN} is not a signed token: its parts are not base64url JSON") from None
-    if not isinstance(header, dict) or header.get("alg") != "HS256":
-        alg = header.get("alg") if isinstance(header, dict) else None
-        raise IdentityError(f"{TOKEN} is signed with alg {alg!r}; only HS256 is accepted")
-    if not hmac.compare_digest(signature, _sign(f"{parts[0]}.{parts[1]}", key)):
-        raise IdentityError(f"{TOKEN}: the signature does not verify (altered, or signed with another key)")
     return _subject(claims, now)
 
 

@@ -23,6 +23,7 @@ from governance.lineage.naming import child_run_id
 from governance.registry.registry import load_registry
 from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
+from governance.stewardship.identity import Requester
 from governance.stewardship.ledger_store import OwnershipLedger, current_ownership
 from orchestration.definitions import defs
 from orchestration.defs.governance.checks import CHECK_NAME, DESCRIPTION, with_steward_checks
@@ -41,6 +42,8 @@ from tests.orchestration.governance_env import (
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("governance_env")]
 
 RAW, BRONZE, QUARANTINE = "iot/raw/readings", "iot/bronze/readings", "iot/quarantine/readings"
+
+DEPUTY = Requester("S-014", "environment")  # the deputy of iot/raw/readings asks for its handovers
 
 
 def test_every_asset_has_one_blocking_steward_trained_check(definitions: dg.Definitions) -> None:
@@ -165,7 +168,7 @@ def test_a_handover_in_the_ledger_decides_the_next_run(
     ledger = OwnershipLedger(store)
     change = plan_handover(
         registry_now, current_ownership(registry_now, ledger).datasets, dataset=RAW, to_staff="S-011",
-        approved_by="S-003", reason="S-007 moves to the CCTV programme", on=today(),
+        requester=DEPUTY, approved_by="S-003", reason="S-007 moves to the CCTV programme", on=today(),
     )  # fmt: skip
     ledger.append(change)
     result = run(definitions, instance, "iot_ingest_day", iot_day)
@@ -197,8 +200,8 @@ def test_a_tampered_ledger_fails_every_check(
     if first is None:  # runs alone: record one handover to tamper with
         test_registry = load_registry()
         ledger.append(plan_handover(
-            test_registry, test_registry.ownership, dataset=RAW, to_staff="S-011", approved_by="S-003",
-            reason="set-up", on=today(),
+            test_registry, test_registry.ownership, dataset=RAW, to_staff="S-011", requester=DEPUTY,
+            approved_by="S-003", reason="set-up", on=today(),
         ))  # fmt: skip
         first = next(iter(store.list_objects(ledger.bucket, ledger.prefix)))
     store.put_bytes(
@@ -223,7 +226,7 @@ def test_a_ledger_cut_after_the_scorecards_read_it_is_refused(
             now = load_registry()
             ledger.append(plan_handover(
                 now, current_ownership(now, ledger).datasets, dataset=RAW, to_staff=to_staff,
-                approved_by="S-003", reason="rota change", on=today(),
+                requester=DEPUTY, approved_by="S-003", reason="rota change", on=today(),
             ))  # fmt: skip
         definitions = defs()
         assert run(definitions, instance, "governance_scorecard").success
