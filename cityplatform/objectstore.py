@@ -85,9 +85,7 @@ class ObjectStore:
         # node rejoining serves errors until its volumes are back (0.5 + 1 + 2 + 4 s of backoff).
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3, read=60),
-            retries=urllib3.Retry(
-                total=4, connect=1, backoff_factor=0.5, status_forcelist=[500, 502, 503]
-            ),
+            retries=urllib3.Retry(total=4, connect=1, backoff_factor=0.5, status_forcelist=[500, 502, 503]),
             maxsize=16,
             cert_reqs="CERT_REQUIRED",
             ca_certs=str(ca_file) if secure and ca_file else None,

@@ -133,4 +133,3 @@ def test_a_day_of_the_marts_reads_every_clip_so_a_backfill_of_days_can_start(
         with partition_loading_context(dynamic_partitions_store=instance):
             upstream = graph.get_parent_partition_keys_for_child("2026-03-15", counts, reader)
         assert upstream.required_but_nonexistent_subset.is_empty
-
