@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 import typer
 
-from cityapp.cli import access, demo, lineage, simulate, stewards, storage
+from cityapp.cli import access, demo, incidents, lineage, simulate, stewards, storage
 from vision_jobs.cli import app as vision_app
 
 app = typer.Typer(
@@ -43,5 +43,6 @@ app.add_typer(vision_app, name="vision")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(stewards.app, name="stewards")
 app.add_typer(access.app, name="access")
+app.add_typer(incidents.app, name="incidents")
 app.command()(demo.demo)
 app.command()(demo.ui)

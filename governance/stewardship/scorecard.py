@@ -1,6 +1,7 @@
 """Governance scorecard per department: are its datasets owned by trained people, and for how long?
 
-Pure: the Dagster asset supplies the latest check results and grant renewals it read elsewhere.
+Pure: the Dagster asset supplies the latest check results, grant renewals and open incidents it
+read elsewhere.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from governance.incidents.model import IncidentAge
 from governance.registry.departments import Department
 from governance.registry.ownership import Ownership
 from governance.registry.registry import Registry
@@ -47,6 +49,7 @@ class DepartmentScorecard:
     datasets: tuple[DatasetRow, ...]
     expiring: tuple[ExpiringTraining, ...]
     grants_due_for_renewal: int
+    incidents: tuple[IncidentAge, ...] = ()  # open incidents on its datasets, oldest first
 
     @property
     def owner_and_deputy_trained(self) -> int:
@@ -80,6 +83,9 @@ class DepartmentScorecard:
             "single_trained_datasets": len(self.single_trained),
             "failed_checks_open": len(self.failed_checks_open),
             "grants_due_for_renewal": self.grants_due_for_renewal,
+            "open_incidents": len(self.incidents),
+            "open_incidents_unacknowledged": sum(not i.acknowledged for i in self.incidents),
+            "oldest_open_incident_hours": max((i.age_hours for i in self.incidents), default=None),
             **{f"steward_trained_{status}": self.count(status) for status in Status},
         }
 
@@ -89,6 +95,7 @@ class DepartmentScorecard:
             "name": self.name,
             "single_trained": list(self.single_trained),
             "failed_checks": list(self.failed_checks_open),
+            "incidents": [asdict(incident) for incident in self.incidents],
             "expiring": [asdict(e) | {"expires_on": e.expires_on.isoformat()} for e in self.expiring],
             "rows": [asdict(row) for row in self.datasets],
         }
@@ -118,8 +125,10 @@ def build_scorecards(
     on: date,
     failed_checks: Mapping[str, Sequence[str]],
     grants_due: Mapping[str, int],
+    incidents: Sequence[IncidentAge] = (),
 ) -> list[DepartmentScorecard]:
-    """One scorecard per department; ``failed_checks`` maps a dataset to its open failed checks."""
+    """One scorecard per department; ``failed_checks`` maps a dataset to its open failed checks;
+    an open incident counts on the department that owns its dataset."""
     cards = []
     for department in departments:
         rows: list[tuple[DatasetRow, Ownership]] = []
@@ -139,6 +148,7 @@ def build_scorecards(
                 failed_checks=tuple(failed_checks.get(dataset, ())),
             )
             rows.append((row, owner))
+        owned = {row.dataset for row, _ in rows}
         cards.append(
             DepartmentScorecard(
                 department=department.id,
@@ -147,6 +157,7 @@ def build_scorecards(
                 datasets=tuple(row for row, _ in rows),
                 expiring=_expiring(registry, rows, on),
                 grants_due_for_renewal=grants_due.get(department.id, 0),
+                incidents=tuple(i for i in incidents if i.dataset in owned),
             )
         )
     return cards

@@ -23,6 +23,7 @@ from cityplatform.layout import (
     steward_report_rows_key,
 )
 from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
+from governance.incidents.store import IncidentStore
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
 from governance.registry.registry import load_registry
@@ -50,7 +51,7 @@ from orchestration.lib.resources import CityStorage
             description=(
                 f"Stewardship scorecard of {department}'s datasets on the run date: share with a trained "
                 "steward and deputy, trainings expiring within 30 days, datasets resting on one trained "
-                "person, failed checks still open, grants due for renewal."
+                "person, failed checks still open, grants due for renewal, open incidents and their age."
             ),
             metadata={"dagster/uri": f"s3://{GOVERNANCE}/{scorecards_prefix(department)}"},
         )
@@ -76,7 +77,11 @@ def department_scorecards(
         if state.open_failure:
             failed[state.dataset].append(state.check)
     grants_due = grants_due_for_renewal(registry.grants, on)
-    cards = build_scorecards(registry, load_departments(), current.datasets, on, failed, grants_due)
+    now = datetime.now(UTC)
+    incidents = [incident.age_at(now) for incident in IncidentStore(store).open_incidents()]
+    cards = build_scorecards(
+        registry, load_departments(), current.datasets, on, failed, grants_due, incidents
+    )
     store.ensure_buckets([GOVERNANCE])
     for card in cards:
         key = scorecard_key(card.department, on)
