@@ -23,6 +23,8 @@ PRINTS_DATA = (
     ("stewards", "verify"),
     ("lineage", "show"),
     ("lineage", "report"),
+    ("incidents", "list"),
+    ("incidents", "ack"),
 )
 
 

@@ -72,14 +72,20 @@ def test_postgres_connection_comes_from_the_environment() -> None:
 def test_runs_are_queued_with_pool_limits() -> None:
     config = instance()
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    assert "config" not in config["run_coordinator"], "the queue's limits belong in `concurrency`"
+    coordinator = config["run_coordinator"].get("config", {})
+    assert not {"max_concurrent_runs", "tag_concurrency_limits"} & set(coordinator), (
+        "the queue's limits belong in `concurrency`"
+    )
+    assert coordinator["dequeue_interval_seconds"] == 1  # a queued run waits for its turn only
     concurrency = config["concurrency"]
     # no run tag limit: the `vision` pool alone caps GPU work, a tag limit would cap it below the pool
     assert concurrency["runs"] == {"max_concurrent_runs": 8}
     # run granularity: a run waits in the queue while a pool it uses is full; every pool has a limit
     assert concurrency["pools"] == {"default_limit": 1, "granularity": "run"}
     helm = load_yaml(K8S / "dagster-values.yaml")
-    assert helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"] == {}
+    assert helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"] == {
+        "dequeueIntervalSeconds": 1
+    }
     helm_concurrency = helm["concurrency"]
     assert helm_concurrency["enabled"] is True
     assert set(helm_concurrency["runs"]) == {"maxConcurrentRuns"}, "compose and Kubernetes: no run tag limit"
