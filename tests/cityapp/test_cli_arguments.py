@@ -51,3 +51,22 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"city {version('smart-city-platform')}"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["nosuch"], "No such command 'nosuch'"),
+        (["access", "show", "--bogus"], "No such option: --bogus"),
+        (["simulate", "iot", "--day", "2026-05-05", "--sensors", "many"], "'--sensors'"),
+        (["simulate", "iot", "--day", "2026-05-05", "--fault-rate", "2"], "'--fault-rate'"),
+        (["lineage", "show"], "Missing argument"),
+        (["vision", "run", "--nosuch"], "No such option: --nosuch"),
+    ],
+)
+def test_every_usage_error_is_one_line_and_exit_2(args: list[str], named: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == EXIT_CONFIG, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: city") and named in lines[0], result.output
+    assert "--help" in lines[0]
