@@ -11,8 +11,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -24,15 +25,20 @@ from cityplatform.exits import (
     EXIT_DATA,
     EXIT_STORAGE,
     console,
+    err_console,
     exit_on,
     fail,
     settings_or_exit,
 )
 from cityplatform.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.yamlfiles import RegistryError
 from vision_jobs.config import DEFAULT_WEIGHTS, JobConfig, ModelConfig, TrackerConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.registry import DEFAULT_REGISTRY, CameraRegistry, load_registry
+
+if TYPE_CHECKING:
+    from vision_jobs.job import ClipReport
 
 app = typer.Typer(
     help="CCTV vision batch jobs: clips in S3 to tracked, counted, anonymised traffic data.",
@@ -84,7 +90,7 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
         MofNCompleteColumn(),
         TextColumn("frames"),
         TimeRemainingColumn(),
-        console=console,
+        console=err_console,  # stdout is for the results (and --json)
     ) as progress:
 
         def start(clip: str, total: int) -> Callable[[int], None]:
@@ -128,6 +134,7 @@ def run(
     imgsz: int = IMGSZ,
     tracker: str = typer.Option("bytetrack", help="'bytetrack' or 'botsort'."),
     evidence_frames: int = typer.Option(1, min=0, help="Blurred frames kept per clip."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Analyse clips from S3 into detections, counts and occupancy parquet in bronze."""
     from vision_jobs.job import run_batch
@@ -146,6 +153,16 @@ def run(
     detector = _detector(config)
     with _progress() as progress:
         reports = run_batch(store, uris, cameras, detector, config, camera, progress)
+    if as_json:
+        print_json([asdict(r) for r in reports])
+    else:
+        _print_reports(reports)
+    quarantined = [r for r in reports if not r.ok]
+    if quarantined:
+        raise fail(f"{len(quarantined)} of {len(reports)} clips quarantined", EXIT_DATA)
+
+
+def _print_reports(reports: list[ClipReport]) -> None:
     table = Table("clip", "status", "frames", "fps", "crossings", "outputs / reason")
     for r in reports:
         crossings = ", ".join(f"{k}={v}" for k, v in r.crossings.items()) or "-"
@@ -160,9 +177,6 @@ def run(
     console.print(table)
     if reports and reports[0].detector:
         console.print("model: " + ", ".join(f"{k}={v}" for k, v in reports[0].detector.items()))
-    quarantined = [r for r in reports if not r.ok]
-    if quarantined:
-        raise fail(f"{len(quarantined)} of {len(reports)} clips quarantined", EXIT_DATA)
 
 
 @app.command()
@@ -197,6 +211,7 @@ def train(
         float | None,
         typer.Option(min=1e-6, help="AdamW learning rate, e.g. 0.0002 to fine-tune good weights gently."),
     ] = None,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Train the default detector offline on simulator frames (yolov8n from its YAML)."""
     from vision_jobs.train import TrainConfig, train_detector
@@ -220,6 +235,9 @@ def train(
         lr0=lr0,
     )
     result = train_detector(config)
+    if as_json:
+        print_json(asdict(result))
+        return
     console.print(f"weights: {result.weights} ({result.weights.stat().st_size / 1e6:.1f} MB)")
     console.print(
         f"images: {result.train_images} train, {result.val_images} val; epochs {result.epochs}; "
@@ -247,6 +265,7 @@ def evaluate(
     device: str = DEVICE,
     batch_size: int = BATCH,
     imgsz: int = IMGSZ,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Score line-crossing counts against simulator truth on held-out clips; exit 4 if over target."""
     from vision_jobs.evaluate import ClipScore, held_out_specs
@@ -271,19 +290,30 @@ def evaluate(
         v, p = score.groups["vehicles"], score.groups["pedestrians"]
         cells = [f"{g.true_total}/{g.counted_total} ({g.error_pct:.1f}%)" for g in (v, p)]
         table.add_row(score.clip, score.conditions, *cells, f"{score.frames_per_second:.1f}")
-        console.print(f"{score.clip}: vehicles {v.error_pct:.1f}%, pedestrians {p.error_pct:.1f}%")
+        # as each clip is scored; on stderr with --json, where stdout is the JSON alone
+        out = err_console if as_json else console
+        out.print(f"{score.clip}: vehicles {v.error_pct:.1f}%, pedestrians {p.error_pct:.1f}%")
         for line in score.trace.lines() if trace else []:
-            console.print(f"  {line}", highlight=False, soft_wrap=True)  # one line each, even in a log
+            out.print(f"  {line}", highlight=False, soft_wrap=True)  # one line each, even in a log
 
     with tempfile.TemporaryDirectory(prefix="vision-eval-") as tmp:
         scores = run_evaluation(specs, Path(tmp), cameras, detector, config, show)
-    console.print(table)
-    for group in ("vehicles", "pedestrians"):
-        true = sum(s.groups[group].true_total for s in scores)
-        error = sum(s.groups[group].absolute_error for s in scores)
-        console.print(
-            f"{group}: {error} errors over {true} true crossings ({100 * error / max(true, 1):.1f}%)"
+    totals = {
+        group: (
+            sum(s.groups[group].absolute_error for s in scores),
+            sum(s.groups[group].true_total for s in scores),
         )
+        for group in ("vehicles", "pedestrians")
+    }
+    if as_json:
+        clips_scored = [{k: v for k, v in asdict(s).items() if k != "trace"} for s in scores]
+        print_json({"clips": clips_scored, "errors_over_true": totals, "max_error_pct": max_error_pct})
+    else:
+        console.print(table)
+        for group, (error, true) in totals.items():
+            console.print(
+                f"{group}: {error} errors over {true} true crossings ({100 * error / max(true, 1):.1f}%)"
+            )
     failing = [s.clip for s in scores if not s.within(max_error_pct)]
     if failing:
         raise fail(f"{len(failing)} clips above {max_error_pct}%: {', '.join(failing)}", EXIT_DATA)

@@ -7,10 +7,10 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.embedded_s3 import EmbeddedS3Error
 from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
 from cityplatform.objectstore import ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.settings import Settings, SettingsError
 from cityplatform.yamlfiles import RegistryError
 from governance.registry.grants import Grant

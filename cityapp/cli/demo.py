@@ -12,7 +12,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cityapp.cli.output import JSON_OPTION, print_json, stage_progress
 from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import (
@@ -33,6 +32,7 @@ from cityplatform.layout import (
     quarantine_readings_key,
 )
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json, stage_progress
 from governance.registry.departments import load_departments
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_DATA,
@@ -27,6 +26,7 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.yamlfiles import RegistryError
 from governance.incidents.model import Acknowledgement, Incident
 from governance.incidents.service import contacts_for, may_acknowledge

@@ -18,7 +18,6 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from cityapp.cli.output import JSON_OPTION, print_json, stage_progress
 from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_STORAGE,
@@ -30,6 +29,7 @@ from cityplatform.exits import (
 )
 from cityplatform.layout import LINEAGE_EVENTS_PREFIX
 from cityplatform.objectstore import LINEAGE, ObjectStore, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json, stage_progress
 from cityplatform.yamlfiles import RegistryError
 from governance.lineage.graph import LineageGraph
 from governance.lineage.history import archived_events, file_events

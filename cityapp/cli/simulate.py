@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 from rich.progress import track
 
-from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.exits import EXIT_STORAGE, console, day_or_exit, err_console, exit_on, settings_or_exit
 from cityplatform.layout import landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json
 
 app = typer.Typer(help="Generate synthetic city data into s3://landing.", no_args_is_help=True)
 

@@ -25,7 +25,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.exits import (
     EXIT_CONFIG,
     EXIT_DATA,
@@ -38,6 +37,7 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.settings import Settings
 from cityplatform.yamlfiles import RegistryError
 from governance.registry.registry import Registry, load_registry

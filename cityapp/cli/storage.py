@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from cityapp.cli.output import JSON_OPTION, print_json
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
+from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.settings import SettingsError
 from governance.registry.departments import mart_buckets
 

@@ -25,6 +25,9 @@ PRINTS_DATA = (
     ("lineage", "report"),
     ("incidents", "list"),
     ("incidents", "ack"),
+    ("vision", "run"),
+    ("vision", "evaluate"),
+    ("vision", "train"),
 )
 
 

@@ -162,8 +162,10 @@ def test_cli_exit_codes(city_settings: Settings, good_uri: str, bad_uris: dict[s
     done = runner.invoke(app, ["run", "--clip", good_uri, "--evidence-frames", "0"])
     assert done.exit_code == 0, done.output
     assert "done" in done.output
-    quarantined = runner.invoke(app, ["run", "--clip", bad_uris["corrupt"]])
+    quarantined = runner.invoke(app, ["run", "--clip", bad_uris["corrupt"], "--json"])
     assert quarantined.exit_code == 4
+    (report,) = json.loads(quarantined.stdout)  # the JSON alone on stdout, the failure on stderr
+    assert report["status"] == "quarantined" and report["reason"], report
     unknown_camera = runner.invoke(app, ["run", "--clip", good_uri, "--camera", "cam-99"])
     assert unknown_camera.exit_code == 2
     assert "cam-99" in unknown_camera.output

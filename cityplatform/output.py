@@ -1,4 +1,5 @@
-"""What every ``city`` command that prints data shares: ``--json`` for scripts, progress for people.
+"""What every command that prints data shares (``city``, ``python -m vision_jobs``): ``--json``
+for scripts, progress for people.
 
 JSON goes to stdout alone; progress and errors go to stderr, so ``city ... --json | jq`` always
 reads clean JSON.
