@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from cityplatform.embedded_s3 import EmbeddedS3Error
-from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, day_or_exit, exit_on, settings_or_exit
+from cityplatform.exits import (
+    EXIT_CONFIG,
+    EXIT_STORAGE,
+    console,
+    day_or_exit,
+    err_console,
+    exit_on,
+    settings_or_exit,
+)
 from cityplatform.objectstore import ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.settings import Settings, SettingsError
@@ -45,6 +53,7 @@ def sync(on: str = ON, as_json: bool = JSON_OPTION) -> None:
     with (
         exit_on(SettingsError, code=EXIT_CONFIG),
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+        err_console.status("applying the grants (the server restarts when access changed)"),
     ):
         result = sync_access(settings, _grants(), day)
     if as_json:

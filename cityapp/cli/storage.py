@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
-from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, exit_on, settings_or_exit
+from cityplatform.exits import EXIT_CONFIG, EXIT_STORAGE, console, err_console, exit_on, settings_or_exit
 from cityplatform.objectstore import CORE_BUCKETS, ObjectStore, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json
 from cityplatform.settings import SettingsError
@@ -23,6 +23,7 @@ def up(timeout: float = typer.Option(60.0, help="Seconds to wait for S3 to answe
     with (
         exit_on(SettingsError, code=EXIT_CONFIG),
         exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+        err_console.status("starting the S3 server and creating the buckets"),
     ):
         server = EmbeddedS3.from_settings(settings)
         state = server.start(timeout=timeout)
