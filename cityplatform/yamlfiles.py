@@ -40,8 +40,17 @@ class YamlDocument(BaseModel):
 DocumentT = TypeVar("DocumentT", bound=YamlDocument)
 
 
+MAX_DEPTH = 32
+"""Nesting a platform YAML file may have (the registry's deepest is 4), aliases expanded: deeper is
+refused with its line before Python's recursion limit turns it into a traceback."""
+MAX_VALUES = 1_000_000
+"""Values (keys, scalars, lists, mappings) a file may expand to. A few aliases that repeat aliases
+(``b: [*a, *a, *a]``, ``c: [*b, *b, *b]``...) stand for billions, which the validator would visit
+one by one; a real registry of 10,000 people has about 400,000."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys and leaves dates as text.
+    """Safe YAML that refuses duplicate keys, deep nesting and alias bombs, and leaves dates as text.
 
     PyYAML keeps the last of two equal keys silently (a second ``iot/raw/readings:`` or
     ``frame_stride:`` appended by someone else would replace the first), and turns ``2025-02-30``
@@ -53,11 +62,54 @@ class _StrictLoader(yaml.SafeLoader):
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.extent: dict[int, tuple[int, int]] = {}  # id(node) -> (values, nesting) with aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH}", event.start_mark)
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if isinstance(event, yaml.AliasEvent):
+            if id(node) not in self.extent:  # its anchor is still open: the entry contains itself
+                problem = f"alias *{event.anchor} refers to the entry it is in"
+                raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = []
+        parts = [self.extent[id(child)] for child in children]
+        values, nesting = 1 + sum(v for v, _ in parts), 1 + max((n for _, n in parts), default=0)
+        if nesting > MAX_DEPTH or values > MAX_VALUES:
+            problem = (
+                f"aliases nest it deeper than {MAX_DEPTH}"
+                if nesting > MAX_DEPTH
+                else f"aliases expand it to more than {MAX_VALUES:,} values"
+            )
+            raise yaml.composer.ComposerError(None, None, problem, node.start_mark)
+        self.extent[id(node)] = (values, nesting)
+        return node
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
+            try:
+                duplicate = key in seen
+            except TypeError:  # a list or mapping as a key
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a list or a mapping used as a key", key_node.start_mark
+                ) from None
+            if duplicate:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
@@ -66,13 +118,19 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def load_yaml(path: Path) -> Any:
-    """The document in ``path``; a missing file, bad syntax or a duplicate key is a one-line RegistryError."""
+    """The document in ``path``; a missing or unreadable file, text that is not UTF-8, bad syntax or
+    a duplicate key is a one-line RegistryError."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise RegistryError(f"{path}: file is missing") from exc
     except OSError as exc:
         raise RegistryError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise RegistryError(
+            f"{path}: not UTF-8 text: byte {exc.object[exc.start]:#04x} at line {line} (save it as UTF-8)"
+        ) from exc
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -85,8 +143,17 @@ def load_yaml(path: Path) -> Any:
 def load_model(path: Path, model: type[DocumentT]) -> DocumentT:
     """``path`` validated as ``model``; the first fault is a RegistryError naming entry and field."""
     document = load_yaml(path)
+    sections = ", ".join(map(repr, model.model_fields))
     if not isinstance(document, dict):
-        raise RegistryError(f"{path}: expected a mapping with {', '.join(map(repr, model.model_fields))}")
+        found = {type(None): "the file is empty", list: "the top level is a list"}.get(
+            type(document), "the top level is a single value"
+        )
+        raise RegistryError(f"{path}: {found}: expected a mapping with {sections}")
+    if document and not set(document) & set(model.model_fields):
+        found = ", ".join(map(repr, list(document)[:3]))
+        raise RegistryError(
+            f"{path}: holds {found}, not {sections}: another file's content, or the wrong file?"
+        )
     try:
         return model.model_validate(document)
     except ValidationError as exc:

@@ -2,8 +2,11 @@
 
 This is the registry baseline. Handovers after it are recorded in the ownership ledger
 (``governance.stewardship.ledger``); current ownership is this baseline with the ledger applied.
-A member of staff who leaves stays in the file with ``active: false``: loading still succeeds, and
-the ``steward_trained`` check fails for the datasets they still own until they are handed over.
+A member of staff who leaves stays in ``staff.yaml`` with ``active: false``, and the same change
+names an active successor wherever the baseline still names them: a baseline owner who is not
+active is a RegistryError naming the dataset. Ledger handovers still apply over the baseline, so a
+role already handed over in the ledger stays with whoever the ledger gave it to. An owner the ledger
+names who has left since fails that dataset's ``steward_trained`` check until it is handed over.
 """
 
 from __future__ import annotations
@@ -67,11 +70,11 @@ class Ownership(BaseModel):
 
 
 class StaffFile(YamlDocument):
-    staff: list[StaffMember]
+    staff: list[StaffMember] = Field(min_length=1)
 
 
 class OwnershipFile(YamlDocument):
-    datasets: dict[str, Ownership]  # asset key path -> owners
+    datasets: dict[str, Ownership] = Field(min_length=1)  # asset key path -> owners
 
 
 def load_staff(path: Path | None = None) -> dict[str, StaffMember]:
@@ -117,6 +120,11 @@ def _load_ownership(path: Path, staff_path: Path) -> dict[str, Ownership]:
             staff_id = getattr(owner, role)
             if staff_id not in staff:
                 raise RegistryError(f"{where} field {role!r}: unknown staff id {staff_id}")
+            if not staff[staff_id].active:
+                raise RegistryError(
+                    f"{where} field {role!r}: {staff_id} {staff[staff_id].name} is not active "
+                    f"({staff_path.name}): name an active {role} here"
+                )
         if owner.steward == owner.deputy:
             raise RegistryError(f"{where} field 'deputy': steward and deputy must be different people")
         if owner.department not in departments:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import cache
 from pathlib import Path
 
+from cityplatform.yamlfiles import RegistryError
+from governance.registry.departments import REGISTRY_FILE as DEPARTMENTS_FILE
 from governance.registry.grants import Grant, load_grants
-from governance.registry.location import registry_dir
+from governance.registry.location import REGISTRY_DIR, registry_dir
 from governance.registry.ownership import Classification, Ownership, StaffMember, load_ownership, load_staff
 from governance.registry.training import (
     ClassificationLevel,
@@ -18,6 +21,16 @@ from governance.registry.training import (
     load_levels,
     load_training,
 )
+
+REGISTRY_FILES = (
+    "staff.yaml",
+    "courses.yaml",
+    "classifications.yaml",
+    "training.yaml",
+    "ownership.yaml",
+    "grants.yaml",
+)
+"""What a registry folder holds; anything else there (bar hidden files) is refused, not ignored."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +61,37 @@ def load_registry(directory: Path | None = None) -> Registry:
     return _load_registry((directory or registry_dir()).resolve())
 
 
+def check_folder(directory: Path) -> None:
+    """RegistryError for a folder that is not a registry, or holds a file the registry does not read:
+    a ``staff.yml`` or a ``grants.yaml.orig`` would otherwise be edited in vain, silently ignored."""
+    try:
+        names = sorted(entry.name for entry in directory.iterdir() if not entry.name.startswith("."))
+    except OSError as exc:
+        raise RegistryError(f"{directory}: cannot read the registry folder: {exc.strerror}") from exc
+    if not set(names) & set(REGISTRY_FILES):
+        raise RegistryError(
+            f"{directory}: no registry file here (CITY_GOVERNANCE_REGISTRY names the folder of "
+            f"{', '.join(REGISTRY_FILES)})"
+        )
+    package = directory == REGISTRY_DIR.resolve()
+    for name in names:
+        if name in REGISTRY_FILES or (package and (name.endswith(".py") or name == "__pycache__")):
+            continue
+        if name == DEPARTMENTS_FILE.name:
+            if package:
+                continue
+            raise RegistryError(
+                f"{directory / name}: misplaced: departments are read from {DEPARTMENTS_FILE} only "
+                "(their buckets and keys follow it); remove this copy"
+            )
+        close = get_close_matches(name, REGISTRY_FILES, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f" (it holds {', '.join(REGISTRY_FILES)})"
+        raise RegistryError(f"{directory / name}: not a file of the registry{hint}")
+
+
 @cache
 def _load_registry(directory: Path) -> Registry:
+    check_folder(directory)
     staff = load_staff(directory / "staff.yaml")
     courses = load_courses(directory / "courses.yaml")
     return Registry(

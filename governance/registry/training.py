@@ -39,7 +39,7 @@ class Completion(BaseModel):
 
 
 class CoursesFile(YamlDocument):
-    courses: list[Course]
+    courses: list[Course] = Field(min_length=1)
 
 
 class ClassificationsFile(YamlDocument):

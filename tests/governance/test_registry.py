@@ -218,16 +218,25 @@ def test_missing_file(registry_dir: Path) -> None:
     assert "courses.yaml: file is missing" in load_error(registry_dir)
 
 
-def test_an_inactive_owner_loads_so_the_check_can_fail_instead_of_the_whole_code_location(
-    registry_dir: Path,
-) -> None:
+def test_a_baseline_owner_who_left_is_refused_until_a_successor_is_named(registry_dir: Path) -> None:
     edit(
         registry_dir / "staff.yaml",
         "role: hydrology analyst, active: true",
         "role: hydrology analyst, active: false",
     )
+    assert load_error(registry_dir) == (
+        f"{registry_dir / 'ownership.yaml'}: datasets['iot/bronze/river_gauges'] field 'steward': "
+        "S-022 Kang Tae-yang is not active (staff.yaml): name an active steward here"
+    )
+    # the same change names successors wherever S-022 owned; the person stays on the staff list
+    owned = (registry_dir / "ownership.yaml").read_text()
+    (registry_dir / "ownership.yaml").write_text(
+        owned.replace("{steward: S-022, deputy: S-011", "{steward: S-011, deputy: S-014")
+        .replace("{steward: S-022, deputy: S-003", "{steward: S-025, deputy: S-003")
+        .replace("deputy: S-022", "deputy: S-003")
+    )
     registry = load_registry(registry_dir)
-    assert registry.ownership["iot/bronze/river_gauges"].steward == "S-022"
+    assert registry.ownership["iot/bronze/river_gauges"].steward == "S-011"
     assert registry.staff["S-022"].active is False
 
 
