@@ -26,12 +26,20 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def day_or_exit(value: str, option: str) -> date:
-    """``value`` of ``option`` as a date, or a one-line error (exit 2) naming the option."""
+def day_or_exit(value: str, option: str, between: tuple[date, date] | None = None) -> date:
+    """``value`` of ``option`` as a date, or a one-line error (exit 2) naming the option; with
+    ``between``, a day outside those two (inclusive) is refused the same way."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}={value!r} is not a day: write it as YYYY-MM-DD", EXIT_CONFIG) from None
+    if between is not None and not between[0] <= day <= between[1]:
+        first, last = between
+        raise fail(
+            f"{option}={value!r} is out of range: write a day from {first} to {last} (YYYY-MM-DD)",
+            EXIT_CONFIG,
+        )
+    return day
 
 
 def settings_or_exit() -> Settings:

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import urllib3
@@ -31,6 +32,16 @@ GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, rete
 CORE_BUCKETS = (LANDING, BRONZE, QUARANTINE, LINEAGE, GOVERNANCE)
 
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
+
+# Seconds. Data requests may wait a while for a busy server to start answering (a large PUT is
+# stored before the reply); a ping asks for the bucket list, which any S3 server answers at once, so
+# an endpoint that accepts connections and never answers is reported within seconds, not minutes.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 60.0
+PROBE_READ_TIMEOUT = 5.0
+
+
+CauseT = TypeVar("CauseT", bound=BaseException)
 
 
 class ObjectStoreError(RuntimeError):
@@ -80,24 +91,32 @@ class ObjectStore:
         self.endpoint = endpoint
         self.secure = secure
         self.ca_file = ca_file
-        # Fail fast when the server is down (one connect retry, not urllib3's long default loop),
-        # but ride out a server that answers 5xx for a few seconds: a restarting SeaweedFS or a MinIO
-        # node rejoining serves errors until its volumes are back (0.5 + 1 + 2 + 4 s of backoff).
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=3, read=60),
-            retries=urllib3.Retry(total=4, connect=1, backoff_factor=0.5, status_forcelist=[500, 502, 503]),
-            maxsize=16,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=str(ca_file) if secure and ca_file else None,
-        )
-        self.client = Minio(
-            endpoint,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=secure,
-            region=region,
-            http_client=http,
-        )
+
+        def client(read_timeout: float, read_retries: int | None) -> Minio:
+            # Fail fast when the server is down (one connect retry, not urllib3's long default loop),
+            # but ride out a server that answers 5xx for a few seconds: a restarting SeaweedFS or a
+            # MinIO node rejoining serves errors until its volumes are back (0.5 + 1 + 2 + 4 s of backoff).
+            retries = urllib3.Retry(
+                total=4, connect=1, read=read_retries, backoff_factor=0.5, status_forcelist=[500, 502, 503]
+            )
+            http = urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout),
+                retries=retries,
+                maxsize=16,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=str(ca_file) if secure and ca_file else None,
+            )
+            return Minio(
+                endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                region=region,
+                http_client=http,
+            )
+
+        self.client = client(READ_TIMEOUT, None)
+        self._probe = client(PROBE_READ_TIMEOUT, 0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ObjectStore:
@@ -117,7 +136,7 @@ class ObjectStore:
     def ping(self) -> None:
         """Raise :class:`ObjectStoreError` with a one-line reason unless S3 answers and accepts us."""
         try:
-            self.client.list_buckets()
+            self._probe.list_buckets()
         except S3Error as exc:
             if exc.code in _CREDENTIAL_ERRORS:
                 raise ObjectStoreError(
@@ -153,6 +172,11 @@ class ObjectStore:
             return ObjectStoreTLSError(
                 f"TLS with S3 at {self.url} failed ({tls.reason or tls}): does that port serve HTTPS? "
                 "Check CITY_S3_SECURE and CITY_S3_ENDPOINT."
+            )
+        if _cause(exc, urllib3.exceptions.ReadTimeoutError) is not None:
+            return ObjectStoreError(
+                f"S3 at {self.url} accepted the connection but did not answer in time: is CITY_S3_ENDPOINT "
+                "an S3 server, and is it overloaded?"
             )
         return ObjectStoreError(
             f"S3 at {self.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
@@ -229,6 +253,11 @@ class ObjectStore:
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     """The ``ssl`` error behind a connection failure, if any: urllib3 keeps it as the ``reason`` of
     a MaxRetryError, wrapped in its own SSLError whose first argument is the ``ssl`` one."""
+    return _cause(exc, ssl.SSLError)
+
+
+def _cause(exc: BaseException, kind: type[CauseT]) -> CauseT | None:
+    """The first ``kind`` in ``exc`` or what it wraps (reason, cause, context, arguments)."""
     seen: set[int] = set()
     pending: list[object] = [exc]
     while pending:
@@ -236,7 +265,7 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLError):
+        if isinstance(current, kind):
             return current
         pending += [getattr(current, "reason", None), current.__cause__, current.__context__, *current.args]
     return None

@@ -6,6 +6,7 @@ this repository, so they are refused when ``CITY_MODE=production``.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,8 @@ DEV_SECRET_KEY = "city-dev-secret-change-me"
 # the clear with every request, so only MinIO's minimum applies to it.
 MIN_SECRET_KEY_LENGTH = 20
 MIN_ACCESS_KEY_LENGTH = 3
+# Daily partitions are timestamps from the epoch on: an earlier day cannot be a partition.
+EARLIEST_DAY = date(1970, 1, 1)
 
 
 class SettingsError(ValueError):
@@ -92,9 +95,56 @@ class Settings(BaseSettings):
     def _known_zone(cls, name: str) -> str:
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, "America"
             raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from None
         return name
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _host_and_port(cls, endpoint: str) -> str:
+        """host:port, as the S3 client takes it: a URL's scheme or path would become part of the host."""
+        if "://" in endpoint:
+            scheme, _, rest = endpoint.partition("://")
+            tls = "; TLS is CITY_S3_SECURE=true" if scheme.lower() == "https" else ""
+            raise ValueError(f"{endpoint!r} is a URL: write host:port, e.g. {rest.split('/')[0]!r}{tls}")
+        host, _, port = endpoint.rpartition(":")
+        if not host or any(c.isspace() or c in "/?#@" for c in endpoint):
+            raise ValueError(f"{endpoint!r} is not host:port (e.g. 127.0.0.1:8333)")
+        if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"{endpoint!r}: the port {port!r} is not a number from 1 to 65535")
+        return endpoint
+
+    @field_validator("home")
+    @classmethod
+    def _writable_home(cls, home: Path) -> Path:
+        """Every command may write state under it: refuse a file, or a folder this user cannot write,
+        or that cannot be created, before anything starts."""
+        existing = home.expanduser().absolute()
+        while not os.path.lexists(existing) and existing != existing.parent:
+            existing = existing.parent
+        if not os.path.isdir(existing):
+            raise ValueError(f"{existing} is not a directory")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ValueError(f"{existing} is not writable by this user")
+        return home
+
+    @field_validator("first_day")
+    @classmethod
+    def _partition_day(cls, day: date | None) -> date | None:
+        if day is not None and day < EARLIEST_DAY:
+            raise ValueError(f"{day} is before {EARLIEST_DAY}, the first day a partition can have")
+        return day
+
+    @field_validator("s3_secret_key_file", "department_credentials_file")
+    @classmethod
+    def _readable_if_present(cls, path: Path | None) -> Path | None:
+        """A secret file that exists must be a readable file; whether it may be missing is mode's call."""
+        if path is not None and os.path.lexists(path):
+            if not os.path.isfile(path):
+                raise ValueError(f"{path} is not a file")
+            if not os.access(path, os.R_OK):
+                raise ValueError(f"{path} is not readable by this user")
+        return path
 
     @field_validator("s3_ca_file", mode="before")
     @classmethod
@@ -105,15 +155,23 @@ class Settings(BaseSettings):
     @field_validator("s3_ca_file")
     @classmethod
     def _readable_ca(cls, path: Path | None) -> Path | None:
-        if path is not None and not path.is_file():
+        if path is not None and not os.path.isfile(path):
             raise ValueError(f"{path} is not a file (the city's CA bundle, PEM)")
+        if path is not None and not os.access(path, os.R_OK):
+            raise ValueError(f"{path} is not readable by this user (the city's CA bundle, PEM)")
         return path.resolve() if path is not None else None
 
     @model_validator(mode="after")
     def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:
         if self.s3_secret_key_file is not None:
-            self.s3_secret_key = SecretStr(self.s3_secret_key_file.read_text().strip())
+            self.s3_secret_key = SecretStr(_read_secret(self.s3_secret_key_file, "CITY_S3_SECRET_KEY_FILE"))
         if self.mode == "production":
+            credentials = self.department_credentials_file
+            if credentials is not None and not os.path.lexists(credentials):
+                raise SettingsError(
+                    f"CITY_DEPARTMENT_CREDENTIALS_FILE: {credentials} does not exist "
+                    "(production never generates department keys: provide the file)"
+                )
             uses_dev = (
                 self.s3_access_key.get_secret_value() == DEV_ACCESS_KEY
                 or self.s3_secret_key.get_secret_value() == DEV_SECRET_KEY
@@ -186,6 +244,21 @@ class Settings(BaseSettings):
         return self.home_dir / "reports"
 
 
+def _read_secret(path: Path, variable: str) -> str:
+    """The secret in ``path``; SettingsError naming ``variable`` when missing, unreadable or empty."""
+    try:
+        secret = path.read_text().strip()
+    except FileNotFoundError:
+        raise SettingsError(f"{variable}: {path} does not exist") from None
+    except OSError as exc:
+        raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{variable}: {path} is not UTF-8 text") from None
+    if not secret:
+        raise SettingsError(f"{variable}: {path} is empty")
+    return secret
+
+
 def write_secret_file(path: Path, text: str) -> bool:
     """Write ``text`` readable by the owner only (0600 before any byte lands); return whether it changed."""
     if path.exists() and path.read_text() == text:
@@ -200,10 +273,15 @@ def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides; one-line errors naming the variable."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as exc:  # the .env file; the environment itself is decoded by Python
+        raise SettingsError(
+            f".env: not UTF-8 text (byte {exc.object[exc.start]:#04x} at {exc.start})"
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         cause = first.get("ctx", {}).get("error")
         if isinstance(cause, SettingsError):
             raise cause from None
         variable = "CITY_" + "_".join(str(part) for part in first["loc"]).upper()
-        raise SettingsError(f"{variable}: {first['msg']}") from None
+        message = str(cause) if first["type"] == "value_error" and cause else first["msg"]
+        raise SettingsError(f"{variable}: {message}") from None

@@ -33,6 +33,7 @@ from cityplatform.layout import (
 )
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json, stage_progress
+from cityplatform.settings import EARLIEST_DAY
 from governance.registry.departments import load_departments
 
 if TYPE_CHECKING:
@@ -55,7 +56,11 @@ def demo(
     from cityapp.demo import run_demo
 
     settings = settings_or_exit()
-    the_day = day_or_exit(day, "--day") if day else settings.today() - timedelta(days=1)
+    # A day that has ended and can be a partition, checked before anything lands: the demo records
+    # the day it lands as the first partition day.
+    yesterday = settings.today() - timedelta(days=1)
+    days = (settings.first_day or EARLIEST_DAY, yesterday)
+    the_day = day_or_exit(day, "--day", between=days) if day else yesterday
     with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE), stage_progress() as stages:
         summary = run_demo(
             settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate, stages=stages
