@@ -2,7 +2,8 @@
 
 Writing replaces the day's objects under fixed keys, so re-running a day never appends twice. The
 manifest includes the next day's first slots, for the day's late readings; their lines of the next
-day are left to that day's ingestion and counted as ``other_day``.
+day are left to that day's ingestion and counted as ``other_day``. Objects in a folder that is no
+sensor kind are quarantined line by line as ``unknown_kind``, reported under their folder's name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import polars as pl
 from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
 from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.sensor_kinds import SENSOR_KINDS
-from ingestion.iot import IngestResult, LandingFile, bronze_schema, ingest_kind
+from ingestion.iot import (
+    IngestReason,
+    IngestResult,
+    LandingFile,
+    bronze_schema,
+    ingest_kind,
+    quarantine_objects,
+)
 from ingestion.landing import LandingManifest
 
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
@@ -29,7 +37,7 @@ KIND_WORKERS = 3
 
 @dataclass
 class DayIngest:
-    results: dict[str, IngestResult]
+    results: dict[str, IngestResult]  # sensor kind (or unknown folder) -> result
     written: dict[str, ObjectInfo] = field(default_factory=dict)  # kind (or "quarantine") -> object
 
     @property
@@ -110,6 +118,10 @@ def ingest_manifest(
     results = ingest_kinds(
         fetch, write_bronze, day=manifest.day, known_sensors=known_sensors, tz=tz, bytes_per_kind=sizes
     )
+    known = ", ".join(SENSOR_KINDS)
+    for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
+        detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
+        results[folder] = quarantine_objects(folder, fetch(folder), IngestReason.UNKNOWN_KIND, detail)
     day_ingest = DayIngest(results, {kind: written[kind] for kind in SENSOR_KINDS})
     quarantine = pl.concat([r.quarantined for r in results.values()])
     day_ingest.written["quarantine"] = store.put_bytes(

@@ -10,14 +10,22 @@ multi-threaded), and a polars regex flags the few lines DuckDB might have coerce
 boolean or ``"12.5"`` where a number belongs, a timestamp without offset). Only flagged or
 incomplete lines go through the exact, slow per-line classifier. The Pandera contract then checks
 every typed row, not a sample.
+
+Hostile input is answered one line at a time, never by failing the day: a line too long or nested
+too deep is judged before anything parses it, a repeated key is caught in the parse, a number
+beyond its column's type is named, and a reading observed after its delivery slot (beyond the
+clock skew allowed) is refused as an implausible time. A file whose key names no delivery slot of
+its folder's day has every line quarantined: no line reaches bronze without its delivery check.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -26,12 +34,41 @@ import pandera.errors
 import polars as pl
 import pyarrow as pa
 
-from cityplatform.layout import landing_slot_start
-from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS, QuarantineReason, SensorKind
+from cityplatform.layout import landing_slot_start, partition_date
+from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS, Measure, QuarantineReason, SensorKind
 from governance.contracts.iot import validate_readings
 from ingestion.landing import carries_previous_day
 
 PARSE_BATCH_ROWS = 16_384
+# The plausibility window of a reading's time around the start of the slot that delivered it: at
+# most ``MAX_LATENESS`` before it (else late_arrival), at most this after it (the slot's own 5
+# minutes plus 5 minutes of clock skew; else implausible_time).
+MAX_AHEAD = timedelta(minutes=10)
+# A reading is one flat object of about 150 characters; far longer or deeper lines are no reading,
+# and are refused before a parser spends time (or recursion) on them. Quarantine keeps at most this
+# much of any line's text.
+MAX_LINE_CHARS = 8_192
+MAX_JSON_DEPTH = 8
+# Colons a line taking the fast parse has besides its keys' own: those of its observed_at, which
+# must be written ``%Y-%m-%dT%H:%M:%S%:z`` (any other form is left to the exact classifier).
+_FAST_TIMESTAMP = "%Y-%m-%dT%H:%M:%S%:z"
+_FAST_TIMESTAMP_COLONS = 3
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+class IngestReason(StrEnum):
+    """Reasons beyond the simulator's fault catalogue (``QuarantineReason``): input no working
+    sensor or gateway sends, answered line by line (or, for an object the platform cannot place,
+    every line of it) instead of failing the day."""
+
+    LINE_TOO_LONG = "line_too_long"
+    TOO_DEEP = "too_deep"
+    DUPLICATE_KEY = "duplicate_key"
+    OUT_OF_TYPE_RANGE = "out_of_type_range"
+    IMPLAUSIBLE_TIME = "implausible_time"
+    UNKNOWN_SLOT = "unknown_slot"
+    UNKNOWN_KIND = "unknown_kind"
+
 
 QUARANTINE_SCHEMA = {
     "kind": pl.String,
@@ -128,8 +165,10 @@ def duckdb_types(spec: SensorKind, *, observed_at: str = "VARCHAR") -> dict[str,
     return types | {m.name: "BIGINT" if m.dtype == pl.Int64 else "DOUBLE" for m in spec.measures}
 
 
-def _lenient_coercion_pattern(spec: SensorKind) -> str:
-    """Regex matching lines where DuckDB's lenient transform could hide a wrong type."""
+def _suspect_pattern(spec: SensorKind) -> str:
+    """Regex matching lines DuckDB must not parse alone: where its lenient transform could hide a
+    wrong type, or where it would keep the first of a repeated key (more colons than a line of
+    exactly the kind's keys has, see :func:`_parse_typed`). One regex, so one pass over the text."""
 
     def named(names: list[str]) -> str:
         return '"(?:' + "|".join(names) + ')"' + r"\s*:\s*"
@@ -138,6 +177,7 @@ def _lenient_coercion_pattern(spec: SensorKind) -> str:
     parts = [
         named(["sensor_id", "kind", "observed_at"]) + r'[^"\s]',  # a string field that is not a string
         named([m.name for m in spec.measures]) + r"[^-\d\s]",  # a measure that is not a number
+        rf"^(?:[^:]*:){{{len(spec.fields) + _FAST_TIMESTAMP_COLONS + 1}}}",  # a key too many
     ]
     if integers:
         parts.append(named(integers) + r"-?\d+[.eE]")  # an integer measure with a fraction or exponent
@@ -151,12 +191,18 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
     are almost always valid JSON and are parsed once, with no separate validity pass. Should one
     of them be malformed inside after all, DuckDB refuses the whole query and the parse runs
     again with every line checked first: slower, never wrong.
+
+    DuckDB keeps the first of a repeated key, so a line with more colons than its fields' keys and
+    a fast-parse timestamp have is suspect: when every field then parses, the line holds exactly
+    its fields' keys, once each (any extra key, repeated or nested, adds a colon). Over-long lines
+    are suspect too, so that the exact classifier refuses them.
     """
     flagged = lines.with_columns(
         (
             ~pl.col("line").str.starts_with('{"')
             | ~pl.col("line").str.ends_with("}")
-            | pl.col("line").str.contains(_lenient_coercion_pattern(spec))
+            | (pl.col("line").str.len_bytes() > MAX_LINE_CHARS)
+            | pl.col("line").str.contains(_suspect_pattern(spec))
         ).alias("suspect")
     )
     con = _duckdb().cursor()
@@ -198,15 +244,109 @@ def _parse_typed(lines: pl.DataFrame, spec: SensorKind) -> pl.DataFrame:
     return flagged.hstack(typed).with_columns(
         kind=pl.when(pl.col("kind_matches")).then(pl.lit(spec.name)),
         observed_at=pl.col("observed_at")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_unit="us", strict=False)
+        .str.to_datetime(_FAST_TIMESTAMP, time_unit="us", strict=False)
         .dt.convert_time_zone("UTC"),
     )
 
 
-def _classify_line(line: str, spec: SensorKind) -> tuple[QuarantineReason, str] | dict[str, object]:
-    """Exact verdict for one line: a (reason, detail) pair, or the typed record if it is fine."""
+class _RepeatedKey(Exception):
+    """A JSON object that names a key twice (json would silently keep the last)."""
+
+
+class _HugeInteger(Exception):
+    """An integer literal too long for Python to convert: beyond every column type."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``object_pairs_hook`` of the exact parse: the object, unless it repeats a key."""
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return record
+
+
+def _integer(text: str) -> int:
     try:
-        record = json.loads(line)
+        return int(text)
+    except ValueError:  # over Python's digit limit (sys.get_int_max_str_digits)
+        raise _HugeInteger(f"an integer of {len(text.lstrip('-'))} digits") from None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _nesting_depth(line: str) -> int:
+    """How deep arrays and objects nest in ``line``, strings skipped: measured without parsing, so
+    a hostile line cannot make the parser recurse. Only lines with many brackets are scanned."""
+    if line.count("[") + line.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _measure_value(value: object, measure: Measure) -> tuple[StrEnum, str] | int | float:
+    """A measure's typed value, or why it has none: not a number of its type, or beyond the type."""
+    integer = measure.dtype == pl.Int64
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (integer and isinstance(value, float))
+    ):
+        return (
+            QuarantineReason.WRONG_TYPE,
+            f"{measure.name}={value!r} is not {'an integer' if integer else 'a number'}",
+        )
+    beyond = (
+        IngestReason.OUT_OF_TYPE_RANGE,
+        f"{measure.name}={value!r} is beyond the range of {measure.dtype.__name__}",
+    )
+    if integer:
+        return value if _INT64[0] <= value <= _INT64[1] else beyond
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too big for a float
+        return beyond
+    return number if math.isfinite(number) else beyond
+
+
+def _classify_line(line: str, spec: SensorKind) -> tuple[StrEnum, str] | dict[str, object]:
+    """Exact verdict for one line: a (reason, detail) pair, or the typed record if it is fine."""
+    if len(line) > MAX_LINE_CHARS:
+        return (
+            IngestReason.LINE_TOO_LONG,
+            f"{len(line)} characters, limit {MAX_LINE_CHARS} (raw_line keeps the first {MAX_LINE_CHARS})",
+        )
+    if (depth := _nesting_depth(line)) > MAX_JSON_DEPTH:
+        return IngestReason.TOO_DEEP, f"nested {depth} deep, limit {MAX_JSON_DEPTH}"
+    try:
+        record = json.loads(
+            line, object_pairs_hook=_unique_keys, parse_int=_integer, parse_constant=_no_constant
+        )
+    except _RepeatedKey as exc:
+        return IngestReason.DUPLICATE_KEY, f"key {exc.args[0]!r} appears more than once"
+    except _HugeInteger as exc:
+        return IngestReason.OUT_OF_TYPE_RANGE, f"{exc.args[0]}, beyond the range of every column type"
     except ValueError as exc:
         return QuarantineReason.MALFORMED_JSON, f"not JSON: {exc}"
     if not isinstance(record, dict):
@@ -223,14 +363,19 @@ def _classify_line(line: str, spec: SensorKind) -> tuple[QuarantineReason, str] 
         return QuarantineReason.WRONG_TYPE, f"observed_at={record['observed_at']!r} is not ISO 8601"
     if observed.tzinfo is None:
         return QuarantineReason.WRONG_TYPE, f"observed_at={record['observed_at']!r} has no UTC offset"
+    try:
+        observed = observed.astimezone(UTC)
+    except OverflowError:
+        return (
+            IngestReason.IMPLAUSIBLE_TIME,
+            f"observed_at={record['observed_at']!r} lies outside years 1-9999 in UTC",
+        )
+    typed: dict[str, object] = {f: record[f] for f in spec.fields} | {"observed_at": observed}
     for measure in spec.measures:
-        value = record[measure.name]
-        wanted = (int,) if measure.dtype == pl.Int64 else (int, float)
-        if isinstance(value, bool) or not isinstance(value, wanted):
-            expected = "an integer" if measure.dtype == pl.Int64 else "a number"
-            return QuarantineReason.WRONG_TYPE, f"{measure.name}={value!r} is not {expected}"
-    typed: dict[str, object] = {f: record[f] for f in spec.fields}
-    typed["observed_at"] = observed.astimezone(ZoneInfo("UTC"))
+        value = _measure_value(record[measure.name], measure)
+        if isinstance(value, tuple):
+            return value
+        typed[measure.name] = value
     return typed
 
 
@@ -293,22 +438,83 @@ def _contract_verdicts(kind: str, typed: pl.DataFrame) -> pl.DataFrame:
 def _file_calendar(
     files: Sequence[LandingFile], day: date, tz: ZoneInfo, max_lateness: timedelta
 ) -> pl.DataFrame:
-    """Row i for ``files[i]``: its slot's start (UTC), the day its lines belong to (its slot's, or
-    ``day`` for a name that says no slot) and, for one of a day's first slots, the day before, whose
-    late readings it may carry (``ingestion.landing.carries_previous_day``)."""
-    rows = []
+    """Row i for ``files[i]``: its slot's start (UTC; for a local time the clocks repeat, the first
+    instant and the latest), the day its lines belong to (its slot's, or its folder's or ``day`` for
+    a name that places it in no slot), for one of a day's first slots the day before, whose late
+    readings it may carry (``ingestion.landing.carries_previous_day``), and why the file cannot be
+    placed (no slot in its name, or a slot outside its ``date=`` folder), else null."""
+    starts: list[int | None] = []  # instants as integers: polars takes them far faster than datetimes
+    latest: list[int | None] = []
+    file_days: list[date] = []
+    late_days: list[date | None] = []
+    unplaced: list[str | None] = []
     for file in files:
         slot = landing_slot_start(file.key, tz)
-        previous = slot is not None and carries_previous_day(slot, max_lateness)
-        rows.append(
-            (
-                slot.astimezone(UTC) if slot else None,
-                slot.date() if slot else day,
-                slot.date() - timedelta(days=1) if slot and previous else None,
+        folder = partition_date(file.key)
+        if slot is None or (folder is not None and slot.date() != folder):
+            where = (
+                "no delivery slot (<kind>_YYYYMMDDTHHMM.jsonl)"
+                if slot is None
+                else f"slot {slot:%Y-%m-%d %H:%M}"
             )
+            starts.append(None)
+            latest.append(None)
+            file_days.append(folder or day)
+            late_days.append(None)
+            unplaced.append(f"the key names {where} of its folder date={folder}")
+            continue
+        # Slots start on a whole minute. A name in the hour the clocks repeat reads as either instant.
+        starts.append(int(slot.timestamp()) * 1_000_000)
+        latest.append(max(starts[-1], int(slot.replace(fold=1).timestamp()) * 1_000_000))
+        file_days.append(slot.date())
+        late_days.append(
+            slot.date() - timedelta(days=1) if carries_previous_day(slot, max_lateness) else None
         )
-    schema = {"slot_start": pl.Datetime("us", "UTC"), "file_day": pl.Date(), "late_day": pl.Date()}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+        unplaced.append(None)
+    utc = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        [
+            pl.Series("slot_start", starts, pl.Int64).cast(utc),
+            pl.Series("slot_latest", latest, pl.Int64).cast(utc),
+            pl.Series("file_day", file_days, pl.Date),
+            pl.Series("late_day", late_days, pl.Date),
+            pl.Series("unplaced", unplaced, pl.String),
+        ]
+    )
+
+
+def _quarantine_lines(
+    lines: pl.DataFrame, sources: pl.Series, kind: str, reason: StrEnum, detail: pl.Expr
+) -> pl.DataFrame:
+    """Quarantine rows for every one of ``lines``, all for the same ``reason``."""
+    return lines.select(
+        kind=pl.lit(kind),
+        source_file=pl.lit(sources).gather(pl.col("file")),
+        line_no=pl.col("line_no"),
+        reason=pl.lit(reason.value),
+        detail=detail,
+        raw_line=pl.col("line"),
+    )
+
+
+def _finished(quarantined: list[pl.DataFrame]) -> pl.DataFrame:
+    """One kind's quarantine in delivery order, each line's text cut to ``MAX_LINE_CHARS``."""
+    return (
+        pl.concat(quarantined)
+        .with_columns(pl.col("raw_line").str.slice(0, MAX_LINE_CHARS))
+        .sort("source_file", "line_no")
+    )
+
+
+def quarantine_objects(
+    folder: str, files: Sequence[LandingFile], reason: StrEnum, detail: str
+) -> IngestResult:
+    """Every line of objects the platform cannot ingest at all (a sensor-kind folder it does not
+    know), quarantined with one ``reason``: nothing under landing is skipped unreported."""
+    lines = split_lines(files)
+    sources = pl.Series("source_file", [f.key for f in files], dtype=pl.String)
+    quarantined = _finished([_quarantine_lines(lines, sources, folder, reason, pl.lit(detail))])
+    return IngestResult(folder, lines.height, pl.DataFrame(), quarantined, other_day=0)
 
 
 def ingest_kind(
@@ -319,6 +525,7 @@ def ingest_kind(
     known_sensors: Iterable[str],
     tz: ZoneInfo,
     max_lateness: timedelta = MAX_LATENESS,
+    max_ahead: timedelta = MAX_AHEAD,
 ) -> IngestResult:
     """Parse, type, contract-check, de-duplicate and split one kind's landing files of ``day``.
 
@@ -326,16 +533,33 @@ def ingest_kind(
     one of the day's first slots, which belongs to the day it was observed (its late delivery); a
     line whose time cannot be read stays with its slot's day. Both days' ingestions apply the same
     rule, so each line is accepted or quarantined in exactly one; here the other day's are counted.
+    A reading observed more than ``max_lateness`` before its slot started is late, one observed
+    more than ``max_ahead`` after it has an implausible time. The lines of a file that names no
+    slot of its folder's day are quarantined unparsed: no delivery check could be made on them.
     """
     spec = SENSOR_KINDS[kind]
     contract = contract_schema(kind)
     sources = pl.Series("source_file", [f.key for f in files], dtype=pl.String)
     lines = split_lines(files)
-    parsed = _parse_typed(lines, spec)
     calendar = _file_calendar(files, day, tz, max_lateness)
+    placed_lines, unplaced_rows = lines, []
+    if calendar["unplaced"].is_not_null().any():
+        unplaced = pl.lit(calendar["unplaced"]).gather(pl.col("file"))
+        placed_lines = lines.filter(unplaced.is_null())
+        unplaced_lines = lines.filter(unplaced.is_not_null())
+        unplaced_rows.append(
+            _quarantine_lines(unplaced_lines, sources, kind, IngestReason.UNKNOWN_SLOT, unplaced)
+        )
+    parsed = _parse_typed(placed_lines, spec)
 
-    exact = pl.col("suspect") | ~pl.all_horizontal(pl.col(f).is_not_null() for f in spec.fields)
-    rescued, quarantine_parse = _resolve_suspects(parsed.filter(exact), spec, sources)
+    floats = [m.name for m in spec.measures if m.dtype == pl.Float64]
+    exact = (
+        pl.col("suspect")
+        | ~pl.all_horizontal(pl.col(f).is_not_null() for f in spec.fields)
+        | pl.any_horizontal(pl.lit(False), *(pl.col(m).is_infinite() for m in floats))  # 1e999 parses as inf
+    )
+    rescued, rejected_parse = _resolve_suspects(parsed.filter(exact), spec, sources)
+    quarantine_parse = pl.concat([*unplaced_rows, rejected_parse])
     columns = ["row", "file", "line_no", *contract]
     typed = pl.concat([parsed.filter(~exact).select(columns).cast(contract), rescued.select(columns)])
     if rescued.height:  # rescued lines go back to their place in delivery order
@@ -353,16 +577,19 @@ def ingest_kind(
 
     registered = pl.col("sensor_id").is_in(pl.Series(list(known_sensors), dtype=pl.String).implode())
     late = pl.col("slot_start") - pl.col("observed_at") > max_lateness
+    ahead = pl.col("observed_at") - pl.col("slot_latest") > max_ahead
 
     # Reason codes for every row (cheap, vectorised); detail text only for the few rejected rows.
     verdicts = typed.with_columns(
         slot_start=pl.lit(calendar["slot_start"]).gather(pl.col("file")),
+        slot_latest=pl.lit(calendar["slot_latest"]).gather(pl.col("file")),
         first_row=pl.col("row").min().over("sensor_id", "observed_at"),
     ).with_columns(
         reason=pl.coalesce(
             pl.col("reason"),
             pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
             pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
+            pl.when(ahead).then(pl.lit(IngestReason.IMPLAUSIBLE_TIME.value)),
             pl.when(pl.col("row") != pl.col("first_row")).then(pl.lit(QuarantineReason.DUPLICATE.value)),
         )
     )
@@ -375,7 +602,6 @@ def ingest_kind(
     first_seen = pl.format(
         "{}:{}", pl.lit(sources).gather(first_file), pl.lit(lines["line_no"]).gather(pl.col("first_row"))
     )
-    lateness_limit = int(max_lateness.total_seconds() // 60)
     rejected = verdicts.filter(pl.col("reason").is_not_null()).select(
         pl.lit(kind).alias("kind"),
         source_file,
@@ -392,12 +618,24 @@ def ingest_kind(
                     "observed_at",
                     "slot_start",
                     (pl.col("slot_start") - pl.col("observed_at")).dt.total_minutes(),
-                    pl.lit(lateness_limit),
+                    pl.lit(_minutes(max_lateness)),
+                )
+            ),
+            pl.when(pl.col("reason") == IngestReason.IMPLAUSIBLE_TIME.value).then(
+                pl.format(
+                    "observed_at {} is {} min after its delivery slot {} started (limit {} min)",
+                    "observed_at",
+                    (pl.col("observed_at") - pl.col("slot_latest")).dt.total_minutes(),
+                    "slot_latest",
+                    pl.lit(_minutes(max_ahead)),
                 )
             ),
             pl.format("same sensor_id and observed_at as {}", first_seen),
         ).alias("detail"),
         pl.lit(lines["line"]).gather(pl.col("row")).alias("raw_line"),
     )
-    quarantined = pl.concat([owned_parse, rejected]).sort("source_file", "line_no")
-    return IngestResult(kind, lines.height, accepted, quarantined, other_day)
+    return IngestResult(kind, lines.height, accepted, _finished([owned_parse, rejected]), other_day)
+
+
+def _minutes(limit: timedelta) -> int:
+    return int(limit.total_seconds() // 60)

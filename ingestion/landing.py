@@ -6,7 +6,9 @@ snapshot it was asked for, and a re-delivered object with the same etag changes 
 A reading may arrive up to ``MAX_LATENESS`` after it was observed, so the readings of day D that
 came late lie in D+1's first slots (landing keys are named by the delivering slot). A day's
 manifest therefore holds D's objects and those first slots of D+1; ingestion keeps each line for
-the one day it belongs to (:func:`ingestion.iot.ingest_kind`).
+the one day it belongs to (:func:`ingestion.iot.ingest_kind`). A folder under ``iot/`` that is no
+sensor kind is listed too (the day's objects only), so that ingestion quarantines what it holds
+instead of leaving it unread and unreported.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from cityplatform.layout import landing_iot_prefix, landing_manifest_key, landing_slot_start, partition_date
+from cityplatform.layout import (
+    LANDING_IOT_PREFIX,
+    landing_iot_prefix,
+    landing_manifest_key,
+    landing_slot_start,
+    partition_date,
+)
 from cityplatform.objectstore import BRONZE, LANDING, ObjectInfo, ObjectStore
 from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS
 
@@ -40,15 +48,26 @@ def ingested_days(key: str, tz: tzinfo) -> list[date]:
     return [day]
 
 
+def unknown_kind_folders(store: ObjectStore) -> list[str]:
+    """Folders directly under ``landing/iot/`` that are no sensor kind (one delimited listing)."""
+    listing = store.client.list_objects(LANDING, prefix=LANDING_IOT_PREFIX)
+    folders = (
+        (o.object_name or "").removeprefix(LANDING_IOT_PREFIX).removesuffix("/") for o in listing if o.is_dir
+    )
+    return sorted(f for f in folders if f not in SENSOR_KINDS)
+
+
 @dataclass
 class LandingManifest:
     day: date
-    objects: dict[str, list[ObjectInfo]] = field(default_factory=dict)  # kind -> objects
+    # sensor kind (or a folder that is none, which ingestion quarantines) -> objects
+    objects: dict[str, list[ObjectInfo]] = field(default_factory=dict)
 
     @classmethod
     def from_listing(cls, store: ObjectStore, day: date, tz: tzinfo) -> LandingManifest:
         """The day's objects, then the next day's objects that may carry the day's late readings
-        (``tz``: the city's zone, in which slot names are written)."""
+        (``tz``: the city's zone, in which slot names are written), then the day's objects in
+        folders that are no sensor kind."""
         next_day = day + timedelta(days=1)
 
         def listing(kind: str) -> list[ObjectInfo]:
@@ -59,7 +78,11 @@ class LandingManifest:
             ]
             return list(store.list_objects(LANDING, landing_iot_prefix(kind, day))) + late
 
-        return cls(day, {kind: listing(kind) for kind in SENSOR_KINDS})
+        objects = {kind: listing(kind) for kind in SENSOR_KINDS}
+        for folder in unknown_kind_folders(store):
+            if stray := list(store.list_objects(LANDING, landing_iot_prefix(folder, day))):
+                objects[folder] = stray
+        return cls(day, objects)
 
     @property
     def object_count(self) -> int:

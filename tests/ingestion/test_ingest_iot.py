@@ -104,6 +104,33 @@ def test_late_arrival_beyond_an_hour_is_quarantined_but_within_is_kept() -> None
     assert "65 min late" in result.quarantined["detail"][0]
 
 
+def test_a_reading_after_its_slot_beyond_the_skew_is_an_implausible_time() -> None:
+    result = ingest(
+        (
+            KEY_0800,
+            [
+                line("AQ-0001", at="2026-11-24T08:10:00+09:00"),  # the slot's 5 minutes + 5 of skew
+                line("AQ-0002", at="2026-11-24T08:11:00+09:00"),
+            ],
+        )
+    )
+    assert result.accepted["sensor_id"].to_list() == ["AQ-0001"]
+    assert result.quarantined["reason"].to_list() == ["implausible_time"]
+    assert "observed_at 2026-11-23 23:11:00" in result.quarantined["detail"][0]
+
+
+def test_both_instants_of_a_repeated_local_slot_are_on_time() -> None:
+    """When clocks go back, a slot's name reads as two instants: its readings may be of either."""
+    berlin = ZoneInfo("Europe/Berlin")
+    key = "iot/air_quality/date=2026-10-25/air_quality_20261025T0230.jsonl"
+    first, second = "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00"
+    data = f"{line('AQ-0001', at=first)}\n{line('AQ-0002', at=second)}\n".encode()
+    result = ingest_kind(
+        "air_quality", [LandingFile(key, data)], day=date(2026, 10, 25), known_sensors=KNOWN, tz=berlin
+    )
+    assert result.accepted["sensor_id"].to_list() == ["AQ-0001", "AQ-0002"]
+
+
 def test_accepted_rows_are_typed_utc_and_pass_the_contract() -> None:
     result = ingest((KEY_0800, [line("AQ-0001"), line("AQ-0002", pm10=3)]))
     assert dict(result.accepted.schema) == bronze_schema("air_quality")
