@@ -12,6 +12,7 @@ from cityplatform.exits import EXIT_STORAGE, console, day_or_exit, err_console, 
 from cityplatform.layout import landing_iot_prefix
 from cityplatform.objectstore import LANDING, ObjectStore, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json
+from cityplatform.settings import EARLIEST_DAY
 
 app = typer.Typer(help="Generate synthetic city data into s3://landing.", no_args_is_help=True)
 
@@ -36,7 +37,8 @@ def iot(
     settings = settings_or_exit()
     store = ObjectStore.from_settings(settings)
     city = build_city(seed=seed, sensors=sensors)
-    first = day_or_exit(day, "--day")
+    # Any day a partition can hold; the last simulated day may be today (a day in progress)
+    first = day_or_exit(day, "--day", between=(EARLIEST_DAY, settings.today() - timedelta(days=days - 1)))
     written = []
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         store.ping()

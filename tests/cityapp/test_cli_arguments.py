@@ -17,6 +17,7 @@ BAD_DAYS = [
     (["demo", "--day", "1969-12-31"], "--day"),  # refused before anything lands: no partition can hold it
     (["demo", "--day", "2999-01-01"], "--day"),
     (["simulate", "iot", "--day", "2026-13-01"], "--day"),
+    (["simulate", "iot", "--day", "1969-12-31"], "--day"),
     (["stewards", "me", "--staff-id", "S-014", "--on", "2026/01/01"], "--on"),
     (["access", "show", "--on", "tomorrow"], "--on"),
     (["access", "sync", "--on", "31-12-2026"], "--on"),
