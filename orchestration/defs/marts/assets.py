@@ -25,7 +25,7 @@ from dagster_shared.record import replace
 
 from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
 from governance.department_report import REPORT_MARTS
-from governance.registry.departments import load_departments
+from governance.registry.departments import Department, load_departments
 from orchestration.defs.marts.publish import export_marts
 from orchestration.defs.marts.reports import (
     publish_report,
@@ -145,9 +145,9 @@ def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
     return {department: sorted(names) for department, names in sorted(marts.items())}
 
 
-def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.AssetsDefinition:
+def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinition:
+    department_id, bucket = department.id, department.bucket
     key = dg.AssetKey([GROUP, "published", department_id])
-    department = next(d for d in load_departments() if d.id == department_id)
     reported = REPORT_MARTS.get(department_id, ())
     if unpublished := sorted(set(reported) - set(marts)):
         raise dg.DagsterInvalidDefinitionError(
@@ -215,9 +215,9 @@ def _publication(department_id: str, bucket: str, marts: list[str]) -> dg.Assets
     return publish
 
 
-MARTS_BY_DEPARTMENT = department_marts(json.loads(PROJECT.manifest_path.read_text()))
+MARTS_BY_DEPARTMENT = department_marts(MANIFEST)
 publications = [
-    _publication(department.id, department.bucket, MARTS_BY_DEPARTMENT[department.id])
+    _publication(department, MARTS_BY_DEPARTMENT[department.id])
     for department in load_departments()
     if department.id in MARTS_BY_DEPARTMENT
 ]
