@@ -6,11 +6,12 @@
 #
 # Credentials come only from files, so none sits in the compose file, a manifest or the job's env:
 #   MINIO_URL             https://host:port of the cluster (required)
-#   BOOTSTRAP_DIR         buckets.txt, department-users.txt and the *.json policies, or a policies/
-#                         folder beside them (default: this script's folder)
+#   BOOTSTRAP_DIR         buckets.txt, department-users.txt, landing-users.txt and the *.json
+#                         policies, or a policies/ folder beside them (default: this script's folder)
 #   SECRETS_DIR           one file per credential (default /run/secrets): platform_s3_access_key,
 #                         platform_s3_secret_key, dept_<department>_secret_key for each department
-#                         in department-users.txt, and minio_root_user + minio_root_password unless
+#                         in department-users.txt, landing_<source>_secret_key for each landing
+#                         source in landing-users.txt, and minio_root_user + minio_root_password unless
 #                         MINIO_CONFIG_ENV_FILE is set
 #   MINIO_CONFIG_ENV_FILE the MinIO Operator's config.env (Kubernetes), for the root credentials
 set -eu
@@ -56,6 +57,8 @@ fi
 [ -r "$POLICY_DIR/platform-readwrite.json" ] || fail "no platform-readwrite.json in $POLICY_DIR"
 users="$BOOTSTRAP_DIR/department-users.txt"
 [ -r "$users" ] || fail "no department-users.txt in $BOOTSTRAP_DIR"
+feeds="$BOOTSTRAP_DIR/landing-users.txt"
+[ -r "$feeds" ] || fail "no landing-users.txt in $BOOTSTRAP_DIR"
 
 # Every credential and policy is read before anything changes, so a missing file cannot leave half
 # a setup. department-users.txt lines are `<department> <user>`; fd 3 keeps mc off the list.
@@ -69,6 +72,14 @@ while read -r department user <&3 || [ -n "$department" ]; do
   secret "dept_${department}_secret_key" >/dev/null
   departments=$((departments + 1))
 done 3< "$users"
+sources=0
+while read -r source user <&3 || [ -n "$source" ]; do
+  [ -n "$source" ] || continue
+  [ -n "$user" ] || fail "landing-users.txt: no user for $source"
+  [ -r "$POLICY_DIR/landing-$source.json" ] || fail "no landing-$source.json in $POLICY_DIR"
+  secret "landing_${source}_secret_key" >/dev/null
+  sources=$((sources + 1))
+done 3< "$feeds"
 
 mc alias set city "$MINIO_URL" "$root_user" "$root_password" >/dev/null
 
@@ -95,4 +106,13 @@ while read -r department user <&3 || [ -n "$department" ]; do
   attach "department-$department" "$user"
 done 3< "$users"
 
-echo "minio-bootstrap: $buckets buckets, the platform user and $departments department users in place"
+# One upload-only user per city feed (landing source): it can put objects in its own landing
+# folder and nothing else, so a leaked feed key cannot read city data or tamper with another feed.
+while read -r source user <&3 || [ -n "$source" ]; do
+  [ -n "$source" ] || continue
+  mc admin policy create city "landing-$source" "$POLICY_DIR/landing-$source.json"
+  mc admin user add city "$user" "$(secret "landing_${source}_secret_key")"
+  attach "landing-$source" "$user"
+done 3< "$feeds"
+
+echo "minio-bootstrap: $buckets buckets, the platform user, $departments department users and $sources landing users in place"

@@ -6,7 +6,9 @@ timezone: MinIO checks that date itself, so a grant stops working when it expire
 regenerating these files or re-running the bootstrap. ``department-users.txt`` pairs each of those
 departments with its MinIO user, the same access key the platform gives it on the embedded S3
 (``access_key_of``). A department without any grant gets neither: no user, nothing attached.
-Also one read-write policy for the platform's own service account, and ``buckets.txt``.
+Also one read-write policy for the platform's own service account (which may never delete the
+ownership ledger or the lineage archive), an upload-only policy and user per landing source
+(``landing-users.txt``), and ``buckets.txt``.
 
 The files are committed so a deployment never runs Python to get its policies; ``--check`` (and
 the infra tests) fail when they have drifted from ``governance/registry`` (departments and grants).
@@ -25,7 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cityplatform.objectstore import CORE_BUCKETS
+from cityplatform.layout import CCTV_PREFIX, LANDING_IOT_PREFIX
+from cityplatform.objectstore import CORE_BUCKETS, LANDING, LINEAGE
 from cityplatform.settings import load_settings
 from governance.access.credentials import access_key_of
 from governance.registry.departments import mart_buckets
@@ -42,14 +45,30 @@ POLICY_VERSION = "2012-10-17"
 DEPARTMENT_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject")
 # The platform writes every layer but never creates or deletes buckets: that is the bootstrap job's
 # (and an operator's) decision, so a bug in asset code cannot drop a department's bucket.
-PLATFORM_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
+PLATFORM_BUCKET_ACTIONS = (
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+)
+# Versions too: every bucket is versioned, and retention must erase every version of what expires.
 PLATFORM_OBJECT_ACTIONS = (
     "s3:AbortMultipartUpload",
     "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
     "s3:GetObject",
+    "s3:GetObjectVersion",
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
 )
+# The audit trail outlives the platform's own key: the ownership ledger and the lineage archive can
+# be appended to but never deleted (an explicit Deny wins over every Allow), so a compromised or
+# buggy run cannot erase who owned what or where data went. Only the root account can.
+PLATFORM_DENIED_DELETES = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+# A city feed gets an upload-only key for its own landing folder: it cannot read, list, overwrite
+# history of (versioning keeps it) or delete anything, nor reach another source's folder.
+LANDING_SOURCES = {"iot": LANDING_IOT_PREFIX, "cctv": CCTV_PREFIX}
+LANDING_USERS_FILE = "landing-users.txt"
 
 
 def bucket_arn(bucket: str) -> str:
@@ -95,6 +114,12 @@ def department_policies(grants: Iterable[Grant], timezone: str) -> dict[str, dic
     }
 
 
+def audit_trail_arns() -> list[str]:
+    """The ownership ledger's prefix (from the settings) and the whole lineage bucket."""
+    ledger = load_settings().ownership_ledger.removeprefix("s3://")
+    return [f"{bucket_arn(ledger)}*", f"{bucket_arn(LINEAGE)}/*"]
+
+
 def platform_policy(buckets: list[str]) -> dict[str, object]:
     return {
         "Version": POLICY_VERSION,
@@ -111,8 +136,33 @@ def platform_policy(buckets: list[str]) -> dict[str, object]:
                 "Action": list(PLATFORM_OBJECT_ACTIONS),
                 "Resource": [f"{bucket_arn(b)}/*" for b in buckets],
             },
+            {
+                "Sid": "NeverDeleteTheAuditTrail",
+                "Effect": "Deny",
+                "Action": list(PLATFORM_DENIED_DELETES),
+                "Resource": audit_trail_arns(),
+            },
         ],
     }
+
+
+def landing_policy(prefix: str) -> dict[str, object]:
+    """Upload-only access to one folder of the landing bucket."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "UploadOnly",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{bucket_arn(LANDING)}/{prefix}*"],
+            }
+        ],
+    }
+
+
+def landing_user(source: str) -> str:
+    return f"landing-{source}"
 
 
 def render(grants: Iterable[Grant], timezone: str) -> dict[str, str]:
@@ -121,6 +171,9 @@ def render(grants: Iterable[Grant], timezone: str) -> dict[str, str]:
     policies = department_policies(grants, timezone)
     files = {f"policies/department-{d}.json": _json(policy) for d, policy in policies.items()}
     files["policies/platform-readwrite.json"] = _json(platform_policy(buckets))
+    for source, prefix in LANDING_SOURCES.items():
+        files[f"policies/landing-{source}.json"] = _json(landing_policy(prefix))
+    files[LANDING_USERS_FILE] = "".join(f"{s} {landing_user(s)}\n" for s in LANDING_SOURCES)
     files["buckets.txt"] = "".join(f"{b}\n" for b in buckets)
     files[USERS_FILE] = "".join(f"{d} {access_key_of(d)}\n" for d in policies)
     return files

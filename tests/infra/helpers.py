@@ -187,6 +187,8 @@ _REFERENCE_KEYS = {
     "externalcacertsecret",
     "imagepullsecrets",
     "secret",
+    # ingress-nginx's annotation naming the Secret that holds the htpasswd file
+    "nginx.ingress.kubernetes.io/auth-secret",
 }
 # ${VAR} or ${VAR:?message}: a value supplied at deploy time. $(cat file): read from a mounted file.
 _REFERENCE_VALUE = re.compile(

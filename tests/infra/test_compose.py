@@ -28,8 +28,7 @@ from tests.infra.helpers import (
 # What the README's port table documents: service -> {(host ip, host port, container port)}.
 PUBLISHED = {
     "minio": {("", 9000, 9000), ("127.0.0.1", 9001, 9001)},
-    "dagster-webserver": {("127.0.0.1", 3000, 3000)},
-    "marquez-web": {("127.0.0.1", 3001, 3000)},
+    "ui-proxy": {("", 3443, 3443), ("", 3444, 3444)},
     "marquez": {("127.0.0.1", 5000, 5000)},
 }
 ONE_SHOT = {"minio-init", "vision-worker"}

@@ -25,6 +25,7 @@ from tests.infra.helpers import INFRA, bucket_arns, department_suffixes, policy_
 MINIO = INFRA / "minio"
 POLICIES = MINIO / "policies"
 USERS = MINIO / "department-users.txt"
+FEEDS = MINIO / "landing-users.txt"
 
 
 def generator() -> ModuleType:
@@ -50,7 +51,7 @@ def grants_by_department() -> dict[str, list[Grant]]:
 def test_every_department_with_a_grant_has_exactly_one_policy() -> None:
     present = {p.name for p in POLICIES.glob("*.json")}
     expected = {f"department-{d}.json" for d in grants_by_department()}
-    assert present == expected | {"platform-readwrite.json"}
+    assert present == expected | {"platform-readwrite.json", "landing-iot.json", "landing-cctv.json"}
 
 
 def test_department_users_are_the_platform_access_keys() -> None:
@@ -170,7 +171,7 @@ def test_drift_is_reported(tmp_path: Path) -> None:
 def test_platform_policy_and_bucket_list_cover_every_bucket() -> None:
     buckets = (MINIO / "buckets.txt").read_text().split()
     assert buckets == [*CORE_BUCKETS, *(f"marts-{s}" for s in department_suffixes())]
-    statements = policy("platform-readwrite.json")["Statement"]
+    statements = [s for s in policy("platform-readwrite.json")["Statement"] if s["Effect"] == "Allow"]
     resources = {r for s in statements for r in s["Resource"]}
     assert resources == bucket_arns(buckets)
     actions = {a for s in statements for a in s["Action"]}
@@ -197,6 +198,7 @@ def bootstrap_env(tmp_path: Path) -> dict[str, str]:
     mc.chmod(mc.stat().st_mode | stat.S_IEXEC)
     names = ["minio_root_user", "minio_root_password", "platform_s3_access_key", "platform_s3_secret_key"]
     names += [f"dept_{department}_secret_key" for department in grants_by_department()]
+    names += [f"landing_{line.split()[0]}_secret_key" for line in FEEDS.read_text().splitlines()]
     for name in names:
         (secrets / name).write_text(f"value-of-{name}\n")
     return {
@@ -219,7 +221,7 @@ def run_bootstrap(env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str]
 def flat_copy(directory: Path) -> Path:
     """The layout of `kubectl create configmap --from-file`: script, lists and policies side by side."""
     directory.mkdir()
-    for source in [MINIO / "bootstrap.sh", MINIO / "buckets.txt", USERS, *POLICIES.glob("*.json")]:
+    for source in [MINIO / "bootstrap.sh", MINIO / "buckets.txt", USERS, FEEDS, *POLICIES.glob("*.json")]:
         (directory / source.name).write_text(source.read_text())
     return directory
 
@@ -242,7 +244,12 @@ def test_bootstrap_creates_buckets_users_and_policies(bootstrap_env: dict[str, s
         )
         assert f"admin user add city {user} value-of-dept_{department}_secret_key" in calls
         assert f"admin policy attach city department-{department} --user {user}" in calls
-    assert sum(call.startswith("admin policy attach") for call in calls) == len(grants_by_department()) + 1
+    for source, user in (line.split() for line in FEEDS.read_text().splitlines()):
+        assert f"admin policy create city landing-{source} {POLICIES}/landing-{source}.json" in calls
+        assert f"admin user add city {user} value-of-landing_{source}_secret_key" in calls
+        assert f"admin policy attach city landing-{source} --user {user}" in calls
+    attached = len(grants_by_department()) + 1 + len(FEEDS.read_text().splitlines())
+    assert sum(call.startswith("admin policy attach") for call in calls) == attached
     assert f"{len(grants_by_department())} department users" in result.stdout
 
 
