@@ -59,6 +59,7 @@ class ObjectInfo:
     etag: str
     size: int
     last_modified: datetime | None = None
+    version_id: str | None = None  # set when listed with versions: this one version of the key
 
     @property
     def uri(self) -> str:
@@ -223,9 +224,11 @@ class ObjectStore:
             raise
         return ObjectInfo(bucket, key, (st.etag or "").strip('"'), st.size or 0, st.last_modified)
 
-    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every object under ``prefix``, recursively, in key order."""
-        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+    def list_objects(self, bucket: str, prefix: str = "", *, versions: bool = False) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix``, recursively, in key order. With ``versions``, every version
+        of every key instead, noncurrent ones and delete markers included: on a versioned bucket a
+        plain delete only hides an object, and erasing it means deleting each of these."""
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions):
             if obj.is_dir:
                 continue
             yield ObjectInfo(
@@ -234,6 +237,7 @@ class ObjectStore:
                 (obj.etag or "").strip('"'),
                 obj.size or 0,
                 obj.last_modified,
+                obj.version_id if versions else None,
             )
 
     def delete_keys(self, bucket: str, keys: Iterable[str]) -> list[str]:
@@ -241,6 +245,13 @@ class ObjectStore:
         exactly what went."""
         errors = self.client.remove_objects(bucket, (DeleteObject(k) for k in keys))
         return [error.name or f"<{error.code}>" for error in errors]  # a keyless error still counts
+
+    def erase_versions(self, bucket: str, objects: Iterable[ObjectInfo]) -> list[str]:
+        """Delete exactly these versions (from ``list_objects(versions=True)``), which is how data
+        leaves a versioned bucket for good; return the keys S3 refused."""
+        targets = (DeleteObject(o.key, o.version_id) for o in objects)
+        errors = self.client.remove_objects(bucket, targets)
+        return [error.name or f"<{error.code}>" for error in errors]
 
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         """Delete everything under ``prefix``; return how many objects went."""

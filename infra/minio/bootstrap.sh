@@ -55,6 +55,7 @@ else
 fi
 [ -r "$BOOTSTRAP_DIR/buckets.txt" ] || fail "no buckets.txt in $BOOTSTRAP_DIR"
 [ -r "$POLICY_DIR/platform-readwrite.json" ] || fail "no platform-readwrite.json in $POLICY_DIR"
+[ -r "$BOOTSTRAP_DIR/lifecycle-noncurrent.json" ] || fail "no lifecycle-noncurrent.json in $BOOTSTRAP_DIR"
 users="$BOOTSTRAP_DIR/department-users.txt"
 [ -r "$users" ] || fail "no department-users.txt in $BOOTSTRAP_DIR"
 feeds="$BOOTSTRAP_DIR/landing-users.txt"
@@ -89,6 +90,14 @@ while IFS= read -r bucket || [ -n "$bucket" ]; do
   [ -n "$bucket" ] || continue
   mc mb --ignore-existing "city/$bucket"
   mc version enable "city/$bucket"
+  # Overwritten or deleted objects stay readable as noncurrent versions for a week (to undo a
+  # faulty run), then go: personal data must not outlive its retention as an old version. The
+  # ownership ledger and lineage archive (governance, lineage) keep every version: audit trail.
+  # `ilm import` replaces the bucket's rules, so a re-run adds nothing twice.
+  case "$bucket" in
+    governance | lineage) ;;
+    *) mc ilm import "city/$bucket" < "$BOOTSTRAP_DIR/lifecycle-noncurrent.json" ;;
+  esac
   buckets=$((buckets + 1))
 done < "$BOOTSTRAP_DIR/buckets.txt"
 

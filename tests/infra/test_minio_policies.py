@@ -221,7 +221,8 @@ def run_bootstrap(env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str]
 def flat_copy(directory: Path) -> Path:
     """The layout of `kubectl create configmap --from-file`: script, lists and policies side by side."""
     directory.mkdir()
-    for source in [MINIO / "bootstrap.sh", MINIO / "buckets.txt", USERS, FEEDS, *POLICIES.glob("*.json")]:
+    lists = [MINIO / "buckets.txt", USERS, FEEDS, MINIO / "lifecycle-noncurrent.json"]
+    for source in [MINIO / "bootstrap.sh", *lists, *POLICIES.glob("*.json")]:
         (directory / source.name).write_text(source.read_text())
     return directory
 
@@ -235,6 +236,8 @@ def test_bootstrap_creates_buckets_users_and_policies(bootstrap_env: dict[str, s
     for bucket in (MINIO / "buckets.txt").read_text().split():
         assert f"mb --ignore-existing city/{bucket}" in calls
         assert f"version enable city/{bucket}" in calls
+        # noncurrent versions expire everywhere but in the audit trail
+        assert (f"ilm import city/{bucket}" in calls) == (bucket not in {"governance", "lineage"})
     assert "admin user add city value-of-platform_s3_access_key value-of-platform_s3_secret_key" in calls
     for department in grants_by_department():
         user = access_key_of(department)

@@ -104,6 +104,13 @@ def test_each_feed_has_an_upload_only_key_for_its_own_landing_folder() -> None:
         assert f"landing_{source}_secret_key" in services()["minio-init"]["secrets"]
 
 
+def test_noncurrent_versions_expire_outside_the_audit_trail() -> None:
+    (rule,) = json.loads((INFRA / "minio" / "lifecycle-noncurrent.json").read_text())["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Filter"] == {"Prefix": ""}
+    assert 0 < rule["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 30
+    assert rule["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+
+
 def platform_policies() -> list[dict[str, Any]]:
     return load_yaml_all(K8S / "platform-networkpolicy.yaml")
 
@@ -187,5 +194,6 @@ def test_only_the_cluster_may_post_lineage_to_marquez() -> None:
 
 def test_readme_documents_the_perimeter() -> None:
     readme = Path(INFRA / "README.md").read_text()
-    for needle in ("ui_htpasswd", "city-ui-htpasswd", "landing-users.txt", "platform-networkpolicy.yaml"):
+    needles = ("ui_htpasswd", "city-ui-htpasswd", "landing-users.txt", "platform-networkpolicy.yaml")
+    for needle in (*needles, "lifecycle-noncurrent.json"):
         assert needle in readme

@@ -24,11 +24,15 @@ from cityplatform.layout import (
     parse_lineage_event_key,
     quarantine_readings_key,
 )
+from minio.versioningconfig import ENABLED, VersioningConfig
+
 from cityplatform.objectstore import (
     BRONZE,
+    CORE_BUCKETS,
     LANDING,
     LINEAGE,
     QUARANTINE,
+    ObjectInfo,
     ObjectStore,
     parse_s3_uri,
     read_parquet,
@@ -88,6 +92,12 @@ def exists(store: ObjectStore, uri: str) -> bool:
     return store.stat(*parse_s3_uri(uri)) is not None
 
 
+def versions(store: ObjectStore, uri: str) -> list[ObjectInfo]:
+    """Every version S3 still holds of ``uri``, delete markers included."""
+    bucket, key = parse_s3_uri(uri)
+    return [o for o in store.list_objects(bucket, key, versions=True) if o.key == key]
+
+
 def materialization(result: dg.ExecuteInProcessResult) -> dg.AssetMaterialization:
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == DELETIONS]
     return event.step_materialization_data.materialization
@@ -112,10 +122,14 @@ def clip_partitions_of(uris: dict[str, str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def seeded(store: ObjectStore, instance: dg.DagsterInstance) -> dict[str, dict[str, str]]:
-    """Expired objects, objects on the last day of their period, and old objects out of scope.
+    """Expired objects, objects on the last day of their period, and old objects out of scope, on
+    versioned buckets as production has them: every expired object is overwritten once (so an older
+    version exists), and one is then deleted without a version id (only a delete marker hides it).
 
     The clips among them are partitions too, as the landing sensor would have added them.
     """
+    for bucket in (*CORE_BUCKETS, "marts-traffic"):
+        store.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
     long_ago = today() - timedelta(days=4000)
     outside = {
         f"s3://{BRONZE}/{landing_manifest_key(long_ago)}": "iot/raw/readings manifest",
@@ -129,6 +143,10 @@ def seeded(store: ObjectStore, instance: dg.DagsterInstance) -> dict[str, dict[s
         "kept": seed(store, beyond_period=0),
         "outside": outside,
     }
+    for uri in seeded["expired"]:
+        put(store, uri, size=8)
+    bucket, key = parse_s3_uri(next(iter(seeded["expired"])))
+    assert store.delete_keys(bucket, [key]) == []  # hidden by a delete marker, still held as versions
     clips = clip_partitions_of(seeded["expired"]) | clip_partitions_of(seeded["kept"])
     instance.add_dynamic_partitions(clip_partitions.name or "", sorted(clips))
     return seeded
@@ -171,6 +189,14 @@ def test_expired_objects_go_and_the_rest_stays(
     assert all(exists(store, uri) for uri in [*seeded["kept"], *seeded["outside"]])
 
 
+def test_no_version_of_an_expired_object_is_left_to_read(
+    retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], store: ObjectStore
+) -> None:
+    left = {uri: versions(store, uri) for uri in seeded["expired"]}
+    assert left == {uri: [] for uri in seeded["expired"]}
+    assert all(len(versions(store, uri)) == 1 for uri in seeded["kept"])  # the rest keeps its history
+
+
 def test_a_deleted_clip_takes_its_partition_with_it(
     retention_run: dg.ExecuteInProcessResult, seeded: dict[str, dict[str, str]], instance: dg.DagsterInstance
 ) -> None:
@@ -186,6 +212,8 @@ def test_the_record_lists_exactly_what_was_deleted(
 ) -> None:
     rows = record_of(store, retention_run)
     assert {f"s3://{r['bucket']}/{r['key']}": r["dataset"] for r in rows} == seeded["expired"]
+    # two versions of each, and the delete marker over one of them
+    assert len(rows) == 2 * len(seeded["expired"]) + 1 and all(r["version_id"] for r in rows)
     periods = {dataset: entry.retention_days for dataset, entry in load_ownership().items()}
     for row in rows:
         assert row["partition_date"] == today() - timedelta(days=periods[row["dataset"]] + 1)
@@ -198,7 +226,7 @@ def test_the_record_lists_exactly_what_was_deleted(
         by_dataset[dataset] = by_dataset.get(dataset, 0) + 1
     assert metadata["objects_deleted"].value == by_dataset
     assert metadata["bytes_freed"].value == sum(r["bytes"] for r in rows) > 0
-    assert metadata["dagster/row_count"].value == len(seeded["expired"])
+    assert metadata["dagster/row_count"].value == metadata["versions_erased"].value == len(rows)
 
 
 def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(

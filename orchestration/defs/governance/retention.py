@@ -43,6 +43,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "location": pl.String(),
     "bucket": pl.String(),
     "key": pl.String(),
+    "version_id": pl.String(),  # every version of an expired key goes, noncurrent ones included
     "bytes": pl.Int64(),
     "partition_date": pl.Date(),  # null: aged by last_modified
     "last_modified": pl.Datetime("us", "UTC"),
@@ -85,11 +86,14 @@ class Scan:
 def scan(
     storage: CityStorage, code_location: CodeLocationCatalog, instance: dg.DagsterInstance, run_id: str
 ) -> Scan:
-    """Every object in scope that is past its period on the run date."""
+    """Every version of every object in scope that is past its period on the run date (a versioned
+    bucket keeps overwritten and deleted objects as noncurrent versions: those are data too)."""
     store, zone = storage.store(), storage.settings().zone
     on = run_date(instance, run_id, zone)
     locations = retained_locations(code_location)
-    listing = (obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix))
+    listing = (
+        obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix, versions=True)
+    )
     return Scan(on, locations, past_retention(locations, listing, on, zone))
 
 
@@ -102,6 +106,7 @@ def deletion_record(
             "location": e.location.uri,
             "bucket": e.object.bucket,
             "key": e.object.key,
+            "version_id": e.object.version_id,
             "bytes": e.object.size,
             "partition_date": e.day if e.partitioned else None,
             "last_modified": e.object.last_modified,
@@ -116,11 +121,11 @@ def deletion_record(
 
 
 def delete(store: ObjectStore, expired: Sequence[Expired]) -> tuple[list[Expired], list[str]]:
-    """Delete the expired objects, one batch per bucket: (what went, the URIs S3 refused)."""
+    """Erase the expired versions, one batch per bucket: (what went, the URIs S3 refused)."""
     refused: set[str] = set()
     for bucket in sorted({e.object.bucket for e in expired}):
-        keys = [e.object.key for e in expired if e.object.bucket == bucket]
-        refused |= {f"s3://{bucket}/{key}" for key in store.delete_keys(bucket, keys)}
+        versions = [e.object for e in expired if e.object.bucket == bucket]
+        refused |= {f"s3://{bucket}/{key}" for key in store.erase_versions(bucket, versions)}
     return [e for e in expired if e.object.uri not in refused], sorted(refused)
 
 
@@ -152,8 +157,8 @@ def retire_partitions(
     description=(
         "Deletes raw CCTV clips, their images and derived tables, and IoT landing, bronze and "
         "quarantine objects once past their registry retention_days (counted from the key's date= "
-        "partition, else last modified), because personal data may not be kept longer than its "
-        "period. Every deletion is recorded as parquet (dataset, key, date, period, run id) and sent "
+        "partition, else last modified), every version of them on a versioned bucket, because "
+        "personal data may not be kept longer than its period. Every deletion is recorded as parquet (dataset, key, date, period, run id) and sent "
         "to lineage as a TRUNCATE of the dataset it came from; a deleted clip's partition is removed."
     ),
     metadata={
@@ -188,11 +193,12 @@ def retention_deletions(
             f"the {len(deleted)} deleted are recorded in {record_uri}",
             metadata=deleted_from,
         )
-    by_dataset = Counter(e.location.dataset for e in deleted)
-    context.log.info(f"deleted {len(deleted)} objects past retention; record: {record_uri}")
+    by_dataset = Counter(dataset for dataset, _ in {(e.location.dataset, e.object.uri) for e in deleted})
+    context.log.info(f"deleted {len(deleted)} versions past retention; record: {record_uri}")
     return dg.MaterializeResult(
         metadata={
             "objects_deleted": {loc.dataset: by_dataset[loc.dataset] for loc in found.locations},
+            "versions_erased": len(deleted),
             "bytes_freed": sum(e.object.size for e in deleted),
             "clip_partitions_retired": len(retired),
             "record": dg.MetadataValue.path(record_uri),
@@ -208,8 +214,9 @@ def retention_deletions(
     name=CHECK_NAME,
     blocking=True,
     description=(
-        "No object in the retained locations is older than its dataset's retention_days on the run "
-        "date; fails naming the oldest offenders (a deletion that did not happen, or late data)."
+        "No object in the retained locations, and no noncurrent version of one, is older than its "
+        "dataset's retention_days on the run date; fails naming the oldest offenders (a deletion "
+        "that did not happen, an old version left behind, or late data)."
     ),
 )
 def nothing_past_retention(
