@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import dagster as dg
 import pytest
+from minio.versioningconfig import ENABLED, VersioningConfig
 
 from cityplatform.layout import (
     ClipName,
@@ -24,8 +25,6 @@ from cityplatform.layout import (
     parse_lineage_event_key,
     quarantine_readings_key,
 )
-from minio.versioningconfig import ENABLED, VersioningConfig
-
 from cityplatform.objectstore import (
     BRONZE,
     CORE_BUCKETS,

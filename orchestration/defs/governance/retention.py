@@ -91,9 +91,7 @@ def scan(
     store, zone = storage.store(), storage.settings().zone
     on = run_date(instance, run_id, zone)
     locations = retained_locations(code_location)
-    listing = (
-        obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix, versions=True)
-    )
+    listing = (obj for loc in locations for obj in store.list_objects(loc.bucket, loc.prefix, versions=True))
     return Scan(on, locations, past_retention(locations, listing, on, zone))
 
 
@@ -158,8 +156,9 @@ def retire_partitions(
         "Deletes raw CCTV clips, their images and derived tables, and IoT landing, bronze and "
         "quarantine objects once past their registry retention_days (counted from the key's date= "
         "partition, else last modified), every version of them on a versioned bucket, because "
-        "personal data may not be kept longer than its period. Every deletion is recorded as parquet (dataset, key, date, period, run id) and sent "
-        "to lineage as a TRUNCATE of the dataset it came from; a deleted clip's partition is removed."
+        "personal data may not be kept longer than its period. Every deletion is recorded as "
+        "parquet (dataset, key, version, date, period, run id) and sent to lineage as a TRUNCATE of "
+        "the dataset it came from; a deleted clip's partition is removed."
     ),
     metadata={
         "dagster/uri": f"s3://{GOVERNANCE}/{RETENTION_RECORDS_PREFIX}",
