@@ -120,6 +120,12 @@ def mart_export_key(mart: str, day: date) -> str:
     return f"{mart}/date={day.isoformat()}/{mart}.parquet"
 
 
+def mart_status_key(mart: str) -> str:
+    """Beside a mart's days in its department's bucket: its last publication and checks, or why
+    the latest run did not publish it (``orchestration.defs.marts.status``)."""
+    return f"{mart}/status.json"
+
+
 # A department's report (charts of its marts) lives beside the exports in its bucket; no mart is
 # called ``reports``, so the prefix is the report's alone.
 DEPARTMENT_REPORTS_PREFIX = "reports/"

@@ -26,6 +26,8 @@ from dagster_shared.record import replace
 from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
 from governance.department_report import REPORT_MARTS
 from governance.registry.departments import Department, load_departments
+from orchestration.defs.governance.checks import judge_owners
+from orchestration.defs.marts.blocking import blocked_models, node_keys, upstream
 from orchestration.defs.marts.publish import export_marts
 from orchestration.defs.marts.reports import (
     publish_report,
@@ -33,6 +35,7 @@ from orchestration.defs.marts.reports import (
     report_metadata,
     run_check_statuses,
 )
+from orchestration.defs.marts.status import write_blocked, write_published
 from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
 from orchestration.lib.dbt_checks import check_description, readable_test_names
 from orchestration.lib.lineage import emits_lineage
@@ -130,9 +133,47 @@ MANIFEST = readable_test_names(json.loads(PROJECT.manifest_path.read_text()))
     name="marts_dbt",
 )
 @emits_dbt_lineage  # OpenLineage: one run per model and per dbt test
-def marts_dbt(context: dg.AssetExecutionContext, dbt: CityDbt) -> DbtCliInvocation:
+def marts_dbt(context: dg.AssetExecutionContext, dbt: CityDbt, storage: CityStorage) -> DbtCliInvocation:
     window = context.partition_time_window
-    return dbt.cli(PRODUCTION_BUILD, context=context, window=partition_window(window.start, window.end))
+    blocked = blocked_by_owners(context, storage)
+    # one space-separated value, the form dagster-dbt folds into its own selection
+    exclude = (
+        ["--exclude", " ".join(sorted(MANIFEST["nodes"][u]["name"] for u in blocked))] if blocked else []
+    )
+    return dbt.cli(
+        [*PRODUCTION_BUILD, *exclude], context=context, window=partition_window(window.start, window.end)
+    )
+
+
+def blocked_by_owners(context: dg.AssetExecutionContext, storage: CityStorage) -> dict[str, str]:
+    """The selected models that read a dataset whose ``steward_trained`` fails (unique_id -> why),
+    judged before the build (``blocking``); each blocked mart's status object says why."""
+    keys = node_keys(MANIFEST, TRANSLATOR)
+    selected = [u for u, key in keys.items() if u.startswith("model.") and key in context.selected_asset_keys]
+    reads = upstream(MANIFEST, selected) | set(selected)
+    judged = judge_owners(context, storage, sorted({keys[u] for u in reads}, key=lambda k: k.path))
+    failing = {
+        r.asset_key: r.description
+        for r in judged
+        if not r.passed and r.severity is dg.AssetCheckSeverity.ERROR
+    }
+    blocked = blocked_models(
+        MANIFEST,
+        selected,
+        {u: f"{keys[u].to_user_string()}: {failing[keys[u]]}" for u in reads if keys[u] in failing},
+    )
+    store, buckets = storage.store(), {d.id: d.bucket for d in load_departments()}
+    for department, marts in MARTS_BY_DEPARTMENT.items():
+        reasons = {
+            MANIFEST["nodes"][u]["name"]: f"not built or published: {why}"
+            for u, why in blocked.items()
+            if MANIFEST["nodes"][u]["name"] in marts and MANIFEST["nodes"][u]["fqn"][2] == department
+        }
+        if reasons:
+            write_blocked(store, buckets[department], reasons, run_id=context.run_id)
+    for uid, why in sorted(blocked.items()):
+        context.log.warning(f"{keys[uid].to_user_string()} left out of this build: it reads {why}")
+    return blocked
 
 
 def department_marts(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -173,7 +214,10 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
             f"day at `s3://{bucket}/MART/date=YYYY-MM-DD/MART.parquet` ({', '.join(marts)}). "
-            f"Downstream of the dbt models, so a failed blocking check stops publication.{report}"
+            f"Downstream of the dbt models, so a failed blocking check stops publication, and a "
+            f"model reading a dataset without trained owners is not even built. Beside each mart, "
+            f"`s3://{bucket}/MART/status.json` says whether its latest run published it (days, "
+            f"checks) or blocked it and why.{report}"
         ),
         metadata={"dagster/uri": f"s3://{bucket}/", "marts": marts},
     )
@@ -197,16 +241,24 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
             "bytes": sum(e.info.size for e in exports),
             "dagster/row_count": sum(e.rows for e in exports),
         }
+        checks = run_check_statuses(
+            context.instance, context.run_id, {m: dg.AssetKey([GROUP, department_id, m]) for m in marts}
+        )
+        last_day = window.end.date() - timedelta(days=1)
+        write_published(
+            store, bucket, checks, first=window.start.date(), last=last_day, run_id=context.run_id
+        )
         if reported:  # inside this step: a step per report would lengthen every run's launch
-            day = window.end.date() - timedelta(days=1)
-            checks = run_check_statuses(
-                context.instance,
-                context.run_id,
-                {m: dg.AssetKey([GROUP, department_id, m]) for m in reported},
-            )
+            day = last_day
             frames = report_frames(settings.warehouse_path, department_id, reported, day)
             published = publish_report(
-                store, settings, department, frames, checks, day=day, run_id=context.run_id
+                store,
+                settings,
+                department,
+                frames,
+                {m: checks[m] for m in reported},
+                day=day,
+                run_id=context.run_id,
             )
             context.log.info(f"report of {day}: {published.uri}")
             metadata |= report_metadata(published)
