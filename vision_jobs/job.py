@@ -132,7 +132,7 @@ def run_clip(
 def _expected_frames(path: Path, stride: int) -> int:
     """Frames the progress bar expects; 1 when the header is unreadable (the clip is quarantined anyway)."""
     try:
-        return -(-probe(path).declared_frames // stride)
+        return -(-probe(path).frames // stride)
     except UnreadableClip:
         return 1
 
