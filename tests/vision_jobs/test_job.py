@@ -45,7 +45,7 @@ def bad_uris(store: ObjectStore, tmp_path_factory: pytest.TempPathFactory) -> di
             "cam-02_20250513T091500.mp4",
             cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes(),
         ),
-        "bad-key": ("holiday.mp4", b"\x00" * 10),
+        "unknown-name": ("holiday.mp4", b"\x00" * 10),
     }
     for name, data in contents.values():
         store.put_bytes(LANDING, f"{BAD_PREFIX}/{name}", data)
