@@ -185,15 +185,6 @@ class ClipName:
         return cls(match["camera"], start.replace(tzinfo=tz))
 
 
-def is_clip_name(name: str) -> bool:
-    """Whether ``name`` (a file name without suffix) is a clip's; the zone plays no part in that."""
-    try:
-        ClipName.parse(name, UTC)
-    except BadClipName:
-        return False
-    return True
-
-
 def landing_cctv_prefix(camera_id: str, day: date) -> str:
     """A camera's clips of one local day."""
     return f"{CCTV_PREFIX}{camera_id}/date={day.isoformat()}/"
@@ -209,9 +200,10 @@ def landing_clip_truth_key(name: ClipName, suffix: str) -> str:
     return LANDING_CCTV_TRUTH_PREFIX + landing_clip_key(name, suffix).removeprefix(CCTV_PREFIX)
 
 
-def unplaced_clip_key(file_name: str) -> str:
-    """A rejected clip whose key names no camera or start: quarantined by its file name alone."""
-    return f"{CCTV_PREFIX}unplaced/{file_name}"
+def unplaced_clip_key(landing_key: str) -> str:
+    """A rejected clip whose key names no camera or start: quarantined under its whole landing key,
+    so two such objects of the same file name in different folders never overwrite each other."""
+    return f"{CCTV_PREFIX}unplaced/{landing_key.removeprefix(CCTV_PREFIX)}"
 
 
 def quarantine_record_key(quarantined_key: str) -> str:

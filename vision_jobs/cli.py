@@ -101,20 +101,15 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 
 
 def _clip_uris(store: ObjectStore, clips: list[str]) -> list[str]:
-    """Clip URIs as given; a URI ending in '/' stands for every clip under that prefix."""
-    from vision_jobs.decode import SUPPORTED_SUFFIXES
-
+    """Clip URIs as given; a URI ending in '/' stands for every object under that prefix (what a clip
+    is comes from its bytes, so an object that is not one is quarantined with its reason, not skipped)."""
     uris = []
     for clip in clips:
         if not clip.endswith("/"):
             uris.append(clip)
             continue
         bucket, prefix = parse_s3_uri(clip)
-        found = [
-            o.uri
-            for o in store.list_objects(bucket, prefix)
-            if Path(o.key).suffix.lower() in SUPPORTED_SUFFIXES
-        ]
+        found = [o.uri for o in store.list_objects(bucket, prefix)]
         if not found:
             raise fail(f"no clips under {clip}", EXIT_DATA)
         uris.extend(found)

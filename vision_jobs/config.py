@@ -84,7 +84,8 @@ class JobConfig(_Config):
         default=0.95,
         gt=0,
         le=1,
-        description="A clip decoding fewer than this share of the frames its header declares is truncated.",
+        description="A clip holding less than this share of the duration its header declares, or decoding "
+        "less than this share of the frames its stream holds, is truncated.",
     )
 
     @property

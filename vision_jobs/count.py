@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from matplotlib.path import Path
@@ -231,7 +231,3 @@ class ClipCounter:
                     }
                 )
         return rows
-
-
-def frame_timestamp(clip_start: datetime, frame_index: int, fps: float) -> datetime:
-    return clip_start + timedelta(seconds=frame_index / fps)

@@ -12,10 +12,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cityplatform.layout import unplaced_clip_key
-from cityplatform.objectstore import ObjectStore
+from cityplatform.objectstore import ObjectStore, parse_s3_uri
 from vision_jobs.clips import BadClipKey, ClipRef, parse_clip_uri
 from vision_jobs.config import JobConfig
 from vision_jobs.decode import UnreadableClip, probe
@@ -65,11 +65,19 @@ def _quarantine(
     reason: str,
     detail: str,
 ) -> ClipReport:
-    key = ref.quarantine_key() if ref else unplaced_clip_key(PurePosixPath(uri).name or "clip")
+    key = ref.quarantine_key() if ref else unplaced_clip_key(_landing_key(uri))
     record = put_quarantine(store, config.quarantine_bucket, key, data, uri, reason, detail)
     return ClipReport(
         uri, "quarantined", reason, detail, ref.camera_id if ref else None, outputs=[record.uri]
     )
+
+
+def _landing_key(uri: str) -> str:
+    """The key of a URI, or what follows its scheme when it is not an S3 URI: never empty."""
+    try:
+        return parse_s3_uri(uri)[1] or "clip"
+    except ValueError:
+        return uri.split("://", 1)[-1].lstrip("/") or "clip"
 
 
 def run_clip(
@@ -84,9 +92,9 @@ def run_clip(
     """Analyse one clip from S3 and write its detections, counts, occupancy and evidence to bronze."""
     started = time.perf_counter()
     try:
-        ref = parse_clip_uri(uri, config.zone)
+        ref = parse_clip_uri(uri, config.zone, registry)
     except BadClipKey as exc:
-        return _quarantine(store, config, uri, None, None, "bad-key", str(exc))
+        return _quarantine(store, config, uri, None, None, exc.reason, str(exc))
     if store.stat(ref.bucket, ref.key) is None:
         return _quarantine(store, config, uri, ref, None, "missing", f"no object at {uri}")
     data = store.get_bytes(ref.bucket, ref.key)
@@ -132,7 +140,7 @@ def run_clip(
 def _expected_frames(path: Path, stride: int) -> int:
     """Frames the progress bar expects; 1 when the header is unreadable (the clip is quarantined anyway)."""
     try:
-        return -(-probe(path).declared_frames // stride)
+        return -(-probe(path).frames // stride)
     except UnreadableClip:
         return 1
 

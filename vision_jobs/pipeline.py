@@ -9,13 +9,13 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from vision_jobs.config import JobConfig
-from vision_jobs.count import ClipCounter, frame_timestamp
+from vision_jobs.count import ClipCounter
 from vision_jobs.decode import ClipInfo, UnreadableClip, batches, model_size, probe, read_frames
 from vision_jobs.detect import Detector
 from vision_jobs.detections import Detections, Tracks
@@ -104,6 +104,11 @@ def analyse_clip(
     """Analyse every ``camera.frame_stride``-th frame; raise :class:`UnreadableClip` for a bad clip."""
     started = time.perf_counter()
     info = probe(path)
+    if info.declared_seconds and info.seconds < config.truncation_tolerance * info.declared_seconds:
+        raise UnreadableClip(
+            "truncated",
+            f"the stream holds {info.seconds:.2f} s of the {info.declared_seconds:.2f} s its header declares",
+        )
     stride = camera.frame_stride
     sampled_fps = info.fps / stride
     size = model_size(info.width, info.height, config.model.imgsz)
@@ -119,7 +124,7 @@ def analyse_clip(
     for batch in batches(read_frames(path, stride, config.model.imgsz), config.model.batch_size):
         for frame, detections in zip(batch, detector.detect([f.image for f in batch]), strict=True):
             tracks = tracker.update(detections, frame.image)
-            timestamp = frame_timestamp(clip_start, frame.index, info.fps)
+            timestamp = clip_start + timedelta(seconds=frame.time)
             counter.update(frame.index, timestamp, tracks)
             classes = [names.get(int(c), str(c)) for c in tracks.class_id]
             columns.add(frame.index, timestamp, tracks, classes, scale, bounds)
@@ -138,10 +143,8 @@ def analyse_clip(
         raise UnreadableClip("no-frames", "the container opened but no frame could be decoded")
     counter.close()
     decoded = last_index + 1
-    if info.declared_frames > 0 and decoded + stride <= config.truncation_tolerance * info.declared_frames:
-        raise UnreadableClip(
-            "truncated", f"decoded {decoded} of the {info.declared_frames} frames the header declares"
-        )
+    if decoded + stride <= config.truncation_tolerance * info.frames:
+        raise UnreadableClip("truncated", f"decoded {decoded} of the {info.frames} frames the stream holds")
     kept = [anonymise(-c.frame_index, c.image, c.boxes, c.classes) for c in sorted(evidence, reverse=True)]
     return ClipAnalysis(
         info=info,

@@ -15,6 +15,7 @@ import pytest
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from cityplatform.layout import (
+    CCTV_PREFIX,
     ClipName,
     bronze_readings_key,
     landing_clip_key,
@@ -40,13 +41,12 @@ from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri
 from governance.registry.ownership import load_ownership
 from governance.retention import Location
-from orchestration.defs.cctv.clips import clip_partition_key
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.defs.governance.retention import CHECK_NAME, DELETIONS, retained_locations
 from orchestration.lib.code_location import RESOURCE_KEY
 from tests.lineage_spec import event_errors
 from tests.orchestration.governance_env import run, today
-from vision_jobs.clips import parse_clip_uri
+from vision_jobs.clips import clip_name_of, parse_clip_uri
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
@@ -112,11 +112,12 @@ def record_of(store: ObjectStore, result: dg.ExecuteInProcessResult) -> list[dic
 
 
 def clip_partitions_of(uris: dict[str, str]) -> set[str]:
-    return {
-        key
-        for uri in uris
-        if uri.startswith(f"s3://{LANDING}/") and (key := clip_partition_key(parse_s3_uri(uri)[1]))
-    }
+    keys = set()
+    for uri in uris:
+        bucket, key = parse_s3_uri(uri)
+        if bucket == LANDING and key.startswith(CCTV_PREFIX):
+            keys.add(clip_name_of(key, load_settings().zone).format())
+    return keys
 
 
 @pytest.fixture(scope="module")

@@ -41,8 +41,11 @@ def bad_uris(store: ObjectStore, tmp_path_factory: pytest.TempPathFactory) -> di
         "empty": ("cam-02_20250513T090000.mp4", b""),
         "corrupt": ("cam-02_20250513T090500.mp4", b"\x00\x00\x00\x18ftypmp42 not a video" * 100),
         "truncated": ("cam-02_20250513T091000.avi", avi.read_bytes()[: avi.stat().st_size // 2]),
-        "unsupported": ("cam-02_20250513T091500.gif", b"GIF89a"),
-        "bad-key": ("holiday.mp4", b"\x00" * 10),
+        "not-a-video": (
+            "cam-02_20250513T091500.mp4",
+            cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes(),
+        ),
+        "unknown-name": ("holiday.mp4", b"\x00" * 10),
     }
     for name, data in contents.values():
         store.put_bytes(LANDING, f"{BAD_PREFIX}/{name}", data)
@@ -77,7 +80,7 @@ def test_bad_clips_are_quarantined_with_their_reason_and_the_batch_goes_on(
         assert (record["source"], record["reason"]) == (uri, reason)
     truncated = by_uri[bad_uris["truncated"]]
     assert store.stat(QUARANTINE, "cctv/cam-02/date=2025-05-13/cam-02_20250513T091000.avi") is not None
-    assert "of the 90 frames" in (truncated.detail or "")
+    assert "of the 3.00 s its header declares" in (truncated.detail or "")
     assert reports[-1].ok
 
 

@@ -12,7 +12,7 @@ import dagster as dg
 from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
-from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, find_clip
+from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.contracts import contract_check
 from orchestration.lib.lineage import emits_lineage
@@ -34,7 +34,8 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
     kinds={"s3", "video"},
     description=(
         "A raw CCTV clip at `s3://landing/cctv/{camera}/date=YYYY-MM-DD/{camera}_YYYYMMDDTHHMMSS.mp4` "
-        "(or `.avi`). "
+        "(any container: MP4/MOV, AVI, Matroska, MPEG-TS), or under `s3://landing/cctv/{camera}/` by a "
+        "name its recorder gives, declared in the camera registry (`clip_names`). "
         "Personal data: faces and plates are visible, so only blurred frames ever leave it."
     ),
     tags=RETAINED,
@@ -48,7 +49,7 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
     name = ClipName.parse(context.partition_key, storage.settings().zone)
-    clip = find_clip(storage.store(), name)
+    clip = find_clip(storage.store(), name, camera_registry())
     if clip is None:
         raise dg.Failure(
             f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
@@ -121,7 +122,7 @@ def clip_analysis(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     name = ClipName.parse(context.partition_key, storage.settings().zone)
     store = storage.store()
-    clip = find_clip(store, name)
+    clip = find_clip(store, name, camera_registry())
     if clip is None:
         raise dg.Failure(
             f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
