@@ -83,8 +83,8 @@ def test_owners_in_meta_are_the_stewards_of_the_ownership_registry(manifest: dic
     from orchestration.defs.marts.assets import GROUP, layer_and_name
 
     ownership, staff = load_ownership(), load_staff()
-    for node in nodes(manifest, "model") + nodes(manifest, "seed"):
-        key = "/".join([GROUP, *layer_and_name(node["fqn"])])
+    for node in nodes(manifest, "model") + nodes(manifest, "seed") + nodes(manifest, "snapshot"):
+        key = "/".join([GROUP, *layer_and_name(node["fqn"], node["resource_type"])])
         entry = ownership[key]
         assert node["meta"]["owner"] == staff[entry.steward].email, key
         assert node["meta"]["department"] == entry.department, key
@@ -107,7 +107,7 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
             assert fnmatch.fnmatch(f"s3://bronze/{bronze_readings_key(table, day)}", node["meta"]["glob"])
             assert node["meta"]["dagster"]["asset_key"] == ["iot", "bronze", "readings"]
         elif source == "iot":
-            assert node["config"]["external_location"] == f"s3://bronze/{bronze_registry_key(table)}"
+            assert node["meta"]["location"] == f"s3://bronze/{bronze_registry_key(table)}"
     for node in sources.values():
         if "glob" in node["meta"]:  # bronze_globs narrows date=* to a day or month: one S3 prefix
             pattern = node["meta"]["glob"]
