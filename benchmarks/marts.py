@@ -16,7 +16,14 @@ Timings depend on what else the machine runs (here they swing by a third from on
 next), so both sides run ``--repeat`` times, interleaved and alternating which goes first, and the
 table gives the median of each side and the ratio of every round.
 
-    .venv/bin/python benchmarks/marts.py --days 30 --sensors 500
+The issue's figure is at city scale, where the direct SQL takes over a minute on 2 cores and dbt's
+fixed cost per process no longer dominates; 500 sensors is a reference size only:
+
+    .venv/bin/python benchmarks/marts.py --days 30 --sensors 2000 --repeat 3
+
+After the rounds, the nightly build: one day more on top of dbt's warehouse, as the schedule runs it.
+Simulating is the slow part at city scale, so only --distinct-days days are simulated and the others
+repeat them, shifted to their own date.
 """
 
 from __future__ import annotations
@@ -70,9 +77,13 @@ CLIP_RATES = (
 )
 
 
-def write_bronze_day(store: ObjectStore, city: City, day: date, seed: int, tz: tzinfo) -> int:
-    """The simulator's clean readings of ``day`` as bronze parquet, as ingestion would write them."""
-    readings = simulate_day(city, day, tz=tz, seed=seed)
+def write_bronze_day(
+    store: ObjectStore, city: City, day: date, seed: int, tz: tzinfo, simulated: date
+) -> int:
+    """The simulator's clean readings of ``simulated`` moved to ``day``, as bronze parquet, as
+    ingestion would write them."""
+    readings = simulate_day(city, simulated, tz=tz, seed=seed)
+    shift = datetime.combine(day, time(), tz) - datetime.combine(simulated, time(), tz)
     rows = 0
     for kind, kind_readings in readings.kinds.items():
         sensors = len(kind_readings.sensor_ids)
@@ -81,9 +92,9 @@ def write_bronze_day(store: ObjectStore, city: City, day: date, seed: int, tz: t
             {
                 "sensor_id": np.tile(kind_readings.sensor_ids, slots),
                 "kind": kind,
-                "observed_at": pl.Series(
-                    [s for s in readings.slots for _ in range(sensors)]
-                ).dt.convert_time_zone("UTC"),
+                "observed_at": (pl.Series(readings.slots).dt.convert_time_zone("UTC") + shift).gather(
+                    np.repeat(np.arange(slots), sensors)
+                ),
                 **{measure: values.reshape(-1) for measure, values in kind_readings.values.items()},
                 "source_file": "citysim",
                 "line_no": pl.int_range(1, slots * sensors + 1, eager=True),
@@ -165,7 +176,9 @@ def run_dbt(args: list[str], env: dict[str, str]) -> Timing:
 
 def _ordered_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
     """Nodes of one type in dependency order (dbt's own order: parents first)."""
-    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    nodes = {
+        uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed", "snapshot")
+    }
     ordered: list[str] = []
     seen: set[str] = set()
 
@@ -179,8 +192,8 @@ def _ordered_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[st
 
     for uid in sorted(nodes):
         visit(uid)
-    if resource_type == "model":
-        return [nodes[u] for u in ordered if nodes[u]["resource_type"] == "model"]
+    if resource_type == "model":  # snapshots among them, where the models read them
+        return [nodes[u] for u in ordered if nodes[u]["resource_type"] in ("model", "snapshot")]
     return [n for n in manifest["nodes"].values() if n["resource_type"] == resource_type]
 
 
@@ -205,9 +218,22 @@ def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -
         f"create table {seed['schema']}.{seed['name']} as select * from read_csv(?, header = true)",
         [os.fspath(DBT_PROJECT_DIR / seed["original_file_path"])],
     )
+    for source in manifest["sources"].values():  # as the on-run-start hook (macros/bronze_views.sql)
+        pattern = source["meta"].get("glob") or source["meta"]["location"]
+        con.execute(f"create schema if not exists {source['schema']}")
+        con.execute(
+            f"create or replace view {source['schema']}.{source['identifier']} as "
+            f"select * from read_parquet('{pattern}', hive_partitioning = false)"
+        )
     for node in _ordered_nodes(manifest, "model"):
         con.execute(f"create schema if not exists {node['schema']}")
-        con.execute(f"create or replace table {node['schema']}.{node['name']} as {node['compiled_code']}")
+        query = node["compiled_code"]
+        if node["resource_type"] == "snapshot":  # a first snapshot: every row, valid from now
+            query = (
+                "select *, md5(cast(random() as varchar)) as dbt_scd_id, now() as dbt_updated_at, now() "
+                f"as dbt_valid_from, cast(null as timestamp with time zone) as dbt_valid_to from ({query})"
+            )
+        con.execute(f"create or replace table {node['schema']}.{node['name']} as {query}")
     models = Timing(perf_counter() - start, _cpu_since(before), (load, os.getloadavg()[0]))
     for node in _ordered_nodes(manifest, "test"):
         if node.get("compiled_code"):
@@ -247,7 +273,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--sensors", type=int, default=500)
+    parser.add_argument("--sensors", type=int, default=2000)
+    parser.add_argument(
+        "--distinct-days", type=int, default=7, help="days simulated; the others repeat them (a week)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds of both sides, interleaved (the median is reported)"
@@ -273,7 +302,12 @@ def main() -> None:
         )
         with console.status(f"simulating {options.days} days of {options.sensors} sensors into S3..."):
             write_registry(store, city)
-            readings = sum(write_bronze_day(store, city, day, options.seed, settings.zone) for day in days)
+            readings = sum(
+                write_bronze_day(
+                    store, city, day, options.seed, settings.zone, days[i % options.distinct_days]
+                )
+                for i, day in enumerate(days)
+            )
             counts = sum(write_cctv_day(store, day, rng, settings.zone) for day in days)
 
         # as dagster-dbt runs dbt: structured (JSON) log lines on stdout, which Dagster reads
@@ -304,6 +338,15 @@ def main() -> None:
             if dbt_first:
                 timings |= direct_round(root, env, manifest)
             rounds.append(timings)
+        # the nightly run: the day after the last, landed, then built alone on dbt's warehouse
+        nightly_day = days[-1] + timedelta(days=1)
+        write_bronze_day(store, city, nightly_day, options.seed, settings.zone, days[0])
+        write_cctv_day(store, nightly_day, rng, settings.zone)
+        nightly_window = partition_window(
+            datetime.combine(nightly_day, time(), settings.zone),
+            datetime.combine(nightly_day + timedelta(days=1), time(), settings.zone),
+        )
+        nightly = run_dbt(list(PRODUCTION_BUILD), {**env, **nightly_window})
 
     table = Table(
         title=f"Marts over {options.days} days, {options.sensors} sensors ({os.cpu_count()} cores), "
@@ -365,8 +408,12 @@ def main() -> None:
         f"project, exit): with no cost per node at all the ratio would be {floor:.2f}. Beyond that and "
         f"the direct SQL, dbt adds {per_node * 1000:.0f} ms per node ({sum(nodes.values())} nodes)."
     )
+    city_scale = direct_all >= 60
     console.print(
-        f"targets: dbt build <= 1.5x direct SQL ({ratio:.2f}x), whole build < 120 s ({build:.1f} s)"
+        f"targets: dbt build <= 1.25x direct SQL at city scale ({ratio:.2f}x"
+        + ("" if city_scale else f"; reference only: the direct SQL took {direct_all:.0f} s, under a minute")
+        + f"), the nightly one-day build < 20 s ({nightly.seconds:.1f} s, load "
+        f"{_load(nightly)})"
     )
 
 

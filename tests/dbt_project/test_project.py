@@ -83,8 +83,8 @@ def test_owners_in_meta_are_the_stewards_of_the_ownership_registry(manifest: dic
     from orchestration.defs.marts.assets import GROUP, layer_and_name
 
     ownership, staff = load_ownership(), load_staff()
-    for node in nodes(manifest, "model") + nodes(manifest, "seed"):
-        key = "/".join([GROUP, *layer_and_name(node["fqn"])])
+    for node in nodes(manifest, "model") + nodes(manifest, "seed") + nodes(manifest, "snapshot"):
+        key = "/".join([GROUP, *layer_and_name(node["fqn"], node["resource_type"])])
         entry = ownership[key]
         assert node["meta"]["owner"] == staff[entry.steward].email, key
         assert node["meta"]["department"] == entry.department, key
@@ -107,7 +107,7 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
             assert fnmatch.fnmatch(f"s3://bronze/{bronze_readings_key(table, day)}", node["meta"]["glob"])
             assert node["meta"]["dagster"]["asset_key"] == ["iot", "bronze", "readings"]
         elif source == "iot":
-            assert node["config"]["external_location"] == f"s3://bronze/{bronze_registry_key(table)}"
+            assert node["meta"]["location"] == f"s3://bronze/{bronze_registry_key(table)}"
     for node in sources.values():
         if "glob" in node["meta"]:  # bronze_globs narrows date=* to a day or month: one S3 prefix
             pattern = node["meta"]["glob"]
@@ -144,3 +144,85 @@ def test_the_profile_reads_the_warehouse_and_s3_from_the_environment_and_loads_h
     (secret,) = output["secrets"]
     assert "DBT_ENV_SECRET_S3_SECRET_KEY" in secret["secret"] and "CITY_S3_ENDPOINT" in secret["endpoint"]
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()  # nothing to fetch with dbt deps
+
+
+def test_each_department_is_a_dbt_group_owned_by_its_marts_steward(manifest: dict[str, Any]) -> None:
+    """Every model, seed and snapshot is in the group of its ``meta.department``; the group's owner is
+    the owner of the department's marts; marts are public, staging and intermediate protected."""
+    groups = {g["name"]: g for g in manifest["groups"].values()}
+    assert set(groups) == {d.id for d in load_departments()}
+    for mart in marts(manifest):
+        assert groups[mart["fqn"][2]]["owner"]["email"] == mart["meta"]["owner"], mart["name"]
+    for node in nodes(manifest, "model") + nodes(manifest, "seed") + nodes(manifest, "snapshot"):
+        assert node["group"] == node["meta"]["department"], node["name"]
+    for node in nodes(manifest, "model"):
+        assert node["access"] == ("public" if node["fqn"][1] == "marts" else "protected"), node["name"]
+
+
+def test_no_day_partitioned_model_can_be_fully_refreshed(manifest: dict[str, Any]) -> None:
+    """``dbt build --full-refresh`` would drop every day outside the run's window of these."""
+    partitioned = [
+        n for n in nodes(manifest, "model") if n["config"].get("incremental_strategy") == "replace_days"
+    ]
+    assert partitioned
+    assert [n["name"] for n in partitioned if n["config"]["full_refresh"] is not False] == []
+
+
+def test_every_source_has_a_view_and_every_reading_a_freshness_rule(manifest: dict[str, Any]) -> None:
+    """A view in ``bronze_<source>`` (macros/bronze_views.sql) over each source's objects; readings
+    and counts warn after 26 hours and fail after 50 on their own timestamps; the registry tables,
+    which change only with the city's assets, have none."""
+    for source in manifest["sources"].values():
+        assert source["schema"] == f"bronze_{source['source_name']}", source["name"]
+        assert bool(source["meta"].get("glob")) != bool(source["meta"].get("location")), source["name"]
+        if "glob" in source["meta"]:
+            assert source["loaded_at_field"] in source["columns"], source["name"]
+            assert source["freshness"]["warn_after"] == {"count": 26, "period": "hour"}, source["name"]
+            assert source["freshness"]["error_after"] == {"count": 50, "period": "hour"}, source["name"]
+        else:
+            assert not source["freshness"] or not source["freshness"]["error_after"]["count"], source["name"]
+
+
+def test_registry_joins_of_intermediate_models_are_as_of_the_reading(manifest: dict[str, Any]) -> None:
+    """The registry as it was: an intermediate model reads a registry table's versions, never its
+    current state, and joins them with registry_as_of."""
+    current = {f"model.city.stg_iot__{t}" for t in ("sensors", "districts", "road_segments", "river_gauges")}
+    for node in nodes(manifest, "model"):
+        if node["fqn"][1] != "intermediate":
+            continue
+        assert not current & set(node["depends_on"]["nodes"]), node["name"]
+        if any(d.endswith("_versions") for d in node["depends_on"]["nodes"]):
+            assert "registry_as_of(" in node["raw_code"], node["name"]
+
+
+# Columns of a department fact mart that are keys or dimensions, not derived metrics.
+DIMENSION_COLUMNS = frozenset({"local_date", "local_hour", "hour_start"})
+DIMENSION_SUFFIXES = ("_id", "_name", "_at")
+
+
+def test_every_derived_metric_of_a_department_mart_names_its_method_and_source(
+    manifest: dict[str, Any],
+) -> None:
+    """A derived metric is a column of a department fact mart (``fct_*`` under models/marts/) that is
+    not part of its primary key, not an identifier or name (``*_id``, ``*_name``), not a time
+    dimension (``local_date``, ``local_hour``, ``hour_start``, an instant ``*_at``), and not marked
+    ``meta: {metric: false}`` (an attribute copied as it is from the registry or a reading, e.g. a
+    district's population). ``meta: {metric: true}`` makes any column one. Its description says how
+    it is computed after ``Method:`` and where that definition comes from after ``Source:`` (a
+    standard or publication with its reference, or "local definition" with the reason), so that a
+    department can tell a standard figure from a local one."""
+    missing = []
+    for mart in marts(manifest):
+        if not mart["name"].startswith("fct_"):
+            continue
+        (key,) = [c["columns"] for c in mart["constraints"] if c["type"] == "primary_key"]
+        for name, column in mart["columns"].items():
+            flag = column.get("meta", {}).get("metric")
+            dimension = (
+                name in key or name in DIMENSION_COLUMNS or name.endswith(DIMENSION_SUFFIXES) or flag is False
+            )
+            if (flag or not dimension) and not (
+                "Method:" in column["description"] and "Source:" in column["description"]
+            ):
+                missing.append(f"{mart['fqn'][2]}.{mart['name']}.{name}")
+    assert missing == []

@@ -4,6 +4,7 @@ no dbt run: the definitions, the asset graph and a test instance."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from dagster._core.loader import LoadingContextForTest
 
 from cityplatform.settings import SettingsError, load_settings
 from citysim.landing import FIRST_DAY_FILE, first_landed_day, record_landed_day
+from orchestration.defs.marts.assets import MANIFEST, READS_DAY_BEFORE, TRANSLATOR
 from orchestration.lib.partitions import DAY_GRACE, MARTS_AT, day_partitions, first_partition_day
 
 SEOUL = load_settings(timezone="Asia/Seoul").zone
@@ -85,37 +87,73 @@ def test_a_mart_that_reads_the_day_before_maps_to_both_days_of_its_parent(
     assert list(upstream.partitions_subset.get_partition_keys()) == [first]
 
 
+def day_before_reads() -> list[tuple[dg.AssetKey, dg.AssetKey]]:
+    """(model, parent) for every parent a model's ``meta.reads_day_before`` names, from the manifest."""
+    models = {n["name"]: n for n in MANIFEST["nodes"].values() if n["resource_type"] == "model"}
+    return sorted(
+        (TRANSLATOR.get_asset_key(node), TRANSLATOR.get_asset_key(models[parent]))
+        for node in models.values()
+        for parent in node["meta"].get(READS_DAY_BEFORE, [])
+    )
+
+
+# The SQL of a model that reads before its window: `{{ run_start() }} - interval ...`.
+READS_BEFORE_WINDOW = re.compile(r"run_start\(\)\s*\}\}\s*-\s*interval")
+
+
+def test_a_model_reads_before_its_window_exactly_when_it_names_the_parents_it_reads_so() -> None:
+    """What the SQL does and what Dagster is told agree: a model whose SQL reaches before the run's
+    first day names in ``meta.reads_day_before`` the parents it reads so (its own parents only), and
+    one that names any reads before its window. A cross-day read nobody declares would let a
+    backfill of D leave D+1 looking fresh."""
+    for node in MANIFEST["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        declared = node["meta"].get(READS_DAY_BEFORE, [])
+        parents = {
+            MANIFEST["nodes"][p]["name"] for p in node["depends_on"]["nodes"] if p.startswith("model.")
+        }
+        assert bool(READS_BEFORE_WINDOW.search(node["raw_code"])) == bool(declared), node["name"]
+        assert set(declared) <= parents, node["name"]
+    assert (HOURLY_AIR, AIR_HOURS) in day_before_reads() and (FLOOD_ALERTS, RAIN_HOURS) in day_before_reads()
+
+
 def test_other_marts_read_their_own_day_only(definitions: dg.Definitions) -> None:
     graph = definitions.resolve_asset_graph()
     shifted = {
-        (key.to_user_string(), parent.to_user_string())
+        (key, parent)
         for key in graph.get_all_asset_keys()
         for parent in graph.get(key).parent_keys
         if isinstance(mapping := graph.get_partition_mapping(key, parent), dg.TimeWindowPartitionMapping)
         and mapping.start_offset != 0
     }
-    assert shifted == {
-        (HOURLY_AIR.to_user_string(), AIR_HOURS.to_user_string()),
-        (FLOOD_ALERTS.to_user_string(), RAIN_HOURS.to_user_string()),
-    }
+    assert sorted(shifted) == day_before_reads()
 
 
-def test_rebuilding_a_day_makes_the_next_days_hourly_air_quality_stale(
-    definitions: dg.Definitions, instance: dg.DagsterInstance
+@pytest.mark.parametrize(("mart", "parent"), day_before_reads(), ids=lambda key: key.path[-1])
+def test_rebuilding_a_day_of_a_parent_makes_the_next_day_of_its_reader_stale(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, mart: dg.AssetKey, parent: dg.AssetKey
 ) -> None:
+    """Every mart that reads the day before: each of its parents (day-partitioned ones) and the mart
+    built for four days, then the parent's second day rebuilt: that day and the next are stale."""
+    graph = definitions.resolve_asset_graph()
+    parents = [
+        key
+        for key in graph.get(mart).parent_keys
+        if not isinstance(graph.get_partition_mapping(mart, key), dg.AllPartitionMapping)
+    ]
     built = ["2026-05-09", "2026-05-10", "2026-05-11", "2026-05-12"]
-    for key in (AIR_HOURS, HOURLY_AIR):
+    for key in (*parents, mart):
         for day in built:
             instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=day))
-    graph = definitions.resolve_asset_graph()
     days = built[1:]  # each with its day before built
 
     def status(day: str) -> StaleStatus:
         resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-        return resolver.get_status(HOURLY_AIR, day)
+        return resolver.get_status(mart, day)
 
     assert [status(day) for day in days] == [StaleStatus.FRESH] * 3
-    instance.report_runless_asset_event(dg.AssetMaterialization(AIR_HOURS, partition=days[0]))
+    instance.report_runless_asset_event(dg.AssetMaterialization(parent, partition=days[0]))
     assert [status(day) for day in days] == [StaleStatus.STALE, StaleStatus.STALE, StaleStatus.FRESH]
 
 

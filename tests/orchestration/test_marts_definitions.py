@@ -34,20 +34,25 @@ def test_dbt_models_are_keyed_and_grouped_by_layer_or_department(specs: dict[str
     assert {"marts/staging/stg_iot__traffic", "marts/intermediate/int_river_readings_classified"} <= set(
         specs
     )
-    assert {"marts/traffic/fct_segment_traffic_hourly", "marts/reference/cctv_cameras"} <= set(specs)
+    assert {
+        "marts/traffic/fct_segment_traffic_hourly",
+        "marts/reference/cctv_cameras",
+        "marts/snapshots/snp_iot__sensors",
+    } <= set(specs)
     departments = {d.id for d in load_departments()}
     groups: dict[str, set[str]] = {}
     for key, spec in specs.items():
         if key.startswith("marts/") and "dbt" in spec.kinds:
             groups.setdefault(spec.group_name, set()).add(key.split("/")[1])
-    # every department's marts in its own group; staging, intermediate and seeds each in theirs
+    # every department's marts in its own group; staging, intermediate, seeds and snapshots each in theirs
     assert groups == {
         **{department: {department} for department in departments},
         "marts_staging": {"staging"},
         "marts_intermediate": {"intermediate"},
         "marts_reference": {"reference"},
+        "marts_snapshots": {"snapshots"},
     }
-    assert layer_and_name(["city", "marts", "environment", "fct_air_quality_daily"]) == (
+    assert layer_and_name(["city", "marts", "environment", "fct_air_quality_daily"], "model") == (
         "environment",
         "fct_air_quality_daily",
     )

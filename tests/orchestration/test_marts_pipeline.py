@@ -33,6 +33,7 @@ from cityplatform.layout import (
     DEPARTMENT_REPORT_LATEST_KEY,
     ClipName,
     bronze_clip_key,
+    bronze_registry_key,
     department_report_key,
     mart_export_key,
 )
@@ -256,6 +257,35 @@ def test_rebuilding_a_day_replaces_exactly_that_day(
     assert rebuilt == built  # the same input rebuilds the same rows, once, and the other day is untouched
 
 
+def dbt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """dbt by hand in the project, with the platform's settings (``python -m orchestration.lib.dbt``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.lib.dbt", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_a_full_refresh_rebuilds_the_window_and_keeps_every_other_day(
+    backfill: dg.ExecuteInProcessResult,
+) -> None:
+    """``full_refresh: false`` on day partitions: `dbt build --full-refresh` replaces the run's days
+    as any build does, and the day never built (planted by the test above) survives it."""
+    before = hourly_traffic()
+    done = dbt(
+        "build",
+        "--full-refresh",
+        "--select",
+        "fct_segment_traffic_hourly",
+        env={"CITY_MIN_DATE": DAYS[1].isoformat(), "CITY_MAX_DATE": DAYS[1].isoformat()},
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert hourly_traffic() == before
+    assert BEFORE in before
+
+
 def test_storm_raises_a_flood_alert_in_its_district_peaking_when_the_river_did(
     backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth]
 ) -> None:
@@ -433,17 +463,80 @@ def test_the_primary_key_test_returns_a_null_key_and_a_duplicated_key(
 
 
 def test_dbt_docs_generate_and_the_unit_tests_run_on_the_built_warehouse(
-    backfill: dg.ExecuteInProcessResult,
+    backfill: dg.ExecuteInProcessResult, manifest: dict[str, Any]
 ) -> None:
     for args in (["docs", "generate"], ["test", "--select", "test_type:unit"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "orchestration.lib.dbt", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = dbt(*args)
         assert done.returncode == 0, done.stdout[-3000:]
     catalog = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "catalog.json").read_text())
     assert {n.split(".")[-1] for n in catalog["nodes"]} >= {
         mart for marts in MARTS_BY_DEPARTMENT.values() for mart in marts
     }
+    assert set(catalog["sources"]) == set(manifest["sources"])  # a relation behind every source
+
+
+def test_source_freshness_reads_every_reading_source_from_s3(
+    backfill: dg.ExecuteInProcessResult, manifest: dict[str, Any]
+) -> None:
+    """`dbt source freshness` through the bronze views: the newest reading of each kind is the last
+    slot of the last day landed (days long past: they fail the 50-hour rule, which is the point)."""
+    done = dbt("source", "freshness")
+    assert done.returncode == 1, done.stdout[-3000:]  # error_after exceeded, not a runtime error
+    results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "sources.json").read_text())["results"]
+    checked = {r["unique_id"]: r for r in results}
+    readings = {k for k, s in manifest["sources"].items() if "glob" in s["meta"]}
+    assert set(checked) == readings  # the registry has no freshness rule
+    zone = load_settings().zone
+    last_slot = datetime.combine(DAYS[1], time(23, 55), zone)
+    last_clip_minute = datetime.combine(DAYS[0], time(CLIPS[-1][0], 4), zone)
+    for unique_id, result in checked.items():
+        assert result["status"] == "error", (unique_id, result.get("error"))
+        newest = datetime.fromisoformat(result["max_loaded_at"])
+        assert newest == (last_clip_minute if unique_id.startswith("source.city.cctv.") else last_slot)
+
+
+def test_an_old_day_rebuilt_after_a_registry_change_joins_the_registry_as_it_was(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    backfill: dg.ExecuteInProcessResult,
+    store: ObjectStore,
+    truths: dict[date, DayTruth],
+) -> None:
+    """Lower the jammed segment's speed limit in the registry, then rebuild the first day: the
+    snapshot records a second version, open from now on, and the
+    old day's congested minutes (readings below half the limit) still use the limit of its time."""
+    jammed = truths[DAYS[0]].event(EventKind.CONGESTION).segment_id
+    query = (
+        "select hour_start, congested_minutes from intermediate.int_segment_loop_hours_aggregated "
+        "where segment_id = ? and local_date = ? order by 1"
+    )
+    with warehouse() as con:
+        congested = con.execute(query, [jammed, DAYS[0]]).fetchall()
+    assert sum(minutes for _, minutes in congested) > 0
+    key = bronze_registry_key("road_segments")
+    segments = read_parquet(store, BRONZE, key)
+    slower = segments.with_columns(
+        pl.when(pl.col("segment_id") == jammed)
+        .then(1)
+        .otherwise(pl.col("speed_limit_kmh"))
+        .alias("speed_limit_kmh")
+    )
+    store.put_bytes(BRONZE, key, parquet_bytes(slower))
+    hours = dg.AssetSelection.assets(
+        dg.AssetKey(["marts", "intermediate", "int_segment_loop_hours_aggregated"])
+    )
+    selection = [
+        k for k in hours.upstream().resolve(definitions.resolve_asset_graph()) if k.path[0] == "marts"
+    ]
+    run(
+        definitions, instance, "marts_build_day", partition_key=DAYS[0].isoformat(), asset_selection=selection
+    )
+    with warehouse() as con:
+        assert con.execute(query, [jammed, DAYS[0]]).fetchall() == congested
+        versions = con.execute(
+            "select speed_limit_kmh, valid_from = '-infinity', valid_to = 'infinity' "
+            "from staging.stg_iot__road_segment_versions where segment_id = ? order by valid_from",
+            [jammed],
+        ).fetchall()
+    original = segments.filter(pl.col("segment_id") == jammed)["speed_limit_kmh"].item()
+    assert versions == [(original, True, False), (1, False, True)]  # the open version: the new limit

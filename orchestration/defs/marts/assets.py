@@ -63,10 +63,12 @@ class MartsTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return super().get_asset_key(dbt_resource_props)
-        return dg.AssetKey([GROUP, *layer_and_name(dbt_resource_props["fqn"])])
+        return dg.AssetKey(
+            [GROUP, *layer_and_name(dbt_resource_props["fqn"], dbt_resource_props["resource_type"])]
+        )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        return marts_group(layer_and_name(dbt_resource_props["fqn"])[0])
+        return marts_group(layer_and_name(dbt_resource_props["fqn"], dbt_resource_props["resource_type"])[0])
 
     def get_asset_check_spec(
         self,
@@ -87,9 +89,12 @@ class MartsTranslator(DagsterDbtTranslator):
     ) -> dg.PartitionMapping | None:
         """A model whose day also reads the day before of a parent (the parent named in the model's
         ``meta.reads_day_before``) depends on both of that parent's days, so a rebuilt day D of
-        the parent makes D+1 stale and a backfill orders the days. The first day has no day before,
-        which is no error: it is built from its own day. A day depends on every partition of a source
-        partitioned by clip (``meta.partitioned_by_clip``)."""
+        the parent makes D+1 stale and a backfill orders the days. A model continuing what its day
+        before left open (an episode across midnight) names the parent it reads that day from, not
+        itself: Dagster judges no staleness through a self-dependency once an asset has 100
+        partitions (``SKIP_PARTITION_DATA_VERSION_SELF_DEPENDENCY_THRESHOLD``). The first day has no
+        day before, which is no error: it is built from its own day. A day depends on every
+        partition of a source partitioned by clip (``meta.partitioned_by_clip``)."""
         if dbt_parent_resource_props.get("source_meta", {}).get(PARTITIONED_BY_CLIP):
             # No Dagster mapping takes a clip to its day; identity by key would make every day ask
             # for a clip named like it (an asset backfill of the marts fails on that).
@@ -102,8 +107,11 @@ class MartsTranslator(DagsterDbtTranslator):
         return None
 
 
-def layer_and_name(fqn: list[str]) -> tuple[str, str]:
-    """``[project, 'marts', dept, model]`` -> ``(dept, model)``; staging/intermediate keep their layer."""
+def layer_and_name(fqn: list[str], resource_type: str) -> tuple[str, str]:
+    """``[project, 'marts', dept, model]`` -> ``(dept, model)``; staging/intermediate keep their layer;
+    seeds are ``reference``, snapshots ``snapshots``."""
+    if resource_type == "snapshot":
+        return "snapshots", fqn[-1]
     if len(fqn) == 2:  # a seed at the top of seeds/
         return "reference", fqn[-1]
     folder = fqn[2] if fqn[1] == "marts" else fqn[1]

@@ -8,8 +8,8 @@ readings as (
 
 stations as (
 
-    select sensor_id, district_id
-    from {{ ref('stg_iot__sensors') }}
+    select sensor_id, district_id, valid_from, valid_to
+    from {{ ref('stg_iot__sensor_versions') }}
     where sensor_kind = 'air_quality'
 
 ),
@@ -26,7 +26,8 @@ district_hours as (
         avg(readings.no2_ppm) as no2_ppm,
         avg(readings.o3_ppm) as o3_ppm
     from readings
-    inner join stations on readings.sensor_id = stations.sensor_id
+    inner join stations
+        on readings.sensor_id = stations.sensor_id and {{ registry_as_of('stations', 'readings.observed_at') }}
     group by 1, 2
 
 ),

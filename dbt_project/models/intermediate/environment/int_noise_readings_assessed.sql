@@ -8,15 +8,15 @@ readings as (
 
 monitors as (
 
-    select sensor_id, district_id
-    from {{ ref('stg_iot__sensors') }}
+    select sensor_id, district_id, valid_from, valid_to
+    from {{ ref('stg_iot__sensor_versions') }}
     where sensor_kind = 'noise'
 
 ),
 
 districts as (
 
-    select * from {{ ref('stg_iot__districts') }}
+    select * from {{ ref('stg_iot__district_versions') }}
 
 ),
 
@@ -36,8 +36,10 @@ assessed as (
             else districts.noise_limit_day_db
         end as limit_db
     from readings
-    inner join monitors on readings.sensor_id = monitors.sensor_id
-    inner join districts on monitors.district_id = districts.district_id
+    inner join monitors
+        on readings.sensor_id = monitors.sensor_id and {{ registry_as_of('monitors', 'readings.observed_at') }}
+    inner join districts
+        on monitors.district_id = districts.district_id and {{ registry_as_of('districts', 'readings.observed_at') }}
 
 ),
 

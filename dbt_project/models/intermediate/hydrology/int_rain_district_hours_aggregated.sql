@@ -8,8 +8,8 @@ readings as (
 
 gauges as (
 
-    select sensor_id, district_id
-    from {{ ref('stg_iot__sensors') }}
+    select sensor_id, district_id, valid_from, valid_to
+    from {{ ref('stg_iot__sensor_versions') }}
     where sensor_kind = 'rain'
 
 ),
@@ -23,7 +23,8 @@ gauge_hours as (
         -- mean 5-minute rain x 12: an hourly total that a missing reading does not lower
         avg(readings.rainfall_mm) * 12 as rainfall_mm
     from readings
-    inner join gauges on readings.sensor_id = gauges.sensor_id
+    inner join gauges
+        on readings.sensor_id = gauges.sensor_id and {{ registry_as_of('gauges', 'readings.observed_at') }}
     group by 1, 2, 3
 
 ),

@@ -8,7 +8,7 @@ readings as (
 
 gauges as (
 
-    select * from {{ ref('stg_iot__river_gauges') }}
+    select * from {{ ref('stg_iot__river_gauge_versions') }}
 
 ),
 
@@ -31,7 +31,8 @@ classified as (
             else 0
         end as stage_rank
     from readings
-    inner join gauges on readings.sensor_id = gauges.sensor_id
+    inner join gauges
+        on readings.sensor_id = gauges.sensor_id and {{ registry_as_of('gauges', 'readings.observed_at') }}
 
 ),
 

@@ -8,10 +8,16 @@ readings as (
 
 loops as (
 
-    select sensors.sensor_id, sensors.segment_id, segments.speed_limit_kmh
-    from {{ ref('stg_iot__sensors') }} as sensors
-    inner join {{ ref('stg_iot__road_segments') }} as segments on sensors.segment_id = segments.segment_id
-    where sensors.sensor_kind = 'traffic'
+    select sensor_id, segment_id, valid_from, valid_to
+    from {{ ref('stg_iot__sensor_versions') }}
+    where sensor_kind = 'traffic'
+
+),
+
+segments as (
+
+    select segment_id, speed_limit_kmh, valid_from, valid_to
+    from {{ ref('stg_iot__road_segment_versions') }}
 
 ),
 
@@ -29,10 +35,13 @@ segment_hours as (
             as mean_speed_kmh,
         min(readings.mean_speed_kmh) as min_speed_kmh,
         -- a jam rarely fills a whole hour: count the 5-minute readings below half the speed limit
-        count(*) filter (where readings.mean_speed_kmh < 0.5 * loops.speed_limit_kmh) as congested_readings,
+        count(*) filter (where readings.mean_speed_kmh < 0.5 * segments.speed_limit_kmh) as congested_readings,
         avg(readings.occupancy_pct) as mean_occupancy_pct
     from readings
-    inner join loops on readings.sensor_id = loops.sensor_id
+    inner join loops
+        on readings.sensor_id = loops.sensor_id and {{ registry_as_of('loops', 'readings.observed_at') }}
+    inner join segments
+        on loops.segment_id = segments.segment_id and {{ registry_as_of('segments', 'readings.observed_at') }}
     group by 1, 2
 
 ),

@@ -1,25 +1,4 @@
-with
-
-source as (
-
-    select * from {{ source('iot', 'districts') }}
-
-),
-
-renamed as (
-
-    select
-        district_id,
-        name as district_name,
-        zone_type,
-        population,
-        area_km2,
-        lat as latitude,
-        lon as longitude,
-        noise_limit_day_db,
-        noise_limit_night_db
-    from source
-
-)
-
-select * from renamed
+-- The registry as it is now: the open version of every key still registered.
+select * exclude (valid_from, valid_to)
+from {{ ref('stg_iot__district_versions') }}
+where valid_to = 'infinity'

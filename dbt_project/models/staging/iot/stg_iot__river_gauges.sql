@@ -1,23 +1,4 @@
-with
-
-source as (
-
-    select * from {{ source('iot', 'river_gauges') }}
-
-),
-
-renamed as (
-
-    select
-        sensor_id,
-        district_id,
-        river as river_name,
-        normal_level_m,
-        attention_level_m,
-        warning_level_m,
-        alarm_level_m
-    from source
-
-)
-
-select * from renamed
+-- The registry as it is now: the open version of every key still registered.
+select * exclude (valid_from, valid_to)
+from {{ ref('stg_iot__river_gauge_versions') }}
+where valid_to = 'infinity'

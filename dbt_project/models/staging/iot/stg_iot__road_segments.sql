@@ -1,23 +1,4 @@
-with
-
-source as (
-
-    select * from {{ source('iot', 'road_segments') }}
-
-),
-
-renamed as (
-
-    select
-        segment_id,
-        district_id,
-        name as segment_name,
-        lanes,
-        speed_limit_kmh,
-        capacity_vph,
-        length_km
-    from source
-
-)
-
-select * from renamed
+-- The registry as it is now: the open version of every key still registered.
+select * exclude (valid_from, valid_to)
+from {{ ref('stg_iot__road_segment_versions') }}
+where valid_to = 'infinity'

@@ -1,23 +1,4 @@
-with
-
-source as (
-
-    select * from {{ source('iot', 'sensors') }}
-
-),
-
-renamed as (
-
-    select
-        sensor_id,
-        kind as sensor_kind,
-        district_id,
-        segment_id,
-        lat as latitude,
-        lon as longitude,
-        installed_date
-    from source
-
-)
-
-select * from renamed
+-- The registry as it is now: the open version of every key still registered.
+select * exclude (valid_from, valid_to)
+from {{ ref('stg_iot__sensor_versions') }}
+where valid_to = 'infinity'
