@@ -55,10 +55,10 @@
 {% macro cai_min_hours() %}
     {#-
         Hours a particulate mean needs, else it is null (and so is the CAI it would rate): 75 % of
-        its window, the data-capture rule of Korea's annual air-quality report (대기환경연보: a
-        station's figures count only with 75 % of its data) and of the US 24-hour PM rule (40 CFR
-        Part 50, Appendix N: a 24-hour mean from hourly data needs 18 of its 24 hours). Applied to
-        the 12- and 4-hour terms of C24E by this platform: AirKorea publishes no minimum for them.
+        its window: the US rule for a 24-hour PM mean from hourly data (40 CFR Part 50, Appendix N:
+        18 of its 24 hours), the same 75 % data capture below which Korea's annual air-quality
+        report (환경부 대기환경연보) leaves a station out. Applied to the 12- and 4-hour terms of C24E
+        by this platform: AirKorea publishes no minimum for them.
     -#}
     {{ return({'24h': 18, '12h': 9, '4h': 3}) }}
 {% endmacro %}
