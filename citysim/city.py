@@ -20,7 +20,8 @@ ZoneType = Literal["residential", "commercial", "industrial", "quiet"]
 CITY_CENTRE = (37.6, 126.7)
 KM_PER_DEGREE_LAT = 111.0
 
-# Day/night limits in dB(A), roughly the Korean environmental noise standards by area type.
+# Day/night limits in Leq dB(A): Korea's environmental noise standards for general areas (환경정책기본법
+# 시행령 [별표 1] 2. 소음; day 06:00-22:00, night 22:00-06:00) of area types 가, 나, 다 and 라.
 NOISE_LIMITS_DB: dict[str, tuple[float, float]] = {
     "quiet": (50.0, 40.0),
     "residential": (55.0, 45.0),

@@ -5,11 +5,17 @@
 
         I = (I_hi - I_lo) / (BP_hi - BP_lo) * (C - BP_lo) + I_lo
 
-    Concentrations are first truncated to the reporting resolution of the breakpoints (integer
-    ug/m3 for particulates, 0.001 ppm for gases) so every value falls in a band; sub-indices are
-    rounded to the nearest integer and capped at 500. PM10 and PM2.5 use 24-hour means, NO2 and O3
-    1-hour means (PM2.5 bands as revised on 2018-03-27). The CAI is the highest sub-index, and
-    AirKorea computes it only when PM10, PM2.5, NO2 and O3 are all present.
+    Sub-indices are rounded to the nearest integer and capped at 500. PM10 and PM2.5 use 24-hour
+    concentrations, NO2 and O3 1-hour means (PM2.5 bands as revised on 2018-03-27). The CAI is the
+    highest sub-index, and AirKorea computes it only when PM10, PM2.5, NO2 and O3 are all present
+    (CAI calculator, https://www.airkorea.or.kr/web/caiCalculator?pMENU_NO=147).
+
+    Concentrations are truncated to the resolution the breakpoints are written in (integer ug/m3
+    for particulates, 0.001 ppm for gases) before the bands are looked up: the bands leave gaps at
+    that resolution (30 | 31 ug/m3) that a raw mean could fall into. AirKorea publishes no rounding
+    rule of its own; truncation (not rounding) follows the US EPA's AQI convention (AirNow, "The AQI
+    Equation": concentrations truncated to 1 ug/m3 for PM10 and 0.001 ppm for O3,
+    https://forum.airnowtech.org/t/the-aqi-equation-2024-valid-beginning-may-6th-2024/453).
 
     Add-on for combined exposure (AirKorea, https://www.airkorea.or.kr/eng/khaiInfo?pMENU_NO=166;
     Korean page https://www.airkorea.or.kr/web/khaiInfo?pMENU_NO=129): when two pollutants are in
@@ -17,6 +23,18 @@
     sub-index; when three or more are, 75 points. Only the four pollutants this platform measures
     are counted (AirKorea also counts SO2 and CO). The result stays on the published 0-500 scale
     (capped at 500), and the category is read from the final value, add-on included.
+
+    Real-time particulates: AirKorea's hourly CAI rates PM10 and PM2.5 on the 24-hour predicted
+    moving average (24시간 예측이동평균, C24E), published with its CAI calculator:
+
+        C24E = (C12 * 12 + C4 * 12) / 24
+        C12  = mean of the last 12 hours (the hour itself included)
+        C4   = (Ca_i + Ca_i-1 + Ca_i-2 + Ca_i-3) / 4
+        Ca_i = 0.75 * C_i  when C_i >= M and 0.9 <= C_i / C12 <= 1.7, else C_i
+        M    = 70 ug/m3 for PM10, 30 ug/m3 for PM2.5
+
+    Each hour's Ca is computed at that hour (with that hour's own C12), as the definition reads for
+    any reference hour i. The page states no minimum of hours; cai_min_hours() holds the ones used.
 -#}
 
 {% macro cai_index_bands() %}
@@ -31,6 +49,30 @@
         'no2': {'decimals': 3, 'bands': [[0, 0.030], [0.031, 0.060], [0.061, 0.200], [0.201, 2.000]]},
         'o3': {'decimals': 3, 'bands': [[0, 0.030], [0.031, 0.090], [0.091, 0.150], [0.151, 0.600]]},
     }) }}
+{% endmacro %}
+
+
+{% macro cai_min_hours() %}
+    {#-
+        Hours a particulate mean needs, else it is null (and so is the CAI it would rate): 75 % of
+        its window: the US rule for a 24-hour PM mean from hourly data (40 CFR Part 50, Appendix N:
+        18 of its 24 hours), the same 75 % data capture below which Korea's annual air-quality
+        report (환경부 대기환경연보) leaves a station out. Applied to the 12- and 4-hour terms of C24E
+        by this platform: AirKorea publishes no minimum for them.
+    -#}
+    {{ return({'24h': 18, '12h': 9, '4h': 3}) }}
+{% endmacro %}
+
+
+{% macro cai_trend_adjusted(pollutant, concentration, mean_12h) %}
+    {#- AirKorea's Ca of one hour: 0.75 x C when C >= M and 0.9 <= C / C12 <= 1.7, else C itself. -#}
+    {%- set threshold = {'pm10': 70, 'pm25': 30}[pollutant] -%}
+    case
+        when {{ concentration }} >= {{ threshold }}
+            and {{ concentration }} / {{ mean_12h }} between 0.9 and 1.7
+            then 0.75 * {{ concentration }}
+        else {{ concentration }}
+    end
 {% endmacro %}
 
 
@@ -119,8 +161,12 @@
 
 
 {% macro cai_main_pollutant(pm10_index, pm25_index, no2_index, o3_index) %}
-    {#- The pollutant whose sub-index sets the CAI (particulates first on a tie). -#}
-    case greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+    {#- The pollutant whose sub-index sets the CAI (particulates first on a tie); null with the CAI. -#}
+    case (case
+        when {{ pm10_index }} is null or {{ pm25_index }} is null
+            or {{ no2_index }} is null or {{ o3_index }} is null then null
+        else greatest({{ pm10_index }}, {{ pm25_index }}, {{ no2_index }}, {{ o3_index }})
+    end)
         when {{ pm25_index }} then 'pm25'
         when {{ pm10_index }} then 'pm10'
         when {{ o3_index }} then 'o3'

@@ -79,8 +79,10 @@ def _hourly(hourly: pl.DataFrame, day: date) -> Chart:
         title,
         (HOURLY,),
         day.isoformat(),
-        "Each cell is a district's hourly CAI (the number) in its category's colour; a grey hatched "
-        "cell is an hour with no CAI (a pollutant not measured).",
+        "Each cell is a district's hourly CAI (the number) in its category's colour, AirKorea's real-time "
+        "index: particulates on the 24-hour predicted moving average, gases on the hour. A grey hatched "
+        "cell is an hour with no CAI: a pollutant not measured, or particulates in fewer than 9 of the "
+        "last 12 hours (the mart's cai_null_reason says which).",
         png=_cai_figure(grid, values, f"CAI by hour, {day}", None),
         alt=f"CAI of every district by hour on {day}, coloured by category",
         legend=_legend(),
@@ -120,11 +122,13 @@ def _daily(daily: pl.DataFrame, day: date) -> Chart:
         title,
         (DAILY,),
         f"{days[0]} to {day}" if days[0] != day else day.isoformat(),
-        "Each cell is a district's daily CAI (24-hour PM means, worst hour of the gases) in its category's "
-        "colour; a grey hatched cell is a day the mart holds no CAI for.",
+        "Each cell is a district's daily CAI in its category's colour: a local definition, not AirKorea's "
+        "(which publishes hourly values only), on the day's 24-hour PM means and the gases' worst hour. "
+        "A grey hatched cell is a day with no daily CAI (particulates in fewer than 18 hours, or no mart "
+        "row).",
         png=image,
         alt=f"daily CAI of every district from {days[0]} to {day}, coloured by category",
         legend=_legend(),
         table=rows,
-        table_title=f"Daily CAI on {day}",
+        table_title=f"Local daily CAI on {day}",
     )

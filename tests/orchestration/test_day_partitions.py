@@ -24,6 +24,8 @@ HOURLY_AIR = dg.AssetKey(["marts", "environment", "fct_air_quality_hourly"])
 AIR_HOURS = dg.AssetKey(["marts", "intermediate", "int_air_quality_district_hours_aggregated"])
 FLOOD_ALERTS = dg.AssetKey(["marts", "disaster_management", "fct_flood_alerts"])
 RAIN_HOURS = dg.AssetKey(["marts", "intermediate", "int_rain_district_hours_aggregated"])
+NOISE = dg.AssetKey(["marts", "environment", "fct_noise_exceedances"])
+NOISE_READINGS = dg.AssetKey(["marts", "intermediate", "int_noise_readings_assessed"])
 
 
 def test_the_first_day_is_the_setting_else_the_first_landed_day_else_yesterday(
@@ -70,7 +72,9 @@ def test_the_day_closes_after_the_lateness_limit_and_the_marts_follow_the_ingest
     assert MARTS_AT > DAY_GRACE
 
 
-@pytest.mark.parametrize(("mart", "parent"), [(HOURLY_AIR, AIR_HOURS), (FLOOD_ALERTS, RAIN_HOURS)])
+@pytest.mark.parametrize(
+    ("mart", "parent"), [(HOURLY_AIR, AIR_HOURS), (FLOOD_ALERTS, RAIN_HOURS), (NOISE, NOISE_READINGS)]
+)
 def test_a_mart_that_reads_the_day_before_maps_to_both_days_of_its_parent(
     definitions: dg.Definitions, mart: dg.AssetKey, parent: dg.AssetKey
 ) -> None:

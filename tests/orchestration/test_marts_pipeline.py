@@ -540,3 +540,133 @@ def test_an_old_day_rebuilt_after_a_registry_change_joins_the_registry_as_it_was
         ).fetchall()
     original = segments.filter(pl.col("segment_id") == jammed)["speed_limit_kmh"].item()
     assert versions == [(original, True, False), (1, False, True)]  # the open version: the new limit
+
+
+# --- environment known answers ---
+
+# AirKorea's real-time particulates (https://www.airkorea.or.kr/web/caiCalculator?pMENU_NO=147): C24E =
+# (C12 + C4) / 2, C4 the mean of the last 4 hours' Ca, Ca = 0.75 x C when C >= M and 0.9 <= C / C12 <= 1.7.
+TREND_THRESHOLD = {"pm10": 70.0, "pm25": 30.0}
+MIN_HOURS_12, MIN_HOURS_4 = 9, 3  # 75 % of each window, as the mart requires
+
+
+def district_hourly_means(city: City, days: tuple[date, ...]) -> dict[str, dict[str, list[float]]]:
+    """District -> measure -> hourly means over the district's stations, hour after hour of ``days``."""
+    home = {s.sensor_id: s.district_id for s in city.sensors}
+    means: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for day in days:
+        readings = simulate_day(city, day, tz=load_settings().zone, seed=SEED).kinds["air_quality"]
+        by_district: dict[str, list[int]] = defaultdict(list)
+        for column, sensor_id in enumerate(readings.sensor_ids):
+            by_district[home[sensor_id]].append(column)
+        for district, columns in by_district.items():
+            for m in BANDS:
+                hourly = readings.values[m][:, columns].reshape(24, 12 * len(columns)).mean(axis=1)
+                means[district][m].extend(float(v) for v in hourly)
+    return means
+
+
+def predicted_24h(series: list[float], pollutant: str) -> list[float | None]:
+    """AirKorea's C24E at every hour of ``series`` (which starts with no hour before it)."""
+    c12 = [float(np.mean(series[max(0, i - 11) : i + 1])) for i in range(len(series))]
+    adjusted = [
+        0.75 * c if c >= TREND_THRESHOLD[pollutant] and 0.9 <= c / c12[i] <= 1.7 else c
+        for i, c in enumerate(series)
+    ]
+    return [
+        (c12[i] + float(np.mean(adjusted[max(0, i - 3) : i + 1]))) / 2
+        if min(i + 1, 12) >= MIN_HOURS_12 and min(i + 1, 4) >= MIN_HOURS_4
+        else None
+        for i in range(len(series))
+    ]
+
+
+def hand_hourly_cai(city: City, days: tuple[date, ...]) -> dict[tuple[str, datetime], int | None]:
+    """(district, hour start) -> the real-time hourly CAI of ``days`` (the first with no day before)."""
+    zone = load_settings().zone
+    starts = [datetime.combine(day, time(hour), zone) for day in days for hour in range(24)]
+    result: dict[tuple[str, datetime], int | None] = {}
+    for district, means in district_hourly_means(city, days).items():
+        pm = {p: predicted_24h(means[p], p) for p in ("pm10", "pm25")}
+        for i, start in enumerate(starts):
+            pm10, pm25 = pm["pm10"][i], pm["pm25"][i]
+            if pm10 is None or pm25 is None:
+                result[(district, start)] = None
+                continue
+            indices = (
+                sub_index("pm10", pm10),
+                sub_index("pm25", pm25),
+                sub_index("no2", means["no2"][i]),
+                sub_index("o3", means["o3"][i]),
+            )
+            result[(district, start)] = min(500, max(indices) + addon(indices))
+    return result
+
+
+def hourly_air(
+    day: date | None = None,
+) -> dict[tuple[str, datetime], tuple[int | None, str | None, str | None]]:
+    """(district, hour start) -> (cai, cai_category, cai_null_reason) of the hourly air-quality mart."""
+    where, params = (" where local_date = ?", [day]) if day else ("", [])
+    with warehouse() as con:
+        rows = con.execute(
+            "select district_id, hour_start, cai, cai_category, cai_null_reason "
+            f"from environment.fct_air_quality_hourly{where}",
+            params,
+        ).fetchall()
+    zone = load_settings().zone
+    return {(d, start.astimezone(zone)): (cai, name, why) for d, start, cai, name, why in rows}
+
+
+def test_hourly_cai_of_every_district_and_hour_matches_airkorea_s_predicted_24_hour_mean_by_hand(
+    backfill: dg.ExecuteInProcessResult, city: City
+) -> None:
+    """Exact, for both days; the first day's first 8 hours have too few hours (no day before it)."""
+    hand = hand_hourly_cai(city, DAYS)
+    mart = hourly_air()
+    assert {key: cai for key, (cai, _, _) in mart.items()} == hand
+    assert all(name == (None if cai is None else category(cai)) for cai, name, _ in mart.values())
+    first_hours = {
+        why for (_, start), (_, _, why) in mart.items() if start.date() == DAYS[0] and start.hour < 8
+    }
+    assert first_hours == {f"particulates in {n} of the last 12 hours (needs 9)" for n in range(1, 9)}
+
+
+def test_pollution_episode_is_the_city_s_worst_cai_in_its_district_within_its_hours(
+    backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth]
+) -> None:
+    zone = load_settings().zone
+    mart = hourly_air()
+    for day, truth in truths.items():
+        episode = truth.event(EventKind.POLLUTION_EPISODE)
+        scored = {key: value for key, value in mart.items() if key[1].date() == day and value[0] is not None}
+        (district, worst_hour), (cai, name, _) = max(scored.items(), key=lambda item: item[1][0])
+        assert district == episode.district_id
+        assert episode.start <= worst_hour <= episode.end
+        assert name == "very_unhealthy" == category(cai)
+        # in the hour of the true PM10 peak the episode's district is already the worst, unhealthy or worse
+        peak_hour = episode.peaks["pm10"].at.astimezone(zone).replace(minute=0)
+        at_peak = {d: value for (d, start), value in scored.items() if start == peak_hour}
+        assert max(at_peak, key=lambda d: at_peak[d][0]) == episode.district_id
+        assert at_peak[episode.district_id][1] in ("unhealthy", "very_unhealthy")
+
+
+def test_a_one_day_build_of_the_hourly_cai_reads_the_day_before(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, backfill: dg.ExecuteInProcessResult, city: City
+) -> None:
+    """Rebuild the second day alone: its first hours still take the first day's hours into C12 and C4."""
+    before = hourly_air(DAYS[1])
+    hourly = dg.AssetSelection.assets(dg.AssetKey(["marts", "environment", "fct_air_quality_hourly"]))
+    selection = [
+        k for k in hourly.upstream().resolve(definitions.resolve_asset_graph()) if k.path[0] == "marts"
+    ]
+    run(
+        definitions, instance, "marts_build_day", partition_key=DAYS[1].isoformat(), asset_selection=selection
+    )
+    after = hourly_air(DAYS[1])
+    assert after == before
+    hand = hand_hourly_cai(city, DAYS)
+    assert {key: cai for key, (cai, _, _) in after.items()} == {
+        key: cai for key, cai in hand.items() if key[1].date() == DAYS[1]
+    }
+    assert all(cai is not None for cai, _, _ in after.values())  # hour 0 has the day before's 11 hours

@@ -31,6 +31,8 @@ assessed as (
         readings.laeq_db,
         readings.lamax_db,
         case when {{ is_night(local_hour('readings.observed_at')) }} then 'night' else 'day' end as period,
+        -- a night is filed under the date it ends on: 22:00-24:00 opens the next date's night
+        {{ period_date('readings.local_date', local_hour('readings.observed_at')) }} as period_date,
         case
             when {{ is_night(local_hour('readings.observed_at')) }} then districts.noise_limit_night_db
             else districts.noise_limit_day_db

@@ -1,3 +1,5 @@
+{%- set min_hours = cai_min_hours()['24h'] -%}
+
 with
 
 hourly as (
@@ -13,10 +15,11 @@ district_days as (
         district_id,
         local_date,
         count(*) as hours_reported,
+        count(pm10_ugm3 + pm25_ugm3) as particulate_hours,
         max(stations_reporting) as stations_reporting,
-        -- the day's 24-hour particulate means; gases at their worst hour (1-hour breakpoints)
-        avg(pm10_ugm3) as pm10_24h_ugm3,
-        avg(pm25_ugm3) as pm25_24h_ugm3,
+        -- the day's 24-hour particulate means (with enough hours); gases at their worst hour
+        case when particulate_hours >= {{ min_hours }} then avg(pm10_ugm3) end as pm10_24h_ugm3,
+        case when particulate_hours >= {{ min_hours }} then avg(pm25_ugm3) end as pm25_24h_ugm3,
         max(no2_ppm) as no2_max_1h_ppm,
         max(o3_ppm) as o3_max_1h_ppm,
         max(cai) as worst_hour_cai,
@@ -53,6 +56,7 @@ final as (
         cast(district_id as varchar) as district_id,
         cast(local_date as date) as local_date,
         cast(hours_reported as integer) as hours_reported,
+        cast(particulate_hours as integer) as particulate_hours,
         cast(stations_reporting as integer) as stations_reporting,
         cast(pm10_24h_ugm3 as double) as pm10_24h_ugm3,
         cast(pm25_24h_ugm3 as double) as pm25_24h_ugm3,
@@ -71,7 +75,13 @@ final as (
         cast({{ cai_main_pollutant('pm10_index', 'pm25_index', 'no2_index', 'o3_index') }} as varchar)
             as main_pollutant,
         cast(worst_hour_cai as integer) as worst_hour_cai,
-        cast(unhealthy_hours as integer) as unhealthy_hours
+        cast(unhealthy_hours as integer) as unhealthy_hours,
+        cast(case
+            when particulate_hours < {{ min_hours }}
+                then 'particulates in ' || particulate_hours || ' of 24 hours (needs {{ min_hours }})'
+            when no2_max_1h_ppm is null then 'no NO2 reading in the day'
+            when o3_max_1h_ppm is null then 'no O3 reading in the day'
+        end as varchar) as cai_null_reason
     from scored
 
 )
