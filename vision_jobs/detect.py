@@ -12,7 +12,6 @@ so each chunk letterboxes with minimal padding.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from vision_jobs.artifacts import sha256_file
 from vision_jobs.config import PLATFORM_CLASSES, ModelConfig
 from vision_jobs.detections import Detections
 
@@ -150,12 +150,3 @@ class UltralyticsDetector:
                 )
                 out.append(self.classes.apply(raw))
         return out
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (weights run to hundreds of MB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -19,6 +19,7 @@ from openlineage.client.facet_v2 import (
     RunFacet,
     data_quality_assertions_dataset,
     data_quality_metrics_dataset,
+    dataset_version_dataset,
     documentation_dataset,
     error_message_run,
     job_type_job,
@@ -142,6 +143,11 @@ def assertions_facet(
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=list(assertions), producer=PRODUCER
     )
+
+
+def version_facet(version: str) -> dataset_version_dataset.DatasetVersionDatasetFacet:
+    """The version of a dataset a run read, e.g. the sha256 of the model weights it ran."""
+    return dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=version, producer=PRODUCER)
 
 
 def lifecycle_facet(

@@ -17,7 +17,7 @@ from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.contracts import contract_check
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
-from orchestration.lib.resources import CityStorage
+from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
@@ -117,6 +117,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 def clip_analysis(
     context: dg.AssetExecutionContext,
     storage: CityStorage,
+    vision: VisionInputs,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     name = ClipName.parse(context.partition_key, storage.settings().zone)
@@ -129,7 +130,7 @@ def clip_analysis(
     invocation = pipes_subprocess_client.run(
         command=[sys.executable, "-m", "vision_jobs.pipes"],
         context=context,
-        extras={"clip_uri": clip.uri},
+        extras={"clip_uri": clip.uri, **vision.extras(storage.settings())},
     )
     results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
     quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
