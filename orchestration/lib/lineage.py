@@ -62,7 +62,7 @@ from governance.lineage.naming import (
 from governance.lineage.quality import rule_assertion
 from orchestration.lib.contracts import rules_in
 from orchestration.lib.metadata import plain
-from orchestration.lib.ownership import owned_in_run
+from orchestration.lib.ownership import PERSONAL_COLUMNS, owned_in_run
 
 Result = TypeVar("Result")
 Body = TypeVar("Body", bound=Callable[..., Any])
@@ -103,6 +103,7 @@ def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
         classification=spec.tags.get("classification"),
         department=spec.tags.get("department"),
         retention_days=plain(spec.metadata.get("retention_days")),
+        personal_columns=tuple(plain(spec.metadata.get(PERSONAL_COLUMNS)) or ()),
     )
 
 

@@ -14,7 +14,7 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, 
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
-from orchestration.lib.contracts import contract_check
+from orchestration.lib.contracts import contract_check, contract_columns
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage, VisionInputs
@@ -72,7 +72,11 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         kinds={"pytorch", "s3", "parquet"},
         description=description,
         tags=RETAINED,
-        metadata={"dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}"},
+        metadata={
+            "dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}",
+            # the contract's columns; the registry's personal columns are tagged on them at load
+            "dagster/column_schema": contract_columns(CCTV_SCHEMAS[TABLES[key]]),
+        },
     )
 
 
