@@ -140,7 +140,7 @@ class JobConfig(_Config):
     output_bucket: str = BRONZE
     quarantine_bucket: str = QUARANTINE
     evidence_frames: int = Field(
-        default=1, ge=0, description="Blurred frames kept per clip (the busiest ones) for review."
+        default=1, ge=0, description="Anonymised frames kept per clip (the busiest ones) for review."
     )
     truncation_tolerance: float = Field(
         default=0.95,

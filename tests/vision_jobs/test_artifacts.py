@@ -6,11 +6,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from cityplatform.objectstore import GOVERNANCE, ObjectStore
 from cityplatform.settings import Settings, load_settings
 from cityplatform.yamlfiles import RegistryError
 from vision_jobs.artifacts import resolve
+from vision_jobs.cli import app
 from vision_jobs.config import DEFAULT_WEIGHTS, ModelConfig
 from vision_jobs.registry import DEFAULT_REGISTRY
 
@@ -87,3 +89,15 @@ def test_unusable_inputs_are_named(
         resolve(store, city_settings, model=f"s3://{MODELS}/nothing.pt")
     with pytest.raises(ValueError, match="not an s3://bucket/key"):
         load_settings(vision_cameras="s3://governance/")
+
+
+def test_the_cli_refuses_unusable_inputs_in_one_line(
+    city_settings: Settings, uploaded: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    clip = "s3://landing/cctv/cam-01/date=2025-05-12/cam-01_20250512T081500.mp4"
+    missing = runner.invoke(app, ["run", "--clip", clip, "--weights", "s3://models/nothing.pt"])
+    assert missing.exit_code == 2 and "no object at s3://models/nothing.pt" in missing.output
+    assert "Traceback" not in missing.output
+    broken = runner.invoke(app, ["run", "--clip", clip, "--registry", uploaded["broken"]])
+    assert broken.exit_code == 2 and "broken.yaml" in broken.output
