@@ -210,6 +210,10 @@ class ObjectStore:
             response.close()
             response.release_conn()
 
+    def get_file(self, bucket: str, key: str, path: Path) -> None:
+        """Stream an object to a local file (model weights run to hundreds of MB)."""
+        self.client.fget_object(bucket, key, str(path))
+
     def get_many(self, objects: Iterable[ObjectInfo], workers: int = 8) -> list[bytes]:
         """Fetch several objects concurrently, in the order given (network-bound, so threads)."""
         with ThreadPoolExecutor(max_workers=workers) as pool:

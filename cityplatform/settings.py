@@ -7,6 +7,7 @@ this repository, so they are refused when ``CITY_MODE=production``.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -89,6 +90,32 @@ class Settings(BaseSettings):
         pattern=r"^s3://[a-z0-9.-]{3,63}/.*$",
         description="s3://bucket/prefix/ of the ownership ledger (handovers after the registry baseline).",
     )
+
+    vision_model: str | None = Field(
+        default=None,
+        description=(
+            "Detection weights of the CCTV job: a path, an Ultralytics model name or s3://bucket/key.pt "
+            "(with the model's settings file <stem>.yaml beside it, when it has one). Unset: the "
+            "simulator model shipped with vision_jobs."
+        ),
+    )
+    vision_cameras: str | None = Field(
+        default=None,
+        description=(
+            "Camera registry YAML of the CCTV job: a path or s3://bucket/key.yaml, e.g. "
+            "s3://governance/vision/cameras.yaml. Unset: the registry shipped with vision_jobs."
+        ),
+    )
+
+    @field_validator("vision_model", "vision_cameras")
+    @classmethod
+    def _location(cls, location: str | None) -> str | None:
+        """Empty means unset; an s3:// location must name a bucket and a key."""
+        if not location:
+            return None
+        if location.startswith("s3://") and not re.fullmatch(r"s3://[a-z0-9.-]{3,63}/[^/].*[^/]", location):
+            raise ValueError(f"{location!r} is not an s3://bucket/key of one object")
+        return location
 
     @field_validator("timezone")
     @classmethod

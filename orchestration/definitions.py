@@ -10,7 +10,7 @@ from orchestration.defs.governance.checks import with_steward_checks
 from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
-from orchestration.lib.resources import CityStorage
+from orchestration.lib.resources import CityStorage, VisionInputs
 
 # Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
 # server that has already imported and built the code location (orchestration.step_server), a step
@@ -43,6 +43,7 @@ def build() -> dg.Definitions:
             "storage": CityStorage(),
             "lineage": LineageResource(),
             "pipes_subprocess_client": dg.PipesSubprocessClient(),
+            "vision": VisionInputs(),
         }
     )
     owners = partial(apply_ownership, ownership=registry_ownership())  # files only; the ledger in runs

@@ -49,7 +49,19 @@ app = typer.Typer(
 WEIGHTS = typer.Option(str(DEFAULT_WEIGHTS), help="Ultralytics detection weights (path or model name).")
 DEVICE = typer.Option("auto", help="'auto' (CUDA with half precision if present, else CPU), 'cpu', 'cuda:0'.")
 BATCH = typer.Option(8, min=1, help="Frames per predict call.")
-IMGSZ = typer.Option(416, min=32, help="Model input size (long side of the resized frames).")
+IMGSZ = typer.Option(
+    None, min=32, help="Model input size (long side of the resized frames); default: the model's own."
+)
+RUN_WEIGHTS = typer.Option(
+    None,
+    help="Weights: a path, an Ultralytics name or s3://bucket/key.pt; default: CITY_VISION_MODEL, else "
+    "the shipped simulator model.",
+)
+RUN_REGISTRY = typer.Option(
+    None,
+    help="Camera registry: a path or s3://bucket/key.yaml; default: CITY_VISION_CAMERAS, else the "
+    "shipped registry.",
+)
 REGISTRY = typer.Option(DEFAULT_REGISTRY, help="Camera registry YAML.")
 
 
@@ -57,12 +69,13 @@ def _job_config(
     weights: str,
     device: str,
     batch_size: int,
-    imgsz: int,
+    imgsz: int | None,
     tracker: str = "bytetrack",
     evidence_frames: int = 1,
 ) -> JobConfig:
+    size = {} if imgsz is None else {"imgsz": imgsz}  # unset: the model's settings file decides
     return JobConfig(
-        model=ModelConfig(weights=weights, device=device, batch_size=batch_size, imgsz=imgsz),
+        model=ModelConfig(weights=weights, device=device, batch_size=batch_size, **size),
         tracker=TrackerConfig(kind=tracker),  # type: ignore[arg-type]
         evidence_frames=evidence_frames,
     )
@@ -122,27 +135,31 @@ def run(
         list[str], typer.Option("--clip", help="s3:// URI of a clip (repeatable); ending in '/' = a prefix.")
     ],
     camera: str | None = typer.Option(None, help="Camera id; default: read from the clip's file name."),
-    registry: Path = REGISTRY,
-    weights: str = WEIGHTS,
+    registry: str | None = RUN_REGISTRY,
+    weights: str | None = RUN_WEIGHTS,
     device: str = DEVICE,
     batch_size: int = BATCH,
-    imgsz: int = IMGSZ,
+    imgsz: int | None = IMGSZ,
     tracker: str = typer.Option("bytetrack", help="'bytetrack' or 'botsort'."),
-    evidence_frames: int = typer.Option(1, min=0, help="Blurred frames kept per clip."),
+    evidence_frames: int = typer.Option(1, min=0, help="Anonymised frames kept per clip."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Analyse clips from S3 into detections, counts and occupancy parquet in bronze."""
+    from vision_jobs.artifacts import resolve
     from vision_jobs.job import run_batch
 
-    cameras = _registry(registry)
+    settings = settings_or_exit()
+    store = ObjectStore.from_settings(settings)
+    with exit_on(ObjectStoreError, code=EXIT_STORAGE):
+        store.ping()
+    with exit_on(RegistryError, FileNotFoundError, ValueError, code=EXIT_CONFIG):
+        inputs = resolve(store, settings, weights, registry)
+    cameras = inputs.registry
     if camera is not None:
         with exit_on(RegistryError, code=EXIT_CONFIG):
             cameras.get(camera)
     with exit_on(ValidationError, code=EXIT_CONFIG):
-        config = _job_config(weights, device, batch_size, imgsz, tracker, evidence_frames)
-    store = ObjectStore.from_settings(settings_or_exit())
-    with exit_on(ObjectStoreError, code=EXIT_STORAGE):
-        store.ping()
+        config = _job_config(inputs.weights, device, batch_size, imgsz, tracker, evidence_frames)
     with exit_on(ValueError, code=EXIT_CONFIG):
         uris = _clip_uris(store, clip)
     detector = _detector(config)

@@ -3,41 +3,103 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cityplatform.objectstore import BRONZE, QUARANTINE
 from cityplatform.settings import load_settings
+from cityplatform.yamlfiles import YamlDocument, load_model
 
 # The demo default: a detector trained on citysim frames (see models/MODEL_CARD.md). Any Ultralytics
 # detection weights (path or name) can replace it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("models") / "citysim-yolov8n.pt"
+
+PLATFORM_CLASSES = ("person", "bicycle", "motorbike", "car", "bus", "truck")
+"""What the platform tracks and counts, whatever the model calls it; a class's index here is its id
+after detection. ``motorbike`` is the simulator's and the camera registry's name for COCO's
+``motorcycle``."""
+
+DEFAULT_CLASS_MAP = {
+    "person": "person",
+    "bicycle": "bicycle",
+    "motorcycle": "motorbike",  # COCO
+    "motorbike": "motorbike",  # the simulator model, Pascal VOC
+    "car": "car",
+    "bus": "bus",
+    "truck": "truck",
+}
+"""Model class name -> platform class: covers COCO-pretrained models and the shipped simulator model."""
 
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ModelSettingsFile(YamlDocument):
+    """``<weights stem>.yaml`` beside a model's weights: the settings that belong to that model (its
+    class names, how its NMS behaves), so switching weights never needs a code change."""
+
+    class_map: dict[str, str] | None = None
+    imgsz: int | None = None
+    confidence: float | None = None
+    iou: float | None = None
+    agnostic_nms: bool | None = None
+
+
+def model_settings_path(weights: str | Path) -> Path:
+    """Where a model's own settings sit: beside its weights, same stem, ``.yaml``."""
+    return Path(weights).with_suffix(".yaml")
+
+
 class ModelConfig(_Config):
+    """Which weights and how to run them. Unset fields come from the weights' settings file
+    (:func:`model_settings_path`, when present), else from the defaults here, which suit a
+    COCO-pretrained model: Ultralytics' NMS overlap, per-class NMS, 640 px."""
+
     weights: str = Field(
         default=str(DEFAULT_WEIGHTS), description="Ultralytics detection weights: path or name."
     )
-    imgsz: int = Field(default=416, ge=32, description="Frames are resized so their long side is this.")
-    confidence: float = Field(default=0.1, ge=0.0, le=1.0, description="Tracking sorts high and low scores.")
-    iou: float = Field(
-        default=0.45, ge=0.0, le=1.0, description="NMS overlap; low, as parts of a truck must merge."
+    class_map: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CLASS_MAP),
+        description="Model class name -> platform class; the model's other classes are never detected.",
     )
+    imgsz: int = Field(default=640, ge=32, description="Frames are resized so their long side is this.")
+    confidence: float = Field(default=0.1, ge=0.0, le=1.0, description="Tracking sorts high and low scores.")
+    iou: float = Field(default=0.7, ge=0.0, le=1.0, description="NMS overlap above which boxes merge.")
     agnostic_nms: bool = Field(
-        default=True,
-        description="One box per object across classes: a truck read as truck and car is one track.",
+        default=False,
+        description="One box per object across classes. Off for COCO models: a rider and their bicycle "
+        "overlap and must stay two objects; on for the simulator model (a truck read as truck and car).",
     )
     device: str = Field(
         default="auto", description="'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:1'."
     )
     half: bool | None = Field(default=None, description="Half precision; default: on for CUDA, off for CPU.")
     batch_size: int = Field(default=8, ge=1, description="Frames per predict call (same camera, same shape).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_settings(cls, data: Any) -> Any:
+        """Fill what the caller left unset from the settings file beside the weights."""
+        if not isinstance(data, dict):
+            return data
+        path = model_settings_path(data.get("weights", DEFAULT_WEIGHTS))
+        if not path.is_file():
+            return data
+        own = load_model(path, ModelSettingsFile).model_dump(exclude_none=True)
+        return {**own, **data}
+
+    @field_validator("class_map")
+    @classmethod
+    def _platform_classes(cls, class_map: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(class_map.values()) - set(PLATFORM_CLASSES))
+        if unknown:
+            raise ValueError(f"class_map maps to {unknown}, not platform classes {list(PLATFORM_CLASSES)}")
+        if not class_map:
+            raise ValueError("class_map is empty: nothing would be detected")
+        return class_map
 
 
 class TrackerConfig(_Config):
@@ -78,7 +140,7 @@ class JobConfig(_Config):
     output_bucket: str = BRONZE
     quarantine_bucket: str = QUARANTINE
     evidence_frames: int = Field(
-        default=1, ge=0, description="Blurred frames kept per clip (the busiest ones) for review."
+        default=1, ge=0, description="Anonymised frames kept per clip (the busiest ones) for review."
     )
     truncation_tolerance: float = Field(
         default=0.95,

@@ -26,9 +26,9 @@ from vision_jobs.sinks import (
     counts_table,
     detections_table,
     occupancy_table,
-    put_evidence,
     put_parquet,
     put_quarantine,
+    replace_evidence,
 )
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -121,7 +121,7 @@ def run_clip(
             store, bucket, ref.output_key("occupancy"), occupancy_table(ref, camera, analysis.counter)
         ),
     ]
-    outputs += [put_evidence(store, bucket, ref, frame) for frame in analysis.evidence]
+    outputs += replace_evidence(store, bucket, ref, analysis.evidence)
     crossings = Counter(f"{c.line_id}/{c.direction}/{c.object_class}" for c in analysis.counter.crossings)
     return ClipReport(
         uri=uri,

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from cityplatform.layout import quarantine_record_key
-from cityplatform.objectstore import ObjectInfo, ObjectStore
+from cityplatform.objectstore import ObjectInfo, ObjectStore, ObjectStoreError
 from vision_jobs.clips import ClipRef
 from vision_jobs.count import ClipCounter
 from vision_jobs.pipeline import DetectionColumns
@@ -116,6 +116,19 @@ def put_evidence(store: ObjectStore, bucket: str, ref: ClipRef, frame: Anonymise
         raise ValueError(f"cannot encode evidence frame {frame.frame_index} of {ref.clip}")
     key = ref.output_key("evidence", f"/frame-{frame.frame_index:06d}.jpg")
     return store.put_bytes(bucket, key, jpeg.tobytes(), content_type="image/jpeg")
+
+
+def replace_evidence(
+    store: ObjectStore, bucket: str, ref: ClipRef, frames: list[AnonymisedFrame]
+) -> list[ObjectInfo]:
+    """Write a clip's evidence frames and remove every other frame it had: a rerun keeps exactly the
+    frames it chose, never an older one (kept before fail-closed anonymisation, or of other frames)."""
+    written = [put_evidence(store, bucket, ref, frame) for frame in frames]
+    keep = {info.key for info in written}
+    stale = [o.key for o in store.list_objects(bucket, ref.output_key("evidence", "/")) if o.key not in keep]
+    if refused := store.delete_keys(bucket, stale):
+        raise ObjectStoreError(f"cannot remove older evidence of {ref.clip}: {', '.join(refused)}")
+    return written
 
 
 def put_quarantine(

@@ -1,7 +1,7 @@
 """Render a clip to a real encoded video file, with its ground truth beside it.
 
 Ground truth is what the vision job is judged against: every visible object's box in every frame,
-every licence plate's box, and every true crossing of each counting line (computed from the
+every licence plate's and face's box, and every true crossing of each counting line (computed from the
 simulated ground positions, not from pixels).
 """
 
@@ -36,7 +36,7 @@ BOX_SCHEMA = {
     "frame_index": pl.Int32,
     "object_id": pl.Int32,
     "object_class": pl.Utf8,
-    "kind": pl.Utf8,  # "object" or "plate"
+    "kind": pl.Utf8,  # "object", "plate" (a vehicle's) or "face" (a pedestrian's)
     "x1": pl.Float32,
     "y1": pl.Float32,
     "x2": pl.Float32,
@@ -210,8 +210,9 @@ def _draw_frame(
     for ground_y, road_user in drawables:
         if isinstance(road_user, Pedestrian):
             box = road_user.box()
-            draw_pedestrian(frame, road_user, box)
+            face = draw_pedestrian(frame, road_user, box)
             rows.extend(_rows(index, road_user.object_id, "person", "object", box, offset, spec))
+            rows.extend(_rows(index, road_user.object_id, "person", "face", face, offset, spec))
             continue
         box = road_user.box(ground_y)
         plates = draw_vehicle(frame, road_user, box)

@@ -148,7 +148,16 @@ def draw_vehicle(img: np.ndarray, vehicle: Vehicle, box: Box) -> list[Box]:
     return plates
 
 
-def draw_pedestrian(img: np.ndarray, ped: Pedestrian, box: Box) -> None:
+def face_box(box: Box) -> Box:
+    """Where a pedestrian's face (the head) is drawn: ground truth for the privacy checks."""
+    x1, y1, x2, y2 = box
+    height, cx = y2 - y1, (x1 + x2) / 2
+    radius, cy = max(2, round(0.1 * height)), y1 + 0.1 * height
+    return (cx - radius, cy - radius, cx + radius, cy + radius)
+
+
+def draw_pedestrian(img: np.ndarray, ped: Pedestrian, box: Box) -> Box:
+    """Paint one pedestrian; return their face box."""
     x1, y1, x2, y2 = box
     height, cx = y2 - y1, (x1 + x2) / 2
     swing = np.sin(ped.step_phase) * 0.22 * (x2 - x1) * 1.6
@@ -157,6 +166,7 @@ def draw_pedestrian(img: np.ndarray, ped: Pedestrian, box: Box) -> None:
         cv2.line(img, (round(cx), round(hip_y)), (round(cx + sign * swing), round(y2)), (50, 45, 40), 3)
     _rect(img, x1 + 0.12 * (x2 - x1), y1 + 0.2 * height, x2 - 0.12 * (x2 - x1), hip_y + 2, ped.colour)
     cv2.circle(img, (round(cx), round(y1 + 0.1 * height)), max(2, round(0.1 * height)), (120, 160, 205), -1)
+    return face_box(box)
 
 
 def draw_lamp_post(img: np.ndarray, street: Street) -> None:

@@ -19,6 +19,7 @@ from openlineage.client.facet_v2 import (
     RunFacet,
     data_quality_assertions_dataset,
     data_quality_metrics_dataset,
+    dataset_version_dataset,
     documentation_dataset,
     error_message_run,
     job_type_job,
@@ -53,6 +54,7 @@ class Stewardship:
     classification: str | None = None
     department: str | None = None
     retention_days: int | None = None
+    personal_columns: Sequence[str] = ()  # the registry's; none listed: every column of personal data
 
 
 @attr.define
@@ -90,8 +92,9 @@ def schema_facet(columns: Sequence[Column]) -> schema_dataset.SchemaDatasetFacet
 
 
 def governance_facets(stewardship: Stewardship, columns: Sequence[str]) -> dict[str, DatasetFacet]:
-    """Ownership and classification tags; every column of a dataset classified ``personal``
-    (anything derived from CCTV) is tagged PII, so consumers can mask or refuse it."""
+    """Ownership and classification tags. A dataset classified ``personal`` is tagged PII, and so is
+    each of its personal columns (the registry's ``personal_columns``, else every column) in the tags
+    facet's column-level form (``field``), so consumers can mask or refuse exactly those."""
     owners = [
         ownership_dataset.Owner(name=owner if ":" in owner else f"user:{owner}", type=role)
         for role, owner in stewardship.owners
@@ -109,7 +112,8 @@ def governance_facets(stewardship: Stewardship, columns: Sequence[str]) -> dict[
     if stewardship.classification == PERSONAL:
         tags.append(tags_dataset.TagsDatasetFacetFields("pii", "true", REGISTRY_SOURCE))
         tags += [
-            tags_dataset.TagsDatasetFacetFields("pii", "true", REGISTRY_SOURCE, column) for column in columns
+            tags_dataset.TagsDatasetFacetFields("pii", "true", REGISTRY_SOURCE, column)
+            for column in stewardship.personal_columns or columns
         ]
     result: dict[str, DatasetFacet] = {"tags": tags_dataset.TagsDatasetFacet(tags=tags, producer=PRODUCER)}
     if owners:
@@ -142,6 +146,11 @@ def assertions_facet(
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
         assertions=list(assertions), producer=PRODUCER
     )
+
+
+def version_facet(version: str) -> dataset_version_dataset.DatasetVersionDatasetFacet:
+    """The version of a dataset a run read, e.g. the sha256 of the model weights it ran."""
+    return dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=version, producer=PRODUCER)
 
 
 def lifecycle_facet(

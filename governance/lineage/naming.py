@@ -12,7 +12,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from openlineage.client.naming.dataset import S3
+from openlineage.client.naming.dataset import S3, LocalFileSystem
 
 from cityplatform.objectstore import parse_s3_uri
 
@@ -42,6 +42,14 @@ def dataset_from_uri(uri: str) -> DatasetId:
     """``s3://bucket/prefix/`` -> ``DatasetId("s3://bucket", "prefix")``; a whole bucket is named ``/``."""
     bucket, key = parse_s3_uri(uri)
     naming = S3(bucket_name=bucket, object_key=key.rstrip("/") or "/")
+    return DatasetId(naming.get_namespace(), naming.get_name())
+
+
+def dataset_from_location(location: str) -> DatasetId:
+    """An ``s3://`` object, or a local file (namespace ``file``, its absolute path), e.g. model weights."""
+    if location.startswith("s3://"):
+        return dataset_from_uri(location)
+    naming = LocalFileSystem(path=os.path.abspath(location))
     return DatasetId(naming.get_namespace(), naming.get_name())
 
 

@@ -56,6 +56,12 @@ class Ownership(BaseModel):
     department: str
     classification: Classification
     retention_days: int = Field(gt=0)
+    personal_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns that identify or single out a person (CCTV track ids, positions, "
+        "per-camera times): tagged personal down to the column in Dagster and OpenLineage. A personal "
+        "dataset that lists none has every column tagged.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -63,6 +69,15 @@ class Ownership(BaseModel):
         if data is None:  # ``iot/bronze/x:`` with nothing under it
             raise ValueError("no owner (steward, deputy, department, classification)")
         return data
+
+    @model_validator(mode="after")
+    def _personal_columns_in_personal_data(self) -> Ownership:
+        if self.personal_columns and self.classification != "personal":
+            raise ValueError(
+                f"personal_columns {self.personal_columns} in a dataset classified {self.classification}: "
+                "a dataset with personal columns is classified personal"
+            )
+        return self
 
     @property
     def owners(self) -> tuple[str, str]:

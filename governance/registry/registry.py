@@ -94,12 +94,28 @@ def _load_registry(directory: Path) -> Registry:
     check_folder(directory)
     staff = load_staff(directory / "staff.yaml")
     courses = load_courses(directory / "courses.yaml")
+    levels = load_levels(directory / "classifications.yaml", courses)
+    ownership = load_ownership(directory / "ownership.yaml")
+    _within_retention_limits(directory / "ownership.yaml", ownership, levels)
     return Registry(
         directory=directory,
         staff=staff,
         courses=courses,
-        levels=load_levels(directory / "classifications.yaml", courses),
+        levels=levels,
         training=load_training(directory / "training.yaml", courses, staff),
-        ownership=load_ownership(directory / "ownership.yaml"),
+        ownership=ownership,
         grants=load_grants(directory / "grants.yaml", staff),
     )
+
+
+def _within_retention_limits(
+    path: Path, ownership: Mapping[str, Ownership], levels: Mapping[Classification, ClassificationLevel]
+) -> None:
+    """A dataset's period may not exceed its level's ``max_retention_days`` (personal data's)."""
+    for dataset, entry in ownership.items():
+        limit = levels[entry.classification].max_retention_days
+        if limit is not None and entry.retention_days > limit:
+            raise RegistryError(
+                f"{path}: datasets[{dataset!r}] field 'retention_days': {entry.retention_days} days, but "
+                f"{entry.classification} data is kept at most {limit} days (classifications.yaml)"
+            )

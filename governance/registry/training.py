@@ -30,6 +30,9 @@ class ClassificationLevel(BaseModel):
     level: Classification
     description: str
     requires: list[str] = Field(min_length=1)
+    max_retention_days: int | None = Field(
+        default=None, gt=0, description="No dataset of this level may be kept longer (personal data)."
+    )
 
 
 class Completion(BaseModel):

@@ -33,15 +33,20 @@ def rules_in(metadata: Mapping[str, Any]) -> list[RuleOutcome]:
     return [RuleOutcome(**outcome) for outcome in plain(metadata.get(CONTRACT_RULES)) or []]
 
 
+def contract_columns(schema: pa.DataFrameSchema) -> dg.TableSchema:
+    """The contract's columns as Dagster shows them (``dagster/column_schema``)."""
+    columns = schema.columns.items()
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, str(c.dtype), description=c.description) for name, c in columns]
+    )
+
+
 def passed_contract(schema: pa.DataFrameSchema) -> dict[str, dg.MetadataValue]:
     """Metadata of a table that met ``schema`` before it was written: every rule, met, and the
     contract's columns as Dagster shows them."""
-    columns = [
-        dg.TableColumn(name, str(c.dtype), description=c.description) for name, c in schema.columns.items()
-    ]
     return {
         **_rules_metadata(rule_outcomes(schema)),
-        "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=columns)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(contract_columns(schema)),
     }
 
 

@@ -9,7 +9,9 @@ materialisation):
 - COMPLETE after it, with what every result the body gave Dagster says: row counts and output
   statistics (``dagster/row_count``, ``bytes``, column schemas), each check's result as a data-quality
   assertion, each Pandera rule a contract check or result names (``contract_rules``) as one more, and
-  the datasets the work deleted from (``deleted_from``: retention) as inputs truncated;
+  the datasets the work deleted from (``deleted_from``: retention) as inputs truncated, and the
+  inputs it read at a version known only at run time (``read_versions``, location -> version: the
+  CCTV job's model weights and camera registry by sha256) as inputs with a ``version`` facet;
 - FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack
   and the ``deleted_from`` of a ``dg.Failure``'s metadata; an asset of a multi-asset that already
   materialised before the error still gets its COMPLETE.
@@ -53,19 +55,22 @@ from governance.lineage.naming import (
     PRODUCER,
     DatasetId,
     child_run_id,
+    dataset_from_location,
     dataset_from_uri,
     warehouse_dataset,
 )
 from governance.lineage.quality import rule_assertion
 from orchestration.lib.contracts import rules_in
 from orchestration.lib.metadata import plain
-from orchestration.lib.ownership import owned_in_run
+from orchestration.lib.ownership import PERSONAL_COLUMNS, owned_in_run
 
 Result = TypeVar("Result")
 Body = TypeVar("Body", bound=Callable[..., Any])
 
 # Result metadata: the URIs of the datasets the work deleted from (lineage: inputs truncated).
 DELETED_FROM = "deleted_from"
+# Result metadata: {location: version} of inputs chosen at run time (vision_jobs.pipes reports it).
+READ_VERSIONS = "read_versions"
 LINEAGE_RESOURCE = "lineage"  # the resource key the wrappers add to an asset's signature
 _WRAPPED = "_emits_lineage"  # set on a wrapped body, so a test can find assets that are not
 
@@ -98,6 +103,7 @@ def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
         classification=spec.tags.get("classification"),
         department=spec.tags.get("department"),
         retention_days=plain(spec.metadata.get("retention_days")),
+        personal_columns=tuple(plain(spec.metadata.get(PERSONAL_COLUMNS)) or ()),
     )
 
 
@@ -177,6 +183,17 @@ def _note_changed_inputs(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
             run.inputs.append(dataset)
         truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)
         run.input_facets[dataset] = run.input_facets.get(dataset, {}) | {"lifecycleStateChange": truncated}
+
+
+def _note_read_versions(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
+    """Inputs chosen at run time (which weights, which registry), each with the version it read."""
+    for location, version in (plain(metadata.get(READ_VERSIONS)) or {}).items():
+        dataset = dataset_from_location(str(location))
+        if dataset not in run.inputs:
+            run.inputs.append(dataset)
+        run.input_facets[dataset] = run.input_facets.get(dataset, {}) | {
+            "version": facets.version_facet(str(version))
+        }
 
 
 class AssetLineage:
@@ -263,6 +280,7 @@ class AssetLineage:
         run.columns = columns_of(metadata) or run.columns
         _note_rules(run, metadata)
         _note_changed_inputs(run, metadata)
+        _note_read_versions(run, metadata)
         return result
 
     def start(self, key: dg.AssetKey | None = None) -> None:

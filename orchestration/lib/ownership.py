@@ -10,6 +10,7 @@ lineage reports the owners of :func:`owned_in_run`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import lru_cache
 
 import dagster as dg
@@ -24,11 +25,14 @@ from governance.stewardship.ledger_store import (
     OwnershipLedger,
     current_ownership,
 )
+from orchestration.lib.metadata import plain
 
 log = logging.getLogger(__name__)
 
 
 BASELINE_SOURCE = "registry baseline (handovers in the ownership ledger apply in runs)"
+PERSONAL_COLUMNS = "personal_columns"  # metadata: the registry's personal columns of the dataset
+PII_TAGS = {"pii": "true", "classification": "personal"}  # on each personal column (TableColumn tags)
 
 
 def registry_ownership(registry: Registry | None = None) -> CurrentOwnership:
@@ -75,6 +79,12 @@ def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.Asset
         member = staff[staff_id]
         return f"{member.name} ({staff_id}, {member.email})"
 
+    personal: dict[str, object] = {}
+    if entry.personal_columns:
+        personal[PERSONAL_COLUMNS] = list(entry.personal_columns)
+        columns = plain(spec.metadata.get("dagster/column_schema"))
+        if isinstance(columns, dg.TableSchema):
+            personal["dagster/column_schema"] = tag_personal(columns, entry.personal_columns)
     return spec.replace_attributes(
         owners=[staff[s].email for s in entry.owners if s in staff],
         tags={
@@ -94,5 +104,23 @@ def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.Asset
             "retention_days": entry.retention_days,
             "training_required": ", ".join(registry.required_courses(entry.classification)),
             "ownership_source": ownership.source,
+            **personal,
         }
+    )
+
+
+def tag_personal(schema: dg.TableSchema, personal: Sequence[str]) -> dg.TableSchema:
+    """``schema`` with the personal columns tagged (:data:`PII_TAGS`), so the UI and lineage show them."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                column.name,
+                column.type,
+                column.description,
+                column.constraints,
+                {**column.tags, **PII_TAGS} if column.name in personal else column.tags,
+            )
+            for column in schema.columns
+        ],
+        constraints=schema.constraints,
     )

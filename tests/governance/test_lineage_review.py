@@ -321,8 +321,8 @@ def test_a_node_shows_owner_classification_verdict_personal_data_and_links_to_da
     assert f"fill: {STATUS['warn'][1]}" in drawing and f"fill: {STATUS['failed'][1]}" not in drawing
 
     detections = svg(focus_figure(platform, platform.resolve(FAILS), labels))
-    assert f"fill: {STATUS['failed'][1]}" in detections and ">FAIL 0/1</text>" in detections
-    assert ">Jung Eun-bi · restricted</text>" in detections
+    assert f"fill: {STATUS['failed'][1]}" in detections and ">FAIL 0/1 · personal data</text>" in detections
+    assert ">Jung Eun-bi · personal</text>" in detections
     assert ">clips</text>" in detections and ">PASS 1/1 · personal data</text>" in detections
 
 

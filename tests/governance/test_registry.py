@@ -272,3 +272,34 @@ def test_bad_grant(registry_dir: Path, old: str, new: str, expected: str) -> Non
     edit(registry_dir / "grants.yaml", old, new)
     message = load_error(registry_dir)
     assert "grants.yaml: grants[0] (department=" in message and expected in message, message
+
+
+def test_cctv_detections_are_personal_data_to_the_column() -> None:
+    registry = load_registry()
+    detections = registry.ownership["cctv/derived/detections"]
+    assert detections.classification == "personal"
+    assert {"track_id", "ts", "camera_id", "x1", "y1", "x2", "y2"} <= set(detections.personal_columns)
+    assert "class" not in detections.personal_columns  # a label alone singles nobody out
+    limit = registry.levels["personal"].max_retention_days
+    assert limit is not None and detections.retention_days <= limit
+    assert registry.ownership["cctv/derived/counts"].classification != "personal"  # aggregated per minute
+
+
+def test_personal_data_kept_longer_than_its_level_allows(registry_dir: Path) -> None:
+    edit(
+        registry_dir / "ownership.yaml",
+        "classification: personal\n    retention_days: 30",
+        "classification: personal\n    retention_days: 90",
+    )
+    message = load_error(registry_dir)
+    assert "datasets['cctv/derived/detections'] field 'retention_days': 90 days" in message
+    assert "personal data is kept at most 30 days" in message
+
+
+def test_personal_columns_in_a_dataset_not_classified_personal(registry_dir: Path) -> None:
+    edit(
+        registry_dir / "ownership.yaml",
+        "classification: personal\n    retention_days: 30",
+        "classification: restricted\n    retention_days: 30",
+    )
+    assert "a dataset with personal columns is classified personal" in load_error(registry_dir)

@@ -15,7 +15,8 @@ os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="ultralytics-se
 
 from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, ClipTruth, Conditions, render_clip
-from vision_jobs.config import JobConfig
+from tests.vision_jobs.coco_model import coco_named_model
+from vision_jobs.config import DEFAULT_WEIGHTS, JobConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.registry import CameraRegistry, load_registry
 
@@ -44,3 +45,9 @@ def short_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ClipTrut
     )
     path = tmp_path_factory.mktemp("clips") / f"{spec.clip_name}.mp4"
     return path, render_clip(spec, path)
+
+
+@pytest.fixture(scope="session")
+def coco_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A COCO-named model (80 classes) that finds the simulator's road users; see ``coco_model``."""
+    return coco_named_model(tmp_path_factory.mktemp("coco") / "coco-yolov8n.pt", DEFAULT_WEIGHTS)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from vision_jobs.config import CountConfig
+from vision_jobs.config import CountConfig, ModelConfig
 from vision_jobs.count import ClipCounter, LineCounter, ZoneOccupancy
-from vision_jobs.detections import Tracks
+from vision_jobs.detect import ClassMap
+from vision_jobs.detections import Detections, Tracks
 from vision_jobs.registry import CameraConfig, CountingLine, Zone
 
 FRAME = (200, 100)
@@ -179,3 +180,33 @@ def test_direction_names_follow_the_vectors_not_the_drawing_order() -> None:
     counter.update(ids, np.array([[80.0, 50.0]]), cls, 0, START)
     (crossing,) = counter.update(ids, np.array([[120.0, 50.0]]), cls, 1, START)
     assert crossing.direction == "eastbound"
+
+
+def test_coco_motorcycle_and_bicycle_are_counted_on_the_lines_configured_for_them() -> None:
+    """COCO-named detections through the class map: a motorcycle is the platform's motorbike on the
+    road line, a bicycle counts on the bike line only, and an unmapped class (a dog) never arrives."""
+    coco = {0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 16: "dog"}
+    classes = ClassMap(coco, ModelConfig().class_map)
+    lines = [
+        VERTICAL.model_copy(update={"classes": frozenset({"car", "motorbike"})}),
+        VERTICAL.model_copy(update={"line_id": "bike", "classes": frozenset({"bicycle"})}),
+    ]
+    counter = ClipCounter(camera(lines), FRAME, CountConfig(dead_band=0.01), classes.names)
+    for index, x in enumerate([60, 80, 95, 105, 120, 140]):
+        raw = Detections(
+            xyxy=np.array(
+                [[x - 5, 40, x + 5, 50], [x - 5, 60, x + 5, 70], [x - 5, 80, x + 5, 90]], np.float32
+            ),
+            confidence=np.full(3, 0.9, np.float32),
+            class_id=np.array([3, 1, 16], np.int32),  # motorcycle, bicycle, dog
+        )
+        mapped = classes.apply(raw)
+        assert len(mapped) == 2
+        ids = np.arange(1, len(mapped) + 1, dtype=np.int64)
+        counter.update(
+            index,
+            START + timedelta(seconds=index),
+            Tracks(mapped.xyxy, ids, mapped.confidence, mapped.class_id),
+        )
+    found = sorted((c.line_id, c.direction, c.object_class) for c in counter.crossings)
+    assert found == [("bike", "eastbound", "bicycle"), ("road", "eastbound", "motorbike")]

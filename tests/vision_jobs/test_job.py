@@ -155,8 +155,13 @@ def test_rerunning_a_clip_replaces_its_outputs(
     detector: UltralyticsDetector,
     job_config: JobConfig,
 ) -> None:
+    (evidence,) = [u.split("/", 3)[3] for u in reports[-1].outputs if u.endswith(".jpg")]
+    older = evidence.rsplit("/", 1)[0] + "/frame-999999.jpg"  # e.g. kept by a run before fail-closed
+    store.put_bytes(BRONZE, older, b"an older, unblurred frame")
     (again,) = run_batch(store, [good_uri], registry, detector, job_config)
     assert again.ok and again.crossings == reports[-1].crossings
+    kept = [o.key for o in store.list_objects(BRONZE, evidence.rsplit("/", 1)[0] + "/")]
+    assert kept == [evidence]
     assert len(list(store.list_objects(BRONZE, "cctv/counts/date=2025-05-12/camera=cam-01/hour=08/"))) == 1
 
 

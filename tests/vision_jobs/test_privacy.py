@@ -1,4 +1,4 @@
-"""Evidence frames: people and licence plates are unrecognisable, the rest of the frame is untouched."""
+"""Evidence frames: fail-closed anonymisation, unreadable faces and plates even when nothing was detected."""
 
 from __future__ import annotations
 
@@ -6,31 +6,65 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import polars as pl
+import pytest
 
-from citysim.cctv import ClipTruth
-from vision_jobs.privacy import anonymise, privacy_regions
+from citysim.cctv import ClipSpec, render_clip
+from vision_jobs.privacy import OUTLINE, anonymise, privacy_regions
 
-
-def texture(shape: tuple[int, int]) -> np.ndarray:
-    """A fine checkerboard: the kind of detail (text, faces) blurring must destroy."""
-    ys, xs = np.indices(shape)
-    board = (((xs // 2) + (ys // 2)) % 2 * 255).astype(np.uint8)
-    return cv2.merge([board] * 3)
-
-
-def detail(patch: np.ndarray) -> float:
-    return float(np.abs(np.diff(patch.astype(np.int16), axis=1)).mean())
+# Laplacian variance (grey levels squared) under which a face or plate region holds no readable detail.
+# In the simulator's frames an untouched face measures in the thousands and a plate around 60,000-90,000;
+# the anonymised regions measure at most about 40.
+UNREADABLE = 50.0
 
 
-def test_person_blurred_whole_vehicle_only_below_its_plate_line() -> None:
-    image = texture((200, 300))
-    boxes = np.array([[20, 20, 60, 120], [120, 60, 280, 140], [10, 150, 60, 190]], np.float32)
-    out = anonymise(7, image, boxes, ["person", "car", "traffic light"]).image
-    assert detail(out[30:110, 28:52]) < 0.1 * detail(image[30:110, 28:52])  # the person
-    assert detail(out[110:135, 130:270]) < 0.1 * detail(image[110:135, 130:270])  # the plate band
-    assert np.array_equal(out[62:85, 130:270], image[62:85, 130:270])  # the car's roof and windows
-    assert np.array_equal(out[150:190, 10:60], image[150:190, 10:60])  # other classes stay sharp
-    assert np.array_equal(image, texture((200, 300)))  # the input frame is not modified
+def sharpness(image: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """High-frequency energy of a region: the variance of its Laplacian."""
+    x1, y1, x2, y2 = max(0, int(box[0])), max(0, int(box[1])), int(np.ceil(box[2])), int(np.ceil(box[3]))
+    grey = cv2.cvtColor(image[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+@pytest.fixture(scope="module")
+def busy_frame(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, pl.DataFrame]:
+    """The simulator frame with the most faces and plates in a few seconds of cam-01, as decoded."""
+    path = tmp_path_factory.mktemp("privacy") / "clip.mp4"
+    truth = render_clip(ClipSpec(camera_id="cam-01", seconds=4, seed=5), path)
+    sensitive = truth.boxes.filter(pl.col("kind").is_in(["face", "plate"]))
+    busiest = sensitive.group_by("frame_index").len().sort("len", "frame_index", descending=True)
+    index = int(busiest["frame_index"][0])
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    return frame, sensitive.filter(pl.col("frame_index") == index)
+
+
+def test_nothing_detected_still_leaves_no_readable_face_or_plate(
+    busy_frame: tuple[np.ndarray, pl.DataFrame],
+) -> None:
+    """Fail-closed: a detector that finds nobody changes nothing about what is kept."""
+    frame, sensitive = busy_frame
+    kinds = sensitive["kind"].value_counts()
+    assert dict(zip(kinds["kind"], kinds["count"], strict=True)).keys() == {"face", "plate"}
+    kept = anonymise(0, frame, np.zeros((0, 4), np.float32), []).image
+    before, after = [], []
+    for r in sensitive.iter_rows(named=True):
+        box = (r["x1"], r["y1"], r["x2"], r["y2"])
+        before.append(sharpness(frame, box))
+        after.append(sharpness(kept, box))
+        assert after[-1] < UNREADABLE, r
+    assert np.median(before) > 20 * UNREADABLE  # the regions were readable before: the check can fail
+
+
+def test_detected_objects_are_outlined_and_people_blurred_besides() -> None:
+    image = np.zeros((200, 300, 3), np.uint8)
+    boxes = np.array([[20, 20, 60, 120], [120, 60, 280, 140]], np.float32)
+    out = anonymise(7, image, boxes, ["person", "car"]).image
+    assert tuple(out[20, 40]) == OUTLINE and tuple(out[100, 120]) == OUTLINE
+    assert tuple(out[10, 10]) != OUTLINE
+    assert not image.any()  # the input frame is not modified
 
 
 def test_regions_are_padded_and_clipped_to_the_frame() -> None:
@@ -38,19 +72,17 @@ def test_regions_are_padded_and_clipped_to_the_frame() -> None:
     assert region == (0, 0, 40, 30)
 
 
-def test_every_simulated_plate_and_person_is_blurred(short_clip: tuple[Path, ClipTruth]) -> None:
-    """With the simulator's own boxes, no ground-truth plate or person keeps its detail."""
-    path, truth = short_clip
+def test_every_kept_region_of_a_real_clip_is_unreadable(tmp_path: Path) -> None:
+    """Same check at another resolution: the grid is relative to the frame, so a larger frame (more
+    pixels per face and plate) is pixelated as hard."""
+    path = tmp_path / "clip.mp4"
+    truth = render_clip(ClipSpec(camera_id="cam-02", seconds=2, seed=11, width=960, height=540), path)
     capture = cv2.VideoCapture(str(path))
     ok, frame = capture.read()
     capture.release()
     assert ok
-    rows = truth.boxes.filter(truth.boxes["frame_index"] == 0)
-    objects = rows.filter(rows["kind"] == "object")
-    boxes, classes = objects.select("x1", "y1", "x2", "y2").to_numpy(), objects["object_class"].to_list()
-    out = anonymise(0, frame, boxes, classes).image
-    sensitive = rows.filter((rows["kind"] == "plate") | (rows["object_class"] == "person"))
-    assert sensitive.height > 3
-    for r in sensitive.iter_rows(named=True):
-        y1, y2, x1, x2 = int(r["y1"]) + 1, int(r["y2"]), int(r["x1"]) + 1, int(r["x2"])
-        assert detail(out[y1:y2, x1:x2]) < 0.5 * detail(frame[y1:y2, x1:x2]), r
+    rows = truth.boxes.filter((pl.col("frame_index") == 0) & pl.col("kind").is_in(["face", "plate"]))
+    assert rows.height > 0
+    kept = anonymise(0, frame, np.zeros((0, 4), np.float32), []).image
+    for r in rows.iter_rows(named=True):
+        assert sharpness(kept, (r["x1"], r["y1"], r["x2"], r["y2"])) < UNREADABLE, r

@@ -14,10 +14,10 @@ from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, 
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
-from orchestration.lib.contracts import contract_check
+from orchestration.lib.contracts import contract_check, contract_columns
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
-from orchestration.lib.resources import CityStorage
+from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
@@ -73,7 +73,11 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         kinds={"pytorch", "s3", "parquet"},
         description=description,
         tags=RETAINED,
-        metadata={"dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}"},
+        metadata={
+            "dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}",
+            # the contract's columns; the registry's personal columns are tagged on them at load
+            "dagster/column_schema": contract_columns(CCTV_SCHEMAS[TABLES[key]]),
+        },
     )
 
 
@@ -118,6 +122,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 def clip_analysis(
     context: dg.AssetExecutionContext,
     storage: CityStorage,
+    vision: VisionInputs,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     name = ClipName.parse(context.partition_key, storage.settings().zone)
@@ -130,7 +135,7 @@ def clip_analysis(
     invocation = pipes_subprocess_client.run(
         command=[sys.executable, "-m", "vision_jobs.pipes"],
         context=context,
-        extras={"clip_uri": clip.uri},
+        extras={"clip_uri": clip.uri, **vision.extras(storage.settings())},
     )
     results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
     quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]

@@ -5,6 +5,9 @@ the code location's catalogue (the ``code_location`` resource), each at the loca
 declares (``dagster/uri``) and kept for the registry's ``retention_days`` on its spec. Today: the
 raw CCTV clips (``s3://landing/cctv/``) and their derived detections, counts and zone occupancy
 (``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and quarantined lines.
+Personal data (the clips, and the detections: tracks and positions of people) is kept no longer than
+the personal level's ``max_retention_days`` (``classifications.yaml``), which the registry enforces
+on load, so the period this asset applies to them is the personal-data period.
 Images cut from a clip that no asset declares are kept no longer than the clip itself (the clips
 declare them): blurred evidence frames (``s3://bronze/cctv/evidence/``) and quarantined clips
 (``s3://quarantine/cctv/``). A deleted clip's Dagster partition is removed with it.
