@@ -19,10 +19,11 @@ from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.job import ClipReport, run_clip
 from vision_jobs.registry import DEFAULT_REGISTRY, load_registry
 
-# Asset keys the orchestrator declares for the three outputs of a clip.
+# Asset keys the orchestrator declares for the outputs of a clip.
 OUTPUT_ASSETS = {
     "detections": "cctv/derived/detections",
     "counts": "cctv/derived/counts",
+    "coverage": "cctv/derived/coverage",
     "occupancy": "cctv/derived/zone_occupancy",
 }
 
