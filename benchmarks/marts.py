@@ -64,7 +64,7 @@ from orchestration.lib.dbt import (
     partition_window,
 )
 from vision_jobs.registry import load_registry
-from vision_jobs.sinks import COUNTS_SCHEMA
+from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 
 FIRST_DAY = date(2026, 3, 1)
 # (line, direction, class, mean crossings per minute) of a simulated camera at a crosswalk.
@@ -119,7 +119,7 @@ def write_registry(store: ObjectStore, city: City) -> None:
 
 
 def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator, tz: tzinfo) -> int:
-    """One 5-minute clip per camera and hour, with per-minute counts in the vision job's schema."""
+    """One 5-minute clip per camera and hour: per-minute counts and coverage, in the vision job's schemas."""
     rows = 0
     for camera in load_registry().cameras.values():
         for hour in range(24):
@@ -142,6 +142,20 @@ def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator, tz: 
             ]
             table = pl.DataFrame(records, schema=COUNTS_SCHEMA).filter(pl.col("crossings") > 0)
             store.put_bytes(BRONZE, bronze_clip_key("counts", name), parquet_bytes(table))
+            coverage = [
+                {
+                    "camera_id": camera.camera_id,
+                    "segment_id": camera.segment_id,
+                    "district_id": camera.district_id,
+                    "clip": name.format(),
+                    "minute_start": start + timedelta(minutes=minute),
+                    "frames": 300,
+                    "observed_seconds": 60.0,
+                }
+                for minute in range(5)
+            ]
+            frame = pl.DataFrame(coverage, schema=COVERAGE_SCHEMA)
+            store.put_bytes(BRONZE, bronze_clip_key("coverage", name), parquet_bytes(frame))
             rows += table.height
     return rows
 

@@ -172,6 +172,7 @@ class ClipCounter:
         self.class_names = class_names
         self.crossings: list[Crossing] = []
         self._votes: dict[int, Counter[str]] = defaultdict(Counter)
+        self._frames_per_minute: Counter[datetime] = Counter()
         self._zone_minutes: dict[tuple[datetime, str], _ZoneMinute] = {}
 
     def track_classes(self, tracks: Tracks) -> list[str]:
@@ -191,6 +192,7 @@ class ClipCounter:
             new.extend(line.update(tracks.track_id, anchors, classes, frame_index, timestamp))
         self.crossings.extend(new)
         minute = minute_of(timestamp)
+        self._frames_per_minute[minute] += 1
         for zone in self.zones:
             tally = self._zone_minutes.setdefault((minute, zone.zone.zone_id), _ZoneMinute())
             tally.frames += 1
@@ -213,6 +215,18 @@ class ClipCounter:
         return [
             {"minute_start": m, "line_id": line, "direction": d, "object_class": cls, "crossings": n}
             for (m, line, d, cls), n in sorted(tally.items())
+        ]
+
+    def coverage_per_minute(self, sampled_fps: float) -> list[dict[str, object]]:
+        """Rows of (minute_start, frames, observed_seconds): every minute the clip saw, crossings or not.
+
+        Each analysed frame stands for 1/sampled_fps seconds of footage, so a minute the clip only
+        partly covers (it starts or ends inside it) reads as the seconds it covered, not as a whole
+        minute: hourly volumes are scaled from these seconds.
+        """
+        return [
+            {"minute_start": m, "frames": n, "observed_seconds": min(60.0, n / sampled_fps)}
+            for m, n in sorted(self._frames_per_minute.items())
         ]
 
     def occupancy_per_minute(self) -> list[dict[str, object]]:

@@ -24,6 +24,7 @@ from vision_jobs.pipeline import analyse_clip
 from vision_jobs.registry import CameraRegistry, RegistryError
 from vision_jobs.sinks import (
     counts_table,
+    coverage_table,
     detections_table,
     occupancy_table,
     put_parquet,
@@ -89,7 +90,7 @@ def run_clip(
     camera_id: str | None = None,
     progress: ProgressFactory | None = None,
 ) -> ClipReport:
-    """Analyse one clip from S3 and write its detections, counts, occupancy and evidence to bronze."""
+    """Analyse one clip from S3; write its detections, counts, coverage, occupancy and evidence to bronze."""
     started = time.perf_counter()
     try:
         ref = parse_clip_uri(uri, config.zone, registry)
@@ -117,6 +118,12 @@ def run_clip(
     outputs = [
         put_parquet(store, bucket, ref.output_key("detections"), detections_table(ref, analysis.detections)),
         put_parquet(store, bucket, ref.output_key("counts"), counts_table(ref, camera, analysis.counter)),
+        put_parquet(
+            store,
+            bucket,
+            ref.output_key("coverage"),
+            coverage_table(ref, camera, analysis.counter, analysis.sampled_fps),
+        ),
         put_parquet(
             store, bucket, ref.output_key("occupancy"), occupancy_table(ref, camera, analysis.counter)
         ),

@@ -26,10 +26,11 @@ from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.job import ClipReport, run_clip
 
 READ_VERSIONS = "read_versions"  # metadata: {location: sha256} of the run-time inputs (lineage reads it)
-# Asset keys the orchestrator declares for the three outputs of a clip.
+# Asset keys the orchestrator declares for the outputs of a clip.
 OUTPUT_ASSETS = {
     "detections": "cctv/derived/detections",
     "counts": "cctv/derived/counts",
+    "coverage": "cctv/derived/coverage",
     "occupancy": "cctv/derived/zone_occupancy",
 }
 

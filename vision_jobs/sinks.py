@@ -1,4 +1,5 @@
-"""Output seam: one parquet file per clip and table, blurred evidence JPEGs, quarantine records.
+"""Output seam: one parquet file per clip and table (detections, counts, coverage, occupancy),
+blurred evidence JPEGs, quarantine records.
 
 Every write is a whole object under a key derived from the clip, so re-running a clip replaces its
 outputs instead of adding to them, and nothing is ever written per frame.
@@ -46,6 +47,15 @@ COUNTS_SCHEMA = {
     "direction": pl.Utf8,
     "object_class": pl.Utf8,
     "crossings": pl.Int64,
+}
+COVERAGE_SCHEMA = {
+    "camera_id": pl.Utf8,
+    "segment_id": pl.Utf8,
+    "district_id": pl.Utf8,
+    "clip": pl.Utf8,
+    "minute_start": TIMESTAMP,
+    "frames": pl.Int64,
+    "observed_seconds": pl.Float64,
 }
 OCCUPANCY_SCHEMA = {
     "camera_id": pl.Utf8,
@@ -97,6 +107,14 @@ def _with_camera(
 
 def counts_table(ref: ClipRef, camera: CameraConfig, counter: ClipCounter) -> pl.DataFrame:
     return pl.DataFrame(_with_camera(counter.counts_per_minute(), ref, camera), schema=COUNTS_SCHEMA)
+
+
+def coverage_table(
+    ref: ClipRef, camera: CameraConfig, counter: ClipCounter, sampled_fps: float
+) -> pl.DataFrame:
+    """The minutes the clip observed, with or without a crossing: the denominator of hourly volumes."""
+    rows = counter.coverage_per_minute(sampled_fps)
+    return pl.DataFrame(_with_camera(rows, ref, camera), schema=COVERAGE_SCHEMA)
 
 
 def occupancy_table(ref: ClipRef, camera: CameraConfig, counter: ClipCounter) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""Contracts of the CCTV vision outputs: detections, per-minute line counts and zone occupancy.
+"""Contracts of the CCTV vision outputs: detections, per-minute line counts, coverage and zone occupancy.
 
 Class names are not fixed here: a city may swap the detector for its own fine-tuned weights, so the
 contract pins structure, ranges and keys, and leaves the label set to the model card.
@@ -54,6 +54,24 @@ CCTV_SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         unique=["clip", "minute_start", "line_id", "direction", "object_class"],
         name="cctv_counts",
+        strict=True,
+    ),
+    "coverage": pa.DataFrameSchema(
+        {
+            "camera_id": _CAMERA,
+            "segment_id": pa.Column(pl.String, nullable=True),
+            "district_id": pa.Column(pl.String),
+            "clip": _CLIP,
+            "minute_start": pa.Column(_TS, description="A minute the clip covers, crossings or not"),
+            "frames": pa.Column(pl.Int64, pa.Check.gt(0), description="Frames analysed in the minute"),
+            "observed_seconds": pa.Column(
+                pl.Float64,
+                pa.Check.in_range(0, 60, include_min=False),
+                description="Seconds of footage the analysed frames stand for (< 60 in a partial minute)",
+            ),
+        },
+        unique=["clip", "minute_start"],
+        name="cctv_coverage",
         strict=True,
     ),
     "occupancy": pa.DataFrameSchema(

@@ -1,4 +1,4 @@
-"""Traffic: volume and congestion by road segment and hour, and each district's day with its peaks."""
+"""Traffic: volume and level of service by road segment and hour, and each district's day with its peaks."""
 
 from __future__ import annotations
 
@@ -32,12 +32,14 @@ from governance.department_report.charts import (
 HOURLY, PEAKS = "fct_segment_traffic_hourly", "fct_district_peak_hours"
 MARTS = (HOURLY, PEAKS)
 SEGMENTS_SHOWN = 30  # rows of a segment heatmap that stay readable
-# The mart's congestion_level bands (congestion index < 0.3, < 0.5, < 0.7, above).
-CONGESTION = (
-    Category("free_flow", "free flow (< 0.3)", "#2f9e44"),
-    Category("moderate", "moderate (0.3-0.5)", "#fcc419"),
-    Category("heavy", "heavy (0.5-0.7)", "#f76707"),
-    Category("severe", "severe (>= 0.7)", "#c92a2a"),
+# The mart's worst_los: HCM 6th ed. urban street LOS, travel speed as a share of free-flow speed.
+LEVELS_OF_SERVICE = (
+    Category("A", "A (> 80 % of free flow)", "#2f9e44"),
+    Category("B", "B (67-80 %)", "#94d82d"),
+    Category("C", "C (50-67 %)", "#fcc419"),
+    Category("D", "D (40-50 %)", "#ff922b"),
+    Category("E", "E (30-40 %)", "#f03e3e"),
+    Category("F", "F (<= 30 %)", "#862e9c"),
 )
 
 
@@ -47,10 +49,10 @@ def charts(frames: Mapping[str, pl.DataFrame], day: date, zone: ZoneInfo) -> lis
         none = f"{HOURLY} has no rows for {day}"
         return [
             empty_chart("Vehicles per hour by road segment", (HOURLY,), day.isoformat(), none),
-            empty_chart("Congestion by road segment and hour", (HOURLY,), day.isoformat(), none),
+            empty_chart("Level of service by road segment and hour", (HOURLY,), day.isoformat(), none),
             empty_chart("Vehicles per hour by district, with the peaks", MARTS, day.isoformat(), none),
         ]
-    return [_volume(hourly, day), _congestion(hourly, day), _districts(hourly, peaks, day, zone)]
+    return [_volume(hourly, day), _levels_of_service(hourly, day), _districts(hourly, peaks, day, zone)]
 
 
 def _labelled(hourly: pl.DataFrame) -> pl.DataFrame:
@@ -102,31 +104,32 @@ def _volume(hourly: pl.DataFrame, day: date) -> Chart:
     )
 
 
-def _congestion(hourly: pl.DataFrame, day: date) -> Chart:
+def _levels_of_service(hourly: pl.DataFrame, day: date) -> Chart:
     labelled = _labelled(hourly)
-    segments, measured = _segments(labelled, pl.col("congestion_index").max())
-    grid = category_grid(labelled, "segment", "local_hour", "congestion_level", CONGESTION, segments, HOURS)
+    segments, measured = _segments(labelled, pl.col("congested_minutes").sum())
+    grid = category_grid(labelled, "segment", "local_hour", "worst_los", LEVELS_OF_SERVICE, segments, HOURS)
     fig, axes = figure(11, _heights(len(segments)))
     ax = axes[0, 0]
-    cmap, norm = category_colours(CONGESTION)
+    cmap, norm = category_colours(LEVELS_OF_SERVICE)
     heatmap(ax, grid, cmap, norm)
     hour_axis(ax)
     ax.legend(
-        handles=[*category_patches(CONGESTION), missing_patch("missing (no loop speed)")],
+        handles=[*category_patches(LEVELS_OF_SERVICE), missing_patch("missing (no loop speed)")],
         loc="upper left",
         bbox_to_anchor=(1.01, 1),
         fontsize="small",
     )
     return Chart(
-        "Congestion by road segment and hour",
+        "Level of service by road segment and hour",
         (HOURLY,),
         day.isoformat(),
-        f"The {len(segments)} most congested of {measured} segments (highest hourly congestion index first), "
-        "each hour in its congestion level; grey hatched where the hour has no level (no loop detector, "
-        "or no reading).",
+        f"The {len(segments)} most congested of {measured} segments (most minutes at level of service E or "
+        "F first), each hour in its worst 5-minute level of service (HCM 6th ed. urban street LOS: loop "
+        "speed as a share of the speed limit); grey hatched where the hour has no level (no loop "
+        "detector, or no reading).",
         png=png(fig),
-        alt=f"congestion level of the most congested road segments by hour on {day}",
-        legend=tuple((c.colour, c.label) for c in CONGESTION),
+        alt=f"worst level of service of the most congested road segments by hour on {day}",
+        legend=tuple((c.colour, c.label) for c in LEVELS_OF_SERVICE),
     )
 
 
@@ -163,12 +166,13 @@ def _districts(hourly: pl.DataFrame, peaks: pl.DataFrame, day: date, zone: ZoneI
             ("vehicles that day", "daily_vehicles", "{:,.0f}"),
             ("AM peak", "am_hour", "{:02d}:00"),
             ("AM vehicles/h", "am_peak_volume_vph", "{:,.0f}"),
-            ("AM congestion", "am_peak_congestion_index", "{:.2f}"),
+            ("AM travel time index", "am_peak_travel_time_index", "{:.2f}"),
             ("PM peak", "pm_hour", "{:02d}:00"),
             ("PM vehicles/h", "pm_peak_volume_vph", "{:,.0f}"),
-            ("PM congestion", "pm_peak_congestion_index", "{:.2f}"),
-            ("highest congestion", "max_congestion_index", "{:.2f}"),
-            ("congested segment-hours", "congested_segment_hours", "{}"),
+            ("PM travel time index", "pm_peak_travel_time_index", "{:.2f}"),
+            ("highest travel time index", "max_travel_time_index", "{:.2f}"),
+            ("worst level of service", "worst_los", "{}"),
+            ("congested segment-hours (15+ min at LOS E/F)", "congested_segment_hours", "{}"),
             ("segments reporting", "segments", "{}"),
         ],
     )

@@ -113,9 +113,45 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
             pattern = node["meta"]["glob"]
             assert pattern.index("*") == pattern.index("date=*") + len("date="), pattern
     clip = ClipName("cam-01", datetime(2026, 3, 14, 8, 0, tzinfo=UTC))  # keys follow its wall clock
-    assert fnmatch.fnmatch(
-        f"s3://bronze/{bronze_clip_key('counts', clip)}", sources[("cctv", "counts")]["meta"]["glob"]
-    )
+    for table in ("counts", "coverage"):
+        assert fnmatch.fnmatch(
+            f"s3://bronze/{bronze_clip_key(table, clip)}", sources[("cctv", table)]["meta"]["glob"]
+        )
+
+
+# Traffic's derived metrics: each description names its method and its source.
+TRAFFIC_METRICS = {
+    "fct_segment_traffic_hourly": (
+        "volume_vph",
+        "cctv_volume_vph",
+        "speed_ratio",
+        "volume_capacity_ratio",
+        "worst_los",
+        *(f"minutes_los_{band}" for band in "abcdef"),
+        "congested_minutes",
+        "travel_time_index",
+    ),
+    "fct_district_peak_hours": (
+        "am_peak_travel_time_index",
+        "pm_peak_travel_time_index",
+        "max_travel_time_index",
+        "worst_los",
+        "congested_minutes",
+        "congested_segment_hours",
+    ),
+    "fct_loop_camera_agreement": ("camera_to_loop_ratio", "geh", "agrees"),
+}
+
+
+def test_every_traffic_metric_names_its_method_and_source(manifest: dict[str, Any]) -> None:
+    models = {n["name"]: n for n in nodes(manifest, "model")}
+    unsourced = [
+        f"{mart}.{column}"
+        for mart, columns in TRAFFIC_METRICS.items()
+        for column in columns
+        if not {"Method:", "Source:"} <= set(models[mart]["columns"][column]["description"].split())
+    ]
+    assert unsourced == []
 
 
 def test_the_camera_seed_is_the_vision_jobs_registry() -> None:

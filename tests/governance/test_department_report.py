@@ -38,12 +38,12 @@ def traffic() -> dict[str, pl.DataFrame]:
             "local_date": DAY,
             "local_hour": hour,
             "volume_vph": None if (segment, hour) == ("RS002", 3) else volume * (1 + hour % 5),
-            "congestion_index": index,
-            "congestion_level": level,
+            "congested_minutes": minutes,
+            "worst_los": level,
         }
-        for segment, district, volume, index, level in (
-            ("RS001", "D01", 900.0, 0.75, "severe"),
-            ("RS002", "D01", 400.0, 0.2, "free_flow"),
+        for segment, district, volume, minutes, level in (
+            ("RS001", "D01", 900.0, 40, "F"),
+            ("RS002", "D01", 400.0, 0, "A"),
             ("RS003", "D02", 300.0, None, None),
         )
         for hour in range(24)
@@ -57,11 +57,12 @@ def traffic() -> dict[str, pl.DataFrame]:
             "daily_vehicles": [41_000.0, 9_000.0],
             "am_peak_hour_start": [at(8), at(9)],
             "am_peak_volume_vph": [6_500.0, 1_500.0],
-            "am_peak_congestion_index": [0.71, None],
+            "am_peak_travel_time_index": [2.4, None],
             "pm_peak_hour_start": [at(18), None],
             "pm_peak_volume_vph": [6_000.0, None],
-            "pm_peak_congestion_index": [0.6, None],
-            "max_congestion_index": [0.75, None],
+            "pm_peak_travel_time_index": [1.9, None],
+            "max_travel_time_index": [3.1, None],
+            "worst_los": ["F", None],
             "congested_segment_hours": [24, 0],
         }
     )
@@ -308,7 +309,7 @@ def test_missing_values_are_drawn_and_written_as_missing_never_as_zero() -> None
     traffic_page = sections(render("traffic"))
     volume = traffic_page["Vehicles per hour by road segment"]
     assert rgb(MISSING_COLOUR) in colours(volume)  # RS002 at 03:00
-    assert rgb(MISSING_COLOUR) in colours(traffic_page["Congestion by road segment and hour"])  # RS003
+    assert rgb(MISSING_COLOUR) in colours(traffic_page["Level of service by road segment and hour"])  # RS003
     peaks = traffic_page["Vehicles per hour by district, with the peaks"]
     assert "<td>D02</td><td>9,000</td><td>09:00</td><td>1,500</td><td>missing</td><td>missing</td>" in peaks
     river = sections(render("disaster_management"))

@@ -98,6 +98,7 @@ def test_clip_run_writes_counts_that_pass_their_contracts(
         (e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()
     }
     assert checks[("cctv/derived/counts", "contract")]
+    assert checks[("cctv/derived/coverage", "contract")]
     assert checks[("cctv/derived/detections", "contract")]
     assert checks[("cctv/derived/detections", "camera_sees_traffic")]
     events = [e.step_materialization_data.materialization for e in result.get_asset_materialization_events()]
@@ -106,6 +107,7 @@ def test_clip_run_writes_counts_that_pass_their_contracts(
         "cctv/raw/clips",
         "cctv/derived/detections",
         "cctv/derived/counts",
+        "cctv/derived/coverage",
         "cctv/derived/zone_occupancy",
     }
     counts_meta = materialized["cctv/derived/counts"].metadata

@@ -72,6 +72,7 @@ def test_sources_join_the_python_assets_so_no_node_is_an_orphan(specs: dict[str,
         "iot/bronze/road_segments",
         "iot/bronze/river_gauges",
         "cctv/derived/counts",
+        "cctv/derived/coverage",
     } <= deps
     # every upstream is an asset of the code location with owners and kinds, not a bare stub
     for dep in deps:

@@ -44,7 +44,7 @@ from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
 from orchestration.lib.metadata import plain
 from vision_jobs.registry import load_registry
-from vision_jobs.sinks import COUNTS_SCHEMA
+from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("dbt_target")]
 
@@ -53,8 +53,17 @@ DAYS = (date(2026, 5, 4), date(2026, 5, 5))
 BEFORE = DAYS[0] - timedelta(days=1)  # never built: a row there must survive every rebuild
 PLANTED_VOLUME = 4321.0
 CAMERA = load_registry().get("cam-01")
-# (local hour, cars eastbound per minute, people northbound per minute) of cam-01's 5-minute clips
+# (local hour, cars eastbound per minute, people northbound per minute) of cam-01's clips, each 5.5
+# minutes long with no crossing in its third minute nor in its last half minute
 CLIPS = ((8, 10, 3), (23, 4, 2))
+CLIP_SECONDS = 330
+MINUTES_WITH_CROSSINGS = (0, 1, 3, 4)
+
+
+def per_hour(per_minute: int) -> float:
+    """What a clip's crossings extrapolate to: over the seconds observed, not the minutes with a crossing."""
+    return per_minute * len(MINUTES_WITH_CROSSINGS) * 3600 / CLIP_SECONDS
+
 
 # The official CAI breakpoints (AirKorea), written out again here as the hand calculation's table.
 BANDS = {
@@ -111,31 +120,45 @@ def hand_daily_cai(city: City, day: date) -> dict[str, tuple[int, str]]:
 
 
 def write_cctv_clips(store: ObjectStore, day: date) -> None:
-    """cam-01's counts for two 5-minute clips, as vision_jobs writes them (one parquet per clip)."""
+    """cam-01's counts and coverage for two clips, as vision_jobs writes them (one parquet per clip)."""
     for hour, cars, people in CLIPS:
         start = datetime.combine(day, time(hour), load_settings().zone)
         name = ClipName(CAMERA.camera_id, start)
+        camera = {
+            "camera_id": CAMERA.camera_id,
+            "segment_id": CAMERA.segment_id,
+            "district_id": CAMERA.district_id,
+            "clip": name.format(),
+        }
         rows = [
             {
-                "camera_id": CAMERA.camera_id,
-                "segment_id": CAMERA.segment_id,
-                "district_id": CAMERA.district_id,
-                "clip": name.format(),
+                **camera,
                 "minute_start": start + timedelta(minutes=minute),
                 "line_id": line,
                 "direction": direction,
                 "object_class": object_class,
                 "crossings": count,
             }
-            for minute in range(5)
+            for minute in MINUTES_WITH_CROSSINGS
             for line, direction, object_class, count in (
                 ("road", "eastbound", "car", cars),
                 ("crosswalk", "northbound", "person", people),
             )
         ]
-        store.put_bytes(
-            BRONZE, bronze_clip_key("counts", name), parquet_bytes(pl.DataFrame(rows, schema=COUNTS_SCHEMA))
-        )
+        coverage = [
+            {
+                **camera,
+                "minute_start": start + timedelta(minutes=minute),
+                "frames": round(seconds * 5),
+                "observed_seconds": float(seconds),
+            }
+            for minute, seconds in enumerate([60] * (CLIP_SECONDS // 60) + [CLIP_SECONDS % 60])
+        ]
+        for table, frame in (
+            ("counts", pl.DataFrame(rows, schema=COUNTS_SCHEMA)),
+            ("coverage", pl.DataFrame(coverage, schema=COVERAGE_SCHEMA)),
+        ):
+            store.put_bytes(BRONZE, bronze_clip_key(table, name), parquet_bytes(frame))
 
 
 @pytest.fixture(scope="module")
@@ -363,10 +386,10 @@ def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteI
                 [CAMERA.camera_id],
             ).fetchall()
         )
-    # five minutes of footage scaled to an hour
-    assert cctv == {at[hour]: cars * 60.0 for hour, cars, _ in CLIPS}
-    assert people == {at[hour]: persons * 60.0 for hour, _, persons in CLIPS}
-    assert night == (CLIPS[1][2] * 60.0,)
+    # 330 s of footage scaled to an hour, the minutes without a crossing included
+    assert cctv == {at[hour]: pytest.approx(per_hour(cars)) for hour, cars, _ in CLIPS}
+    assert people == {at[hour]: pytest.approx(per_hour(persons)) for hour, _, persons in CLIPS}
+    assert night == (pytest.approx(per_hour(CLIPS[1][2])),)
     assert uptime == {DAYS[0]: round(100 * 2 / 24, 2), DAYS[1]: 0.0}
 
 
@@ -670,3 +693,64 @@ def test_a_one_day_build_of_the_hourly_cai_reads_the_day_before(
         key: cai for key, cai in hand.items() if key[1].date() == DAYS[1]
     }
     assert all(cai is not None for cai, _, _ in after.values())  # hour 0 has the day before's 11 hours
+
+
+# --- traffic known answers ---
+
+
+def hours_of(start: datetime, end: datetime) -> set[datetime]:
+    """The starts of the hours that [start, end] touches."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    return {first + timedelta(hours=h) for h in range(int((end - first) / timedelta(hours=1)) + 1)}
+
+
+def test_the_simulated_jam_is_level_of_service_f_in_its_segment_and_hours_and_nowhere_else(
+    backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth]
+) -> None:
+    """The jam's peak hour is LOS F with the day's highest travel time index; no other segment-hour is
+    F, and the ordinary rush hours never spend one 15-minute period at LOS E or F."""
+    with warehouse() as con:
+        hours = con.execute(
+            "select local_date, segment_id, hour_start, worst_los, congested_minutes, travel_time_index "
+            "from traffic.fct_segment_traffic_hourly where worst_los is not null"
+        ).pl()
+        districts = con.execute(
+            "select local_date, district_id, congested_segment_hours, worst_los "
+            "from traffic.fct_district_peak_hours"
+        ).pl()
+    for day, truth in truths.items():
+        jam = truth.event(EventKind.CONGESTION)
+        jammed = {(jam.segment_id, hour) for hour in hours_of(jam.start, jam.end)}
+        peak = (jam.segment_id, jam.peak.replace(minute=0, second=0, microsecond=0))
+        today = hours.filter(pl.col("local_date") == day)
+        at_f = {(r["segment_id"], r["hour_start"]) for r in today.filter(worst_los="F").iter_rows(named=True)}
+        assert peak in at_f
+        assert at_f <= jammed
+        congested = today.filter(pl.col("congested_minutes") >= 15)
+        assert {(r["segment_id"], r["hour_start"]) for r in congested.iter_rows(named=True)} <= jammed
+        worst = today.sort("travel_time_index", descending=True, nulls_last=True).row(0, named=True)
+        assert (worst["segment_id"], worst["hour_start"]) == peak
+        assert worst["congested_minutes"] >= 30  # a jam of half an hour or more, not a "moderate" hour
+        busy = districts.filter((pl.col("local_date") == day) & (pl.col("congested_segment_hours") > 0))
+        assert busy["district_id"].to_list() == [jam.district_id]
+        assert set(districts.filter(worst_los="F", local_date=day)["district_id"]) == {jam.district_id}
+
+
+def test_the_camera_is_compared_with_the_loop_on_its_segment(backfill: dg.ExecuteInProcessResult) -> None:
+    """cam-01 watches RS001, which has a loop: every hour of footage is compared, by the GEH rule."""
+    with warehouse() as con:
+        compared = con.execute(
+            "select local_hour, loop_volume_vph, cctv_volume_vph, geh, agrees "
+            "from traffic.fct_loop_camera_agreement where segment_id = ? and local_date = ?",
+            [CAMERA.segment_id, DAYS[0]],
+        ).fetchall()
+        camera_only = con.execute(
+            "select count(*) from traffic.fct_segment_traffic_hourly "
+            "where is_camera_estimate and segment_id = ?",
+            [CAMERA.segment_id],
+        ).fetchone()
+    assert sorted(hour for hour, *_ in compared) == [hour for hour, _, _ in CLIPS]
+    for _, loop, camera, geh, agrees in compared:
+        assert geh == pytest.approx(math.sqrt(2 * (camera - loop) ** 2 / (camera + loop)))
+        assert agrees == (geh < 5)
+    assert camera_only == (0,)  # the loop's count stands; the camera's figure is never presented as one

@@ -147,6 +147,21 @@ def test_counts_roll_up_per_minute() -> None:
     ]
 
 
+def test_coverage_lists_every_minute_seen_with_the_seconds_of_a_partial_one() -> None:
+    """A clip from 00:00:50 to 00:03:20 at 2 analysed frames a second: 10 s of the first minute,
+    two whole minutes without a single crossing, and 20 s of the last one."""
+    counter = ClipCounter(camera([VERTICAL]), FRAME, CountConfig(dead_band=0.01), NAMES)
+    run(counter, [[] for _ in range(300)], step_s=0.5)
+    rows = counter.coverage_per_minute(sampled_fps=2.0)
+    assert counter.counts_per_minute() == []
+    assert [(r["minute_start"].minute, r["frames"], r["observed_seconds"]) for r in rows] == [
+        (0, 20, 10.0),
+        (1, 120, 60.0),
+        (2, 120, 60.0),
+        (3, 40, 20.0),
+    ]
+
+
 def test_zone_occupancy_mean_and_peak_per_minute() -> None:
     zone = Zone(zone_id="box", polygon=[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])  # left half
     counter = ClipCounter(camera([], [zone]), FRAME, CountConfig(dead_band=0.01), NAMES)

@@ -20,7 +20,7 @@ from vision_jobs.config import JobConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.job import ClipReport, run_batch
 from vision_jobs.registry import CameraRegistry
-from vision_jobs.sinks import COUNTS_SCHEMA, DETECTIONS_SCHEMA, OCCUPANCY_SCHEMA
+from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA, DETECTIONS_SCHEMA, OCCUPANCY_SCHEMA
 
 pytestmark = pytest.mark.integration
 BAD_PREFIX = "cctv/cam-02/date=2025-05-13"
@@ -93,6 +93,7 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
     for table, schema in (
         ("detections", DETECTIONS_SCHEMA),
         ("counts", COUNTS_SCHEMA),
+        ("coverage", COVERAGE_SCHEMA),
         ("occupancy", OCCUPANCY_SCHEMA),
     ):
         keys = [o.key for o in store.list_objects(BRONZE, f"cctv/{table}/{partition}/")]
@@ -102,6 +103,9 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
     assert detections["frame_index"].max() >= truth.frames - 2 * 2  # every sampled frame up to the end
     assert set(detections["class"]) >= {"car", "person"}
     assert detections["ts"].min() == truth.spec.start  # 08:15 in the city's zone, stored in UTC
+    coverage = read_parquet(store, f"cctv/coverage/{partition}/{clip}.parquet")
+    assert coverage["minute_start"].to_list() == [truth.spec.start]  # 08:15:00-08:15:08: one minute
+    assert coverage["observed_seconds"].to_list() == [pytest.approx(truth.spec.seconds)]  # not 60
 
 
 def test_counts_match_the_simulator_on_this_short_clip(

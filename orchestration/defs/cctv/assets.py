@@ -1,4 +1,5 @@
-"""CCTV assets: a landing clip -> detections, per-minute line counts and zone occupancy, per clip.
+"""CCTV assets: a landing clip -> detections, per-minute line counts, the minutes observed and zone
+occupancy, per clip.
 
 The heavy work runs in ``python -m vision_jobs.pipes`` through Dagster Pipes, so torch and the
 model load in a process of their own (a GPU worker in production), never in the code server.
@@ -23,8 +24,9 @@ from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTI
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
 DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
 COUNTS = dg.AssetKey(["cctv", "derived", "counts"])
+COVERAGE = dg.AssetKey(["cctv", "derived", "coverage"])
 OCCUPANCY = dg.AssetKey(["cctv", "derived", "zone_occupancy"])
-TABLES = {DETECTIONS: "detections", COUNTS: "counts", OCCUPANCY: "occupancy"}
+TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCUPANCY: "occupancy"}
 
 
 @dg.asset(
@@ -92,6 +94,13 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
             COUNTS,
             "Line crossings per minute by counting line, direction and class, one parquet per clip at "
             "`s3://bronze/cctv/counts/date=YYYY-MM-DD/camera={camera}/hour=HH/`.",
+        ),
+        _derived_spec(
+            COVERAGE,
+            "Seconds of footage analysed per minute, every minute the clip covers (with or without a "
+            "crossing), one parquet per clip at "
+            "`s3://bronze/cctv/coverage/date=YYYY-MM-DD/camera={camera}/hour=HH/`: hourly volumes are "
+            "scaled from these seconds.",
         ),
         _derived_spec(
             OCCUPANCY,

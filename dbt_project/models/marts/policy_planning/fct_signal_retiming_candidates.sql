@@ -6,7 +6,7 @@ with
 segment_hours as (
 
     select * from {{ ref('fct_segment_traffic_hourly') }}
-    where {{ in_run_window('local_date') }} and congestion_index is not null
+    where {{ in_run_window('local_date') }} and worst_los is not null
 
 ),
 
@@ -22,13 +22,19 @@ segment_days as (
         sum(congested_minutes) filter (
             where local_hour between 7 and 9 or local_hour between 17 and 19
         ) as peak_congested_minutes,
-        -- the worst hour: most congested minutes, then the highest congestion index
-        arg_max(hour_start, congested_minutes + congestion_index) as worst_hour_start,
-        arg_max(congested_minutes, congested_minutes + congestion_index) as worst_hour_congested_minutes,
-        arg_max(min_speed_kmh, congested_minutes + congestion_index) as worst_hour_min_speed_kmh,
-        arg_max(volume_capacity_ratio, congested_minutes + congestion_index) as worst_hour_volume_capacity_ratio,
-        arg_max(mean_occupancy_pct, congested_minutes + congestion_index) as worst_hour_occupancy_pct,
-        max(congestion_index) as max_congestion_index
+        -- the worst hour: most congested minutes (LOS E/F), then the highest travel time index
+        arg_max(hour_start, struct_pack(m := congested_minutes, t := coalesce(travel_time_index, 1)))
+            as worst_hour_start,
+        arg_max(congested_minutes, struct_pack(m := congested_minutes, t := coalesce(travel_time_index, 1)))
+            as worst_hour_congested_minutes,
+        arg_max(min_speed_kmh, struct_pack(m := congested_minutes, t := coalesce(travel_time_index, 1)))
+            as worst_hour_min_speed_kmh,
+        arg_max(volume_capacity_ratio, struct_pack(m := congested_minutes, t := coalesce(travel_time_index, 1)))
+            as worst_hour_volume_capacity_ratio,
+        arg_max(mean_occupancy_pct, struct_pack(m := congested_minutes, t := coalesce(travel_time_index, 1)))
+            as worst_hour_occupancy_pct,
+        max(travel_time_index) as max_travel_time_index,
+        max(worst_los) as worst_los
     from segment_hours
     group by 1, 2
 
@@ -66,7 +72,8 @@ final as (
         cast(hours_measured as integer) as hours_measured,
         cast(congested_minutes as integer) as congested_minutes,
         cast(coalesce(peak_congested_minutes, 0) as integer) as peak_congested_minutes,
-        cast(max_congestion_index as double) as max_congestion_index,
+        cast(max_travel_time_index as double) as max_travel_time_index,
+        cast(worst_los as varchar) as worst_los,
         cast(worst_hour_start as timestamp with time zone) as worst_hour_start,
         cast(worst_hour_congested_minutes as integer) as worst_hour_congested_minutes,
         cast(worst_hour_min_speed_kmh as double) as worst_hour_min_speed_kmh,
