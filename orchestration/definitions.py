@@ -6,11 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.governance.checks import with_steward_checks
+from orchestration.defs.governance.checks import judge_owners, with_steward_checks
 from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
-from orchestration.lib.resources import CityStorage, VisionInputs
+from orchestration.lib.resources import STEWARD_JUDGE, CityStorage, VisionInputs
 
 # Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
 # server that has already imported and built the code location (orchestration.step_server), a step
@@ -44,6 +44,7 @@ def build() -> dg.Definitions:
             "lineage": LineageResource(),
             "pipes_subprocess_client": dg.PipesSubprocessClient(),
             "vision": VisionInputs(),
+            STEWARD_JUDGE: dg.ResourceDefinition.hardcoded_resource(judge_owners),
         }
     )
     owners = partial(apply_ownership, ownership=registry_ownership())  # files only; the ledger in runs

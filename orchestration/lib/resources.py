@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import dagster as dg
 from pydantic import Field
 
@@ -17,6 +19,15 @@ class CityStorage(dg.ConfigurableResource):
 
     def store(self) -> ObjectStore:
         return ObjectStore.from_settings(self.settings())
+
+
+# The ``steward_judge`` resource: (context, storage, asset keys) -> a ``steward_trained`` result per
+# key, judged as the governance domain judges them. A resource, so a domain that must judge owners
+# before it builds (the marts) uses governance's rules without importing that domain.
+StewardJudge = Callable[
+    [dg.AssetExecutionContext, "CityStorage", Sequence[dg.AssetKey]], list[dg.AssetCheckResult]
+]
+STEWARD_JUDGE = "steward_judge"
 
 
 class VisionInputs(dg.ConfigurableResource):

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from orchestration.defs.cctv.assets import COUNTS, DETECTIONS, OCCUPANCY, RAW_CLIPS
+from orchestration.defs.cctv.assets import RAW_CLIPS, TABLES
 
 analyse_clip_job = dg.define_asset_job(
     "cctv_analyse_clip",
-    selection=dg.AssetSelection.assets(RAW_CLIPS, DETECTIONS, COUNTS, OCCUPANCY),
+    selection=dg.AssetSelection.assets(RAW_CLIPS, *TABLES),  # the analysis writes every table at once
     description="Register one landing clip and analyse it (detect, track, count, blur) via Pipes.",
 )

@@ -26,7 +26,6 @@ from dagster_shared.record import replace
 from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
 from governance.department_report import REPORT_MARTS
 from governance.registry.departments import Department, load_departments
-from orchestration.defs.governance.checks import judge_owners
 from orchestration.defs.marts.blocking import blocked_models, node_keys, upstream
 from orchestration.defs.marts.publish import export_marts
 from orchestration.defs.marts.reports import (
@@ -41,7 +40,7 @@ from orchestration.lib.dbt_checks import check_description, readable_test_names
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
-from orchestration.lib.resources import CityStorage
+from orchestration.lib.resources import CityStorage, StewardJudge
 
 PROJECT = MARTS_PROJECT
 PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
@@ -141,9 +140,14 @@ MANIFEST = readable_test_names(json.loads(PROJECT.manifest_path.read_text()))
     name="marts_dbt",
 )
 @emits_dbt_lineage  # OpenLineage: one run per model and per dbt test
-def marts_dbt(context: dg.AssetExecutionContext, dbt: CityDbt, storage: CityStorage) -> DbtCliInvocation:
+def marts_dbt(
+    context: dg.AssetExecutionContext,
+    dbt: CityDbt,
+    storage: CityStorage,
+    steward_judge: dg.ResourceParam[StewardJudge],
+) -> DbtCliInvocation:
     window = context.partition_time_window
-    blocked = blocked_by_owners(context, storage)
+    blocked = blocked_by_owners(context, storage, steward_judge)
     # one space-separated value, the form dagster-dbt folds into its own selection
     exclude = (
         ["--exclude", " ".join(sorted(MANIFEST["nodes"][u]["name"] for u in blocked))] if blocked else []
@@ -153,7 +157,9 @@ def marts_dbt(context: dg.AssetExecutionContext, dbt: CityDbt, storage: CityStor
     )
 
 
-def blocked_by_owners(context: dg.AssetExecutionContext, storage: CityStorage) -> dict[str, str]:
+def blocked_by_owners(
+    context: dg.AssetExecutionContext, storage: CityStorage, judge_owners: StewardJudge
+) -> dict[str, str]:
     """The selected models that read a dataset whose ``steward_trained`` fails (unique_id -> why),
     judged before the build (``blocking``); each blocked mart's status object says why."""
     keys = node_keys(MANIFEST, TRANSLATOR)
