@@ -36,6 +36,8 @@ final as (
         cast(observed_minutes as integer) as observed_minutes,
         cast(pedestrian_crossings as bigint) as pedestrian_crossings,
         cast(pedestrians_per_hour as double) as pedestrians_per_hour,
+        -- per camera-hour of footage: comparable between districts with different numbers of cameras
+        cast(pedestrian_crossings * 60.0 / nullif(observed_minutes, 0) as double) as pedestrians_per_camera_hour,
         cast(vehicle_crossings as bigint) as vehicle_crossings
     from district_hours
 
