@@ -90,8 +90,8 @@ def _priority(priority: pl.DataFrame, day: date) -> Chart:
         title,
         (PRIORITY,),
         day.isoformat(),
-        "Districts in the order to patrol the night that ends on the morning of the day (22:00 the day before "
-        "to 06:00; rank 1 first), by the mart's weighted score of night traffic per measured segment, "
+        "Districts in the order to patrol the night that ends on the morning of the day (22:00 the day "
+        "before to 06:00; rank 1 first), by the mart's weighted score of night traffic per measured segment, "
         "pedestrians per camera-hour, noise over the limit per monitor, camera coverage and population "
         "density; an input a district has no data for is left out of its score (weights renormalised) and "
         "listed, never counted as quiet. Red where camera coverage is poor.",
