@@ -484,8 +484,8 @@ def test_patrol_priority_is_unchanged_when_a_district_gains_loops_but_not_traffi
     same traffic as one it has): its night traffic per segment, every score and every rank stay."""
     night = DAYS[1]
     before = patrol_night(night)
-    district = max(before, key=lambda d: before[d][3] or 0)
-    segments = before[district][4]
+    district = max(before, key=lambda d: before[d][2] or 0)
+    segments = before[district][3]
     assert segments > 0  # the simulated city measures that district's roads at night
     twins = "select * replace (segment_id || '-twin' as segment_id) from traffic.fct_segment_traffic_hourly"
     matching = "district_id = ? and local_date in (?, ?)"
@@ -504,8 +504,8 @@ def test_patrol_priority_is_unchanged_when_a_district_gains_loops_but_not_traffi
                 [district, *DAYS],
             )
         safety_rebuild(definitions, instance, night, "fct_night_activity_coverage", "fct_patrol_priority")
-    assert after[district][4] == 2 * segments  # twice the loops ...
-    assert after[district][3] == pytest.approx(before[district][3])  # ... the same traffic per segment
+    assert after[district][3] == 2 * segments  # twice the loops ...
+    assert after[district][2] == pytest.approx(before[district][2])  # ... the same traffic per segment
     assert {d: row[:2] for d, row in after.items()} == {d: row[:2] for d, row in before.items()}
     assert patrol_night(night) == before  # the twins removed, the night rebuilds as it was
 
