@@ -159,9 +159,9 @@ def public_safety() -> dict[str, pl.DataFrame]:
             "local_date": [DAY, DAY],
             "priority_rank": [1, 2],
             "priority_score": [88.0, 30.5],
-            "night_activity": [1_200.0, 300.0],
-            "night_vehicles": [1_000.0, 250.0],
-            "night_pedestrians_per_hour": [25.0, None],
+            "missing_inputs": [[], ["night_pedestrians", "night_noise"]],
+            "night_vehicles_per_segment": [1_000.0, 250.0],
+            "night_pedestrians_per_camera_hour": [25.0, None],
             "night_noise_exceedance_share": [0.25, None],
             "cameras": [0, 2],
             "cameras_per_km2": [0.0, 0.3],
@@ -188,6 +188,7 @@ def policy_planning() -> dict[str, pl.DataFrame]:
             "gap_score": [0.4, -0.3],
             "pressure_score": [0.7, 0.3],
             "coverage_score": [0.3, 0.6],
+            "missing_inputs": [["flood_alerts"], []],
             "lacks_camera_coverage": [True, False],
             "lacks_sensor_kind": [False, False],
             "cameras": [0, 2],
@@ -324,11 +325,13 @@ def test_missing_values_are_drawn_and_written_as_missing_never_as_zero() -> None
     assert "<td>D04</td><td>300</td><td>very_unhealthy (매우나쁨)</td><td>missing</td>" in daily
     safety = sections(render("public_safety"))["Patrol priority by district"]
     assert (
-        "<td>2</td><td>D01</td><td>30.5</td><td>300</td><td>250</td><td>missing</td><td>missing</td>"
-        in safety
+        "<td>2</td><td>D01</td><td>30.5</td><td>night_pedestrians, night_noise</td><td>250</td>"
+        "<td>missing</td><td>missing</td>" in safety
     )
     planning = sections(render("policy_planning"))
-    assert "<td>missing</td><td>99.0%</td>" in planning["Coverage gaps by district"]
+    gaps = planning["Coverage gaps by district"]
+    assert "<td>missing</td><td>99.0%</td>" in gaps
+    assert "<td>0.30</td><td>flood_alerts</td>" in gaps and "<td>0.60</td><td>none</td>" in gaps
     assert (
         "<td>S-2</td><td>sensor</td><td>traffic</td><td>D02</td>"
         in planning["Asset uptime by district and kind"]

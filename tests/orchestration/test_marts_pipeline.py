@@ -16,7 +16,7 @@ import math
 import os
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -40,9 +40,11 @@ from cityplatform.layout import (
 from cityplatform.objectstore import BRONZE, ObjectStore, parquet_bytes, read_parquet
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, EventKind, build_city, simulate_day, write_iot_day
+from citysim.cctv import PEDESTRIAN_CLASSES, ClipSpec, ClipTruth, render_clip
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
 from orchestration.lib.metadata import plain
+from vision_jobs.count import minute_of
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 
@@ -375,11 +377,13 @@ def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteI
                 [CAMERA.district_id],
             ).fetchall()
         )
-        night = con.execute(
-            "select night_pedestrians_per_hour from public_safety.fct_night_activity_coverage "
-            "where district_id = ? and local_date = ?",
-            [CAMERA.district_id, DAYS[0]],
-        ).fetchone()
+        night = dict(
+            con.execute(
+                "select local_date, night_pedestrians_per_camera_hour "
+                "from public_safety.fct_night_activity_coverage where district_id = ?",
+                [CAMERA.district_id],
+            ).fetchall()
+        )
         uptime = dict(
             con.execute(
                 "select local_date, uptime_pct from policy_planning.fct_asset_uptime where asset_id = ?",
@@ -389,7 +393,8 @@ def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteI
     # 330 s of footage scaled to an hour, the minutes without a crossing included
     assert cctv == {at[hour]: pytest.approx(per_hour(cars)) for hour, cars, _ in CLIPS}
     assert people == {at[hour]: pytest.approx(per_hour(persons)) for hour, _, persons in CLIPS}
-    assert night == (pytest.approx(per_hour(CLIPS[1][2])),)
+    # the first day's 23:00 clip is in the night that ends on the second day's morning
+    assert night[DAYS[0]] is None and night[DAYS[1]] == pytest.approx(per_hour(CLIPS[1][2]))
     assert uptime == {DAYS[0]: round(100 * 2 / 24, 2), DAYS[1]: 0.0}
 
 
@@ -754,3 +759,157 @@ def test_the_camera_is_compared_with_the_loop_on_its_segment(backfill: dg.Execut
         assert geh == pytest.approx(math.sqrt(2 * (camera - loop) ** 2 / (camera + loop)))
         assert agrees == (geh < 5)
     assert camera_only == (0,)  # the loop's count stands; the camera's figure is never presented as one
+
+
+# --- public safety known answers ---
+
+SAFETY = ("marts", "public_safety")
+# A night outside DAYS, so the footage written for it changes no other test's days.
+FOOTAGE_DAY = DAYS[1] + timedelta(days=1)
+
+
+def safety_rebuild(definitions: dg.Definitions, instance: dg.DagsterInstance, day: date, *marts: str) -> None:
+    """Rebuild only ``marts`` of public safety for ``day``, from the warehouse's hourly marts as they are."""
+    selection = [dg.AssetKey([*SAFETY, mart]) for mart in marts]
+    run(definitions, instance, "marts_build_day", partition_key=day.isoformat(), asset_selection=selection)
+
+
+def patrol_night(day: date) -> dict[str, tuple[Any, ...]]:
+    with warehouse() as con:
+        rows = con.execute(
+            "select district_id, priority_rank, priority_score, night_vehicles_per_segment, "
+            "night_measured_segments from public_safety.fct_patrol_priority where local_date = ?",
+            [day],
+        ).fetchall()
+    return {district: tuple(rest) for district, *rest in rows}
+
+
+def test_patrol_priority_is_unchanged_when_a_district_gains_loops_but_not_traffic(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, backfill: dg.ExecuteInProcessResult
+) -> None:
+    """The busiest measured district gains a twin of every measured segment (new loops, each with the
+    same traffic as one it has): its night traffic per segment, every score and every rank stay."""
+    night = DAYS[1]
+    before = patrol_night(night)
+    district = max(before, key=lambda d: before[d][2] or 0)
+    segments = before[district][3]
+    assert segments > 0  # the simulated city measures that district's roads at night
+    twins = "select * replace (segment_id || '-twin' as segment_id) from traffic.fct_segment_traffic_hourly"
+    matching = "district_id = ? and local_date in (?, ?)"
+    with duckdb.connect(str(load_settings().warehouse_path)) as con:
+        con.execute(
+            f"insert into traffic.fct_segment_traffic_hourly {twins} where {matching}", [district, *DAYS]
+        )
+    try:
+        safety_rebuild(definitions, instance, night, "fct_night_activity_coverage", "fct_patrol_priority")
+        after = patrol_night(night)
+    finally:
+        with duckdb.connect(str(load_settings().warehouse_path)) as con:
+            con.execute(
+                "delete from traffic.fct_segment_traffic_hourly "
+                f"where segment_id like '%-twin' and {matching}",
+                [district, *DAYS],
+            )
+        safety_rebuild(definitions, instance, night, "fct_night_activity_coverage", "fct_patrol_priority")
+    assert after[district][3] == 2 * segments  # twice the loops ...
+    assert after[district][2] == pytest.approx(before[district][2])  # ... the same traffic per segment
+    assert {d: row[:2] for d, row in after.items()} == {d: row[:2] for d, row in before.items()}
+    assert patrol_night(night) == before  # the twins removed, the night rebuilds as it was
+
+
+def frame_time(start: datetime, frame: int, fps: float) -> datetime:
+    """A rendered frame's instant: the simulator writes frames at a constant rate."""
+    return start + timedelta(seconds=frame / fps)
+
+
+def footage_coverage(truth: ClipTruth) -> pl.DataFrame:
+    """The minutes a clip covers and the seconds of footage in each, as the vision job records them."""
+    spec, camera = truth.spec, load_registry().get(truth.spec.camera_id)
+    rows = [
+        {
+            "camera_id": camera.camera_id,
+            "segment_id": camera.segment_id,
+            "district_id": camera.district_id,
+            "clip": spec.clip_name,
+            "minute_start": spec.start + timedelta(minutes=m),
+            "frames": int(min(60, spec.seconds - 60 * m) * spec.fps),
+            "observed_seconds": float(min(60, spec.seconds - 60 * m)),
+        }
+        for m in range(-(-spec.seconds // 60))
+    ]
+    return pl.DataFrame(rows, schema=COVERAGE_SCHEMA)
+
+
+def true_counts(truth: ClipTruth) -> pl.DataFrame:
+    """A clip's true crossings as the vision job writes its counts: per minute, line, direction and class."""
+    camera = load_registry().get(truth.spec.camera_id)
+    tally = Counter(
+        (
+            minute_of(frame_time(truth.spec.start, frame, truth.spec.fps)),
+            line,
+            direction,
+            object_class,
+        )
+        for frame, line, direction, object_class in truth.crossings.select(
+            "frame_index", "line_id", "direction", "object_class"
+        ).iter_rows()
+    )
+    keys = {
+        "camera_id": camera.camera_id,
+        "segment_id": camera.segment_id,
+        "district_id": camera.district_id,
+        "clip": truth.spec.clip_name,
+    }
+    rows = [
+        {**keys, "minute_start": m, "line_id": line, "direction": d, "object_class": cls, "crossings": n}
+        for (m, line, d, cls), n in sorted(tally.items())
+    ]
+    return pl.DataFrame(rows, schema=COUNTS_SCHEMA)
+
+
+def test_pedestrian_activity_of_a_camera_matches_the_simulated_true_crossings(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    backfill: dg.ExecuteInProcessResult,
+    store: ObjectStore,
+    tmp_path: Path,
+) -> None:
+    """Two minutes of cam-01 at 23:00, rendered by the CCTV simulator; its true crossings land as the
+    vision job's counts (a perfect detector: the detector's own error is measured by vision_jobs'
+    evaluation, not here). The hour's pedestrians are the true ones, per camera-hour of footage, and
+    they are the night that ends the next morning."""
+    start = datetime.combine(FOOTAGE_DAY, time(23), load_settings().zone)
+    spec = ClipSpec(CAMERA.camera_id, start, seconds=120, fps=10, width=320, height=180, seed=7)
+    truth = render_clip(spec, tmp_path / f"{spec.clip_name}.mp4")
+    people = truth.crossings.filter(pl.col("object_class").is_in(list(PEDESTRIAN_CLASSES)))
+    minutes = {minute_of(frame_time(start, frame, spec.fps)) for frame in truth.crossings["frame_index"]}
+    assert people.height > 0 and len(minutes) == 2  # people crossed, and something crossed in each minute
+    store.put_bytes(BRONZE, bronze_clip_key("counts", spec.name), parquet_bytes(true_counts(truth)))
+    store.put_bytes(BRONZE, bronze_clip_key("coverage", spec.name), parquet_bytes(footage_coverage(truth)))
+    hourly = dg.AssetSelection.assets(dg.AssetKey([*SAFETY, "fct_pedestrian_activity_hourly"]))
+    selection = [
+        k for k in hourly.upstream().resolve(definitions.resolve_asset_graph()) if k.path[0] == "marts"
+    ]
+    run(
+        definitions,
+        instance,
+        "marts_build_day",
+        partition_key=FOOTAGE_DAY.isoformat(),
+        asset_selection=selection,
+    )
+    safety_rebuild(definitions, instance, FOOTAGE_DAY + timedelta(days=1), "fct_night_activity_coverage")
+    with warehouse() as con:
+        crossings, per_camera_hour = con.execute(
+            "select pedestrian_crossings, pedestrians_per_camera_hour "
+            "from public_safety.fct_pedestrian_activity_hourly where district_id = ? and hour_start = ?",
+            [CAMERA.district_id, start],
+        ).fetchone()
+        night = con.execute(
+            "select night_pedestrians_per_camera_hour, night_camera_hours "
+            "from public_safety.fct_night_activity_coverage where district_id = ? and local_date = ?",
+            [CAMERA.district_id, FOOTAGE_DAY + timedelta(days=1)],
+        ).fetchone()
+    footage_hours = spec.seconds / 3600
+    assert crossings == people.height
+    assert per_camera_hour == pytest.approx(people.height / footage_hours)
+    assert night == pytest.approx((people.height / footage_hours, footage_hours))
