@@ -99,7 +99,8 @@ def _placed_storm(city: City, day: date, seed: int, storm_start: datetime) -> St
     """The storm of ``storm_start``'s date with its rain starting at ``storm_start``, in ``day``'s
     slots: negative on a later day, past the day's last slot on an earlier one (no rain that day)."""
     storm = _draw(city, storm_start.date(), seed)[2]
-    start = (storm_start.date() - day).days * SLOTS_PER_DAY + (storm_start.hour * 60 + storm_start.minute) // 5
+    slot_of_day = (storm_start.hour * 60 + storm_start.minute) // 5
+    start = (storm_start.date() - day).days * SLOTS_PER_DAY + slot_of_day
     return replace(storm, rain_window=storm.rain_window.shifted(start - storm.rain_window.start))
 
 

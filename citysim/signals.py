@@ -141,7 +141,11 @@ def storm_rain(city: City, sensors: Sequence[Sensor], plan: EventPlan) -> np.nda
     """Expected 5-minute rain at each sensor: the storm's envelope, fading with distance from its centre."""
     if plan.storm is None:
         return np.zeros((SLOTS_PER_DAY, len(sensors)))
-    return plan.storm.peak_rain_mm * plan.storm.rain_window.envelope()[:, None] * storm_reach(city, sensors, plan)
+    return (
+        plan.storm.peak_rain_mm
+        * plan.storm.rain_window.envelope()[:, None]
+        * storm_reach(city, sensors, plan)
+    )
 
 
 def storm_reach(city: City, sensors: Sequence[Sensor], plan: EventPlan) -> np.ndarray:
