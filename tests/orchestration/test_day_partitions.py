@@ -21,7 +21,16 @@ SEOUL = load_settings(timezone="Asia/Seoul").zone
 HOURLY_AIR = dg.AssetKey(["marts", "environment", "fct_air_quality_hourly"])
 AIR_HOURS = dg.AssetKey(["marts", "intermediate", "int_air_quality_district_hours_aggregated"])
 FLOOD_ALERTS = dg.AssetKey(["marts", "disaster_management", "fct_flood_alerts"])
-RAIN_HOURS = dg.AssetKey(["marts", "intermediate", "int_rain_district_hours_aggregated"])
+RIVER_LEVELS = dg.AssetKey(["marts", "disaster_management", "fct_river_levels_hourly"])
+RIVER_READINGS = dg.AssetKey(["marts", "intermediate", "int_river_readings_classified"])
+RAIN_READINGS = dg.AssetKey(["marts", "intermediate", "int_rain_readings_located"])
+# (mart, parent): the mart's day also reads the parent's day before
+DAY_BEFORE_READS = [
+    (HOURLY_AIR, AIR_HOURS),
+    (FLOOD_ALERTS, RIVER_READINGS),  # an alert across midnight continues the day before's episode
+    (FLOOD_ALERTS, RAIN_READINGS),  # the 6 hours of rain before a peak early in the day
+    (RIVER_LEVELS, RAIN_READINGS),  # 12 hours of rain for KMA's heavy-rain criteria
+]
 
 
 def test_the_first_day_is_the_setting_else_the_first_landed_day_else_yesterday(
@@ -68,7 +77,7 @@ def test_the_day_closes_after_the_lateness_limit_and_the_marts_follow_the_ingest
     assert MARTS_AT > DAY_GRACE
 
 
-@pytest.mark.parametrize(("mart", "parent"), [(HOURLY_AIR, AIR_HOURS), (FLOOD_ALERTS, RAIN_HOURS)])
+@pytest.mark.parametrize(("mart", "parent"), DAY_BEFORE_READS)
 def test_a_mart_that_reads_the_day_before_maps_to_both_days_of_its_parent(
     definitions: dg.Definitions, mart: dg.AssetKey, parent: dg.AssetKey
 ) -> None:
@@ -94,10 +103,7 @@ def test_other_marts_read_their_own_day_only(definitions: dg.Definitions) -> Non
         if isinstance(mapping := graph.get_partition_mapping(key, parent), dg.TimeWindowPartitionMapping)
         and mapping.start_offset != 0
     }
-    assert shifted == {
-        (HOURLY_AIR.to_user_string(), AIR_HOURS.to_user_string()),
-        (FLOOD_ALERTS.to_user_string(), RAIN_HOURS.to_user_string()),
-    }
+    assert shifted == {(mart.to_user_string(), parent.to_user_string()) for mart, parent in DAY_BEFORE_READS}
 
 
 def test_rebuilding_a_day_makes_the_next_days_hourly_air_quality_stale(
