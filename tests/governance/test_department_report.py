@@ -133,20 +133,22 @@ def disaster() -> dict[str, pl.DataFrame]:
     )
     alerts = pl.DataFrame(
         {
-            "alert_id": ["WL-0001@2026-05-04T12:10"],
-            "sensor_id": ["WL-0001"],
-            "river_name": ["Gulpocheon"],
-            "district_id": ["D01"],
-            "local_date": [DAY],
-            "alert_level": ["warning"],
-            "start_at": [at(12, 10)],
-            "warning_at": [at(13, 5)],
-            "alarm_at": pl.Series([None], dtype=pl.Datetime("us", "UTC")),
-            "peak_at": [at(13, 30)],
-            "end_at": [at(15, 40)],
-            "duration_minutes": [215],
-            "peak_level_m": [4.6],
-            "is_open_at_day_end": [False],
+            # the second continues an alert of the day before, across midnight
+            "alert_id": ["WL-0001@2026-05-04T12:10", "WL-0002@2026-05-03T23:50"],
+            "sensor_id": ["WL-0001", "WL-0002"],
+            "river_name": ["Gulpocheon", "Anyangcheon"],
+            "district_id": ["D01", "D02"],
+            "local_date": [DAY, DAY],
+            "alert_level": ["warning", "attention"],
+            "start_at": [at(12, 10), at(23, 50, DAY - timedelta(days=1))],
+            "warning_at": [at(13, 5), None],
+            "alarm_at": pl.Series([None, None], dtype=pl.Datetime("us", "UTC")),
+            "peak_at": [at(13, 30), at(0, 5)],
+            "end_at": [at(15, 40), at(0, 20)],
+            "duration_minutes": [215, 35],
+            "peak_level_m": [4.6, 3.4],
+            "is_continued_from_day_before": [False, True],
+            "is_open_at_day_end": [False, False],
         }
     )
     return {"fct_river_levels_hourly": levels, "fct_flood_alerts": alerts}
@@ -321,6 +323,9 @@ def test_missing_values_are_drawn_and_written_as_missing_never_as_zero() -> None
     assert (
         "<td>12:10</td><td>13:05</td><td>not reached</td><td>13:30</td><td>4.60</td><td>15:40</td>" in alerts
     )
+    # an episode from the day before shows its start with the date, and that it continues
+    assert "<td>2026-05-03 23:50</td><td>not reached</td><td>not reached</td><td>00:05</td>" in alerts
+    assert "<td>00:20</td><td>yes</td><td>no</td>" in alerts
     daily = sections(render("environment"))["Air quality (CAI) by district and day"]
     assert "<td>D04</td><td>300</td><td>very_unhealthy (매우나쁨)</td><td>missing</td>" in daily
     safety = sections(render("public_safety"))["Patrol priority by district"]

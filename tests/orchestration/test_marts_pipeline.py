@@ -1,11 +1,12 @@
 """Marts end to end: simulator -> real S3 -> IoT ingestion and CCTV counts -> real dbt build through
 real Dagster runs -> warehouse and department buckets, checked against the simulator's ground truth.
 
-Two days of a 40-sensor city with no injected faults, so bronze holds exactly the simulator's clean
-readings and the known answers are exact: the storm's flood alert, every district's daily CAI from
-a hand calculation on the official breakpoints, the congested segment, and the CCTV counts.
+Three days of a 40-sensor city with no injected faults, so bronze holds exactly the simulator's clean
+readings and the known answers are exact: the storm's flood alert (the second day's storm placed late,
+so its alert runs over midnight into the third), every district's daily CAI from a hand calculation on
+the official breakpoints, the congested segment, and the CCTV counts.
 
-Slow (a two-day backfill, rebuilds and dbt docs): `make test-all` and CI run it; the default run
+Slow (a three-day backfill, rebuilds and dbt docs): `make test-all` and CI run it; the default run
 builds and publishes the marts of one day end to end in tests/cityapp/test_demo_cli.py.
 """
 
@@ -51,7 +52,10 @@ from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("dbt_target")]
 
 SEED = 11
-DAYS = (date(2026, 5, 4), date(2026, 5, 5))
+DAYS = (date(2026, 5, 4), date(2026, 5, 5), date(2026, 5, 6))
+# The storm of DAYS[1] placed late (citysim's storm_start): it floods its river over midnight into DAYS[2].
+LATE_STORM = datetime(2026, 5, 5, 22, 0)
+LATE_STORM_DAYS = DAYS[1:]
 BEFORE = DAYS[0] - timedelta(days=1)  # never built: a row there must survive every rebuild
 PLANTED_VOLUME = 4321.0
 CAMERA = load_registry().get("cam-01")
@@ -185,7 +189,18 @@ def city() -> City:
 @pytest.fixture(scope="module")
 def truths(store: ObjectStore, city_env: Path, city: City) -> dict[date, DayTruth]:
     tz = load_settings().zone
-    truths = {day: write_iot_day(store, city, day, tz=tz, seed=SEED, fault_rate=0.0) for day in DAYS}
+    truths = {
+        day: write_iot_day(
+            store,
+            city,
+            day,
+            tz=tz,
+            seed=SEED,
+            fault_rate=0.0,
+            storm_start=LATE_STORM if day in LATE_STORM_DAYS else None,
+        )
+        for day in DAYS
+    }
     write_cctv_clips(store, DAYS[0])
     return truths
 
@@ -208,13 +223,13 @@ def warehouse() -> duckdb.DuckDBPyConnection:
 def backfill(
     definitions: dg.Definitions, instance: dg.DagsterInstance, truths: dict[date, DayTruth]
 ) -> dg.ExecuteInProcessResult:
-    """Ingest both days, then build and publish every mart for both in one backfill run."""
+    """Ingest every day, then build and publish every mart for all of them in one backfill run."""
     run(definitions, instance, "iot_registry")
     for day in DAYS:
         run(definitions, instance, "iot_ingest_day", partition_key=day.isoformat())
     tags = {
         ASSET_PARTITION_RANGE_START_TAG: DAYS[0].isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: DAYS[1].isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: DAYS[-1].isoformat(),
     }
     return run(definitions, instance, "marts_build_day", tags=tags)
 
@@ -314,12 +329,15 @@ def test_a_full_refresh_rebuilds_the_window_and_keeps_every_other_day(
 def test_storm_raises_a_flood_alert_in_its_district_peaking_when_the_river_did(
     backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth]
 ) -> None:
+    """The day whose storm starts and ends on it (the late storm's days: the known answers below)."""
     with warehouse() as con:
         alerts = con.execute(
             "select local_date, district_id, sensor_id, start_at, peak_at, end_at, peak_level_m "
             "from disaster_management.fct_flood_alerts where alert_level in ('warning', 'alarm')"
         ).pl()
     for day, truth in truths.items():
+        if day in LATE_STORM_DAYS:
+            continue
         storm = truth.event(EventKind.STORM)
         found = alerts.filter(pl.col("local_date") == day)
         assert set(found["district_id"]) == {storm.district_id}
@@ -395,7 +413,7 @@ def test_cctv_counts_reach_traffic_safety_and_uptime_marts(backfill: dg.ExecuteI
     assert people == {at[hour]: pytest.approx(per_hour(persons)) for hour, _, persons in CLIPS}
     # the first day's 23:00 clip is in the night that ends on the second day's morning
     assert night[DAYS[0]] is None and night[DAYS[1]] == pytest.approx(per_hour(CLIPS[1][2]))
-    assert uptime == {DAYS[0]: round(100 * 2 / 24, 2), DAYS[1]: 0.0}
+    assert uptime == {DAYS[0]: round(100 * 2 / 24, 2), **dict.fromkeys(DAYS[1:], 0.0)}
 
 
 def test_every_mart_is_published_to_its_department_bucket_per_day(
@@ -468,7 +486,7 @@ def test_a_publication_alone_reports_not_checked_and_an_older_day_leaves_the_lat
     )
     metadata = publication_metadata(older, "traffic")
     assert metadata["report"] == f"s3://{bucket}/{department_report_key(DAYS[0])}"
-    assert "report_latest" not in metadata and "report_file" not in metadata  # DAYS[1] is newer
+    assert "report_latest" not in metadata and "report_file" not in metadata  # DAYS[-1] is newer
     assert store.get_bytes(bucket, DEPARTMENT_REPORT_LATEST_KEY) == latest
     page = store.get_bytes(bucket, department_report_key(DAYS[0])).decode()
     assert 'class="status not-checked">not checked</span> (' in page  # no dbt test ran in that run
@@ -515,7 +533,7 @@ def test_source_freshness_reads_every_reading_source_from_s3(
     readings = {k for k, s in manifest["sources"].items() if "glob" in s["meta"]}
     assert set(checked) == readings  # the registry has no freshness rule
     zone = load_settings().zone
-    last_slot = datetime.combine(DAYS[1], time(23, 55), zone)
+    last_slot = datetime.combine(DAYS[-1], time(23, 55), zone)
     last_clip_minute = datetime.combine(DAYS[0], time(CLIPS[-1][0], 4), zone)
     for unique_id, result in checked.items():
         assert result["status"] == "error", (unique_id, result.get("error"))
@@ -765,7 +783,7 @@ def test_the_camera_is_compared_with_the_loop_on_its_segment(backfill: dg.Execut
 
 SAFETY = ("marts", "public_safety")
 # A night outside DAYS, so the footage written for it changes no other test's days.
-FOOTAGE_DAY = DAYS[1] + timedelta(days=1)
+FOOTAGE_DAY = DAYS[-1] + timedelta(days=1)
 
 
 def safety_rebuild(definitions: dg.Definitions, instance: dg.DagsterInstance, day: date, *marts: str) -> None:
@@ -798,7 +816,7 @@ def test_patrol_priority_is_unchanged_when_a_district_gains_loops_but_not_traffi
     matching = "district_id = ? and local_date in (?, ?)"
     with duckdb.connect(str(load_settings().warehouse_path)) as con:
         con.execute(
-            f"insert into traffic.fct_segment_traffic_hourly {twins} where {matching}", [district, *DAYS]
+            f"insert into traffic.fct_segment_traffic_hourly {twins} where {matching}", [district, *DAYS[:2]]
         )
     try:
         safety_rebuild(definitions, instance, night, "fct_night_activity_coverage", "fct_patrol_priority")
@@ -808,7 +826,7 @@ def test_patrol_priority_is_unchanged_when_a_district_gains_loops_but_not_traffi
             con.execute(
                 "delete from traffic.fct_segment_traffic_hourly "
                 f"where segment_id like '%-twin' and {matching}",
-                [district, *DAYS],
+                [district, *DAYS[:2]],
             )
         safety_rebuild(definitions, instance, night, "fct_night_activity_coverage", "fct_patrol_priority")
     assert after[district][3] == 2 * segments  # twice the loops ...
@@ -913,3 +931,89 @@ def test_pedestrian_activity_of_a_camera_matches_the_simulated_true_crossings(
     assert crossings == people.height
     assert per_camera_hour == pytest.approx(people.height / footage_hours)
     assert night == pytest.approx((people.height / footage_hours, footage_hours))
+
+
+# --- disaster known answers ---
+
+READING = timedelta(minutes=5)
+
+
+def true_flood(
+    city: City, days: tuple[date, ...], storm_start: datetime | None
+) -> tuple[str, datetime, datetime, datetime, float]:
+    """(gauge, first reading at or above attention, peak, last one at or above attention, district
+    rain of the 6 hours before the peak) of the storm's worst gauge over ``days``, from the
+    simulator's clean readings (what bronze holds: no faults)."""
+    tz = load_settings().zone
+    sims = [simulate_day(city, day, tz=tz, seed=SEED, storm_start=storm_start) for day in days]
+    storm = next(e for e in sims[0].events if e.kind == EventKind.STORM)
+    rivers = [sim.kinds["river_level"] for sim in sims]
+    slots = [slot for sim in sims for slot in sim.slots]
+    home = {s.sensor_id: s.district_id for s in city.sensors}
+    gauges = [g for g in rivers[0].sensor_ids if home[g] == storm.district_id]
+    levels = {
+        g: np.concatenate([r.values["level_m"][:, r.sensor_ids.index(g)] for r in rivers]) for g in gauges
+    }
+    gauge = max(gauges, key=lambda g: levels[g].max())
+    above = np.flatnonzero(levels[gauge] >= city.gauge(gauge).attention_level_m)
+    peak = int(np.argmax(levels[gauge]))
+    rain = [sim.kinds["rain"] for sim in sims]
+    rain_gauges = [g for g in rain[0].sensor_ids if home[g] == storm.district_id]
+    district_rain = np.concatenate(
+        [r.values["rainfall_mm"][:, [r.sensor_ids.index(g) for g in rain_gauges]].mean(axis=1) for r in rain]
+    )
+    before = float(district_rain[peak - 72 : peak].sum())  # the 72 five-minute intervals before the peak
+    return gauge, slots[above[0]], slots[peak], slots[above[-1]], before
+
+
+def alerts_of(sensor_id: str) -> pl.DataFrame:
+    with warehouse() as con:
+        return con.execute(
+            "select * from disaster_management.fct_flood_alerts where sensor_id = ? order by local_date",
+            [sensor_id],
+        ).pl()
+
+
+def assert_within_a_reading(alert: dict[str, Any], start: datetime, peak: datetime, end: datetime) -> None:
+    assert abs(alert["start_at"] - start) <= READING
+    assert abs(alert["peak_at"] - peak) <= READING
+    assert abs(alert["end_at"] - end) <= READING
+
+
+def test_the_storm_gives_one_flood_alert_episode_in_its_district_within_a_reading_of_the_truth(
+    backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth], city: City
+) -> None:
+    day = DAYS[0]
+    storm = truths[day].event(EventKind.STORM)
+    gauge, start, peak, end, rain_before = true_flood(city, (day,), None)
+    alerts = alerts_of(gauge).filter(pl.col("local_date") == day)
+    assert alerts["alert_id"].n_unique() == 1  # one episode: no flicker at the thresholds
+    alert = alerts.row(0, named=True)
+    assert alert["district_id"] == storm.district_id
+    assert alert["local_date"] == day and not alert["is_open_at_day_end"]
+    assert alert["peak_at"] == storm.peaks["level_m"].at  # the truth's peak, the very reading
+    assert_within_a_reading(alert, start, peak, end)
+    assert alert["rainfall_6h_before_peak_mm"] == pytest.approx(rain_before)
+
+
+def test_a_flood_across_midnight_is_one_episode_continued_by_the_next_day(
+    backfill: dg.ExecuteInProcessResult, truths: dict[date, DayTruth], city: City
+) -> None:
+    first, second = LATE_STORM_DAYS
+    storms = [truths[day].event(EventKind.STORM) for day in LATE_STORM_DAYS]
+    gauge, start, peak, end, rain_before = true_flood(city, LATE_STORM_DAYS, LATE_STORM)
+    assert start.date() == first and end.date() == second  # the simulated flood does cross midnight
+    alerts = alerts_of(gauge).filter(pl.col("local_date").is_in(LATE_STORM_DAYS))
+    assert alerts["alert_id"].n_unique() == 1  # one episode, one id on both days
+    evening, night = alerts.rows(named=True)
+    assert (evening["local_date"], night["local_date"]) == (first, second)
+    assert evening["is_open_at_day_end"] and not evening["is_continued_from_day_before"]
+    assert night["is_continued_from_day_before"] and not night["is_open_at_day_end"]
+    assert {evening["district_id"], night["district_id"]} == {s.district_id for s in storms}
+    # the later day's row is the whole episode; the truth's peak is the higher of the two days'
+    truth_peak = max((s.peaks["level_m"] for s in storms), key=lambda p: p.value)
+    assert night["peak_at"] == truth_peak.at == peak
+    assert_within_a_reading(night, start, peak, end)
+    assert night["start_at"] == evening["start_at"]
+    # exactly the 6 hours before a peak after midnight, the day before's rain included
+    assert night["rainfall_6h_before_peak_mm"] == pytest.approx(rain_before)
