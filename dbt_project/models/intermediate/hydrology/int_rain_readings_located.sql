@@ -8,8 +8,8 @@ readings as (
 
 gauges as (
 
-    select sensor_id, district_id
-    from {{ ref('stg_iot__sensors') }}
+    select sensor_id, district_id, valid_from, valid_to
+    from {{ ref('stg_iot__sensor_versions') }}
     where sensor_kind = 'rain'
 
 ),
@@ -23,7 +23,9 @@ final as (
         readings.observed_at,
         readings.rainfall_mm
     from readings
-    inner join gauges on readings.sensor_id = gauges.sensor_id
+    -- the gauge's district as the registry had it when the reading was observed
+    inner join gauges
+        on readings.sensor_id = gauges.sensor_id and {{ registry_as_of('gauges', 'readings.observed_at') }}
 
 )
 
