@@ -64,6 +64,7 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{QUARANTINE}/{clip.quarantine_key()}": "cctv/raw/clips",
         f"s3://{BRONZE}/{clip.output_key('detections')}": "cctv/derived/detections",
         f"s3://{BRONZE}/{clip.output_key('counts')}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{clip.output_key('coverage')}": "cctv/derived/coverage",
         f"s3://{BRONZE}/{clip.output_key('occupancy')}": "cctv/derived/zone_occupancy",
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
         f"s3://{BRONZE}/{bronze_readings_key('noise', day)}": "iot/bronze/readings",
