@@ -243,7 +243,8 @@ def test_every_derived_metric_of_a_department_mart_names_its_method_and_source(
     not part of its primary key, not an identifier or name (``*_id``, ``*_name``), not a time
     dimension (``local_date``, ``local_hour``, ``hour_start``, an instant ``*_at``), and not marked
     ``meta: {metric: false}`` (an attribute copied as it is from the registry or a reading, e.g. a
-    district's population). ``meta: {metric: true}`` makes any column one. Its description says how
+    district's population, or a plain count of inputs, e.g. cameras_reporting). ``meta: {metric:
+    true}`` makes any column one. Its description says how
     it is computed after ``Method:`` and where that definition comes from after ``Source:`` (a
     standard or publication with its reference, or "local definition" with the reason), so that a
     department can tell a standard figure from a local one."""
