@@ -32,6 +32,7 @@ from governance.lineage.quality import RuleOutcome, rule_assertion
 from governance.registry.departments import load_departments
 from governance.registry.registry import Registry
 from orchestration.defs.governance.checks import CHECK_NAME, DESCRIPTION
+from orchestration.defs.marts.assets import layer_and_name
 from orchestration.lib.dbt import MARTS_PROJECT
 from orchestration.lib.lineage import check_assertion
 
@@ -144,6 +145,7 @@ PYTHON_ASSETS: dict[str, tuple[DatasetId, tuple[str, ...]]] = {
     "cctv/raw/clips": (DatasetId("s3://landing", "cctv"), ()),
     "cctv/derived/detections": (DatasetId("s3://bronze", "cctv/detections"), ("cctv/raw/clips",)),
     "cctv/derived/counts": (DatasetId("s3://bronze", "cctv/counts"), ("cctv/derived/detections",)),
+    "cctv/derived/coverage": (DatasetId("s3://bronze", "cctv/coverage"), ("cctv/raw/clips",)),
     "cctv/derived/zone_occupancy": (
         DatasetId("s3://bronze", "cctv/zone_occupancy"),
         ("cctv/derived/detections",),
@@ -165,9 +167,7 @@ def stewardship(registry: Registry, key: str) -> facets.Stewardship:
 
 def _model_key(node: dict[str, Any]) -> str:
     """``marts/<layer or department>/<model>``, as the platform's dbt translator names the models."""
-    fqn = node["fqn"]
-    folder = "reference" if len(fqn) == 2 else fqn[2] if fqn[1] == "marts" else fqn[1]
-    return f"marts/{folder}/{fqn[-1]}"
+    return "/".join(("marts", *layer_and_name(node["fqn"], node["resource_type"])))
 
 
 def emit_platform(lineage_dir: Path, registry: Registry) -> dict[str, DatasetId]:
@@ -176,7 +176,9 @@ def emit_platform(lineage_dir: Path, registry: Registry) -> dict[str, DatasetId]
     manifest = json.loads(MARTS_PROJECT.manifest_path.read_text())
     datasets = {key: dataset for key, (dataset, _) in PYTHON_ASSETS.items()}
     models = {
-        uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
     }
     for node in models.values():
         datasets[_model_key(node)] = warehouse_dataset(f"warehouse.{node['schema']}.{node['name']}")
