@@ -8,19 +8,29 @@ sensor kind are quarantined line by line as ``unknown_kind``, reported under the
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
+from cityplatform.layout import (
+    bronze_readings_key,
+    bronze_registry_key,
+    landing_slot_start,
+    quarantine_readings_key,
+)
 from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore, parquet_bytes, read_parquet
-from cityplatform.sensor_kinds import SENSOR_KINDS
+from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS
 from ingestion.iot import (
+    QUARANTINE_SCHEMA,
+    SEEN_SCHEMA,
     IngestReason,
     IngestResult,
     LandingFile,
@@ -33,11 +43,44 @@ from ingestion.landing import LandingManifest
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.
 KIND_WORKERS = 3
+# Landing bytes one kind ingests at a time: memory follows this, not the size of the day.
+CHUNK_BYTES = 16 * 2**20
+
+
+@dataclass
+class KindIngest:
+    """One kind's (or unknown folder's) day, summed over its chunks; the accepted rows themselves
+    went to the bronze writer chunk by chunk, so only their count is kept."""
+
+    kind: str
+    lines_in: int = 0
+    accepted_rows: int = 0
+    other_day: int = 0
+    quarantined_chunks: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, result: IngestResult) -> None:
+        self.lines_in += result.lines_in
+        self.accepted_rows += result.accepted.height
+        self.other_day += result.other_day
+        self.quarantined_chunks.append(result.quarantined)
+
+    @property
+    def quarantined(self) -> pl.DataFrame:
+        return pl.concat([pl.DataFrame(schema=QUARANTINE_SCHEMA), *self.quarantined_chunks])
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        counts = self.quarantined.group_by("reason").len().sort("reason")
+        return dict(zip(counts["reason"], counts["len"], strict=True))
+
+    @property
+    def reconciles(self) -> bool:
+        return self.lines_in == self.accepted_rows + self.quarantined.height + self.other_day
 
 
 @dataclass
 class DayIngest:
-    results: dict[str, IngestResult]  # sensor kind (or unknown folder) -> result
+    results: dict[str, KindIngest]  # sensor kind (or unknown folder) -> result
     written: dict[str, ObjectInfo] = field(default_factory=dict)  # kind (or "quarantine") -> object
 
     @property
@@ -46,7 +89,7 @@ class DayIngest:
 
     @property
     def accepted(self) -> int:
-        return sum(r.accepted.height for r in self.results.values())
+        return sum(r.accepted_rows for r in self.results.values())
 
     @property
     def quarantined(self) -> int:
@@ -68,30 +111,77 @@ class DayIngest:
         return all(r.reconciles for r in self.results.values())
 
 
-def registered_sensor_ids(store: ObjectStore) -> list[str]:
-    """Sensor ids from the bronze registry (materialised by ``iot/bronze/sensor_registry``)."""
-    return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
+def byte_chunks(objects: Sequence[ObjectInfo], limit: int = CHUNK_BYTES) -> Iterator[list[ObjectInfo]]:
+    """Consecutive runs of ``objects`` of at most ``limit`` bytes (an object bigger than that alone)."""
+    chunk: list[ObjectInfo] = []
+    size = 0
+    for obj in objects:
+        if chunk and size + obj.size > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(obj)
+        size += obj.size
+    if chunk:
+        yield chunk
+
+
+def ingest_kind_chunks(
+    kind: str,
+    chunks: Iterable[Sequence[LandingFile]],
+    write_accepted: Callable[[pl.DataFrame], None],
+    *,
+    day: date,
+    known_sensors: list[str],
+    tz: ZoneInfo,
+    seen: pl.DataFrame | None = None,
+) -> tuple[KindIngest, pl.DataFrame]:
+    """Ingest one kind's files chunk by chunk, in delivery order, exactly as one pass would.
+
+    The first delivery of each reading is carried from chunk to chunk, so duplicates across chunks
+    are found; only those a later line could still duplicate are kept: a line observed more than
+    the lateness limit before its slot is refused as late before it is compared, and slots only
+    advance, so first deliveries observed before the current chunk's first slot minus that limit
+    are dropped. What is carried is a couple of hours of readings whatever the day's length; it
+    comes back with the result, so a later delivery of the day can go on from it (``seen``).
+    """
+    total = KindIngest(kind)
+    seen = seen if seen is not None else pl.DataFrame(schema=SEEN_SCHEMA)
+    for files in chunks:
+        slots = [s for f in files if (s := landing_slot_start(f.key, tz)) is not None]
+        if slots:
+            seen = seen.filter(pl.col("observed_at") >= (min(slots) - MAX_LATENESS).astimezone(UTC))
+        result = ingest_kind(kind, files, day=day, known_sensors=known_sensors, tz=tz, seen=seen)
+        write_accepted(result.accepted.select(list(bronze_schema(kind))))
+        total.add(result)
+        if result.first_seen is not None:
+            seen = pl.concat([seen, result.first_seen])
+    return total, seen
 
 
 def ingest_kinds(
-    load_files: Callable[[str], Sequence[LandingFile]],
+    load_chunks: Callable[[str], Iterable[Sequence[LandingFile]]],
     write_accepted: Callable[[str, pl.DataFrame], None],
     *,
     day: date,
     known_sensors: list[str],
     tz: ZoneInfo,
     bytes_per_kind: Mapping[str, int],
-) -> dict[str, IngestResult]:
-    """Load, ingest and write out every sensor kind; kinds overlap on the cores (polars/DuckDB release
-    the GIL), each writing its accepted rows as soon as they are ready.
+) -> dict[str, KindIngest]:
+    """Ingest and write out every sensor kind, chunk by chunk; kinds overlap on the cores
+    (polars/DuckDB release the GIL), each writing its accepted rows chunk by chunk.
 
     The biggest kinds start first, so no core is left with a big kind alone at the end.
     """
 
-    def ingest(kind: str) -> IngestResult:
-        result = ingest_kind(kind, load_files(kind), day=day, known_sensors=known_sensors, tz=tz)
-        write_accepted(kind, result.accepted.select(list(bronze_schema(kind))))
-        return result
+    def ingest(kind: str) -> KindIngest:
+        return ingest_kind_chunks(
+            kind,
+            load_chunks(kind),
+            lambda accepted: write_accepted(kind, accepted),
+            day=day,
+            known_sensors=known_sensors,
+            tz=tz,
+        )[0]
 
     largest_first = sorted(SENSOR_KINDS, key=lambda kind: -bytes_per_kind.get(kind, 0))
     with ThreadPoolExecutor(max_workers=KIND_WORKERS) as pool:
@@ -99,30 +189,65 @@ def ingest_kinds(
     return {kind: results[kind] for kind in SENSOR_KINDS}
 
 
+class ParquetSink:
+    """Frames of one schema appended to a local parquet file as row groups (zstd, statistics, as
+    ``parquet_bytes`` writes): a day's bronze is never held in memory whole."""
+
+    def __init__(self, path: Path, schema: Mapping[str, pl.DataType]) -> None:
+        self.path = path
+        self._writer = pq.ParquetWriter(
+            path, pl.DataFrame(schema=dict(schema)).to_arrow().schema, compression="zstd"
+        )
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self._writer.write_table(frame.to_arrow())
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def registered_sensor_ids(store: ObjectStore) -> list[str]:
+    """Sensor ids from the bronze registry (materialised by ``iot/bronze/sensor_registry``)."""
+    return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
+
+
 def ingest_manifest(
     store: ObjectStore, manifest: LandingManifest, *, known_sensors: list[str], tz: ZoneInfo
 ) -> DayIngest:
-    """Validate every landing line of the manifest's day and write bronze and quarantine to S3."""
-    written: dict[str, ObjectInfo] = {}
+    """Validate every landing line of the manifest's day and write bronze and quarantine to S3,
+    fetching and ingesting each kind ``CHUNK_BYTES`` of landing objects at a time."""
 
-    def fetch(kind: str) -> list[LandingFile]:
-        objects = manifest.objects.get(kind, [])
+    def fetch(objects: Sequence[ObjectInfo]) -> list[LandingFile]:
         return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
 
-    def write_bronze(kind: str, accepted: pl.DataFrame) -> None:
-        written[kind] = store.put_bytes(
-            BRONZE, bronze_readings_key(kind, manifest.day), parquet_bytes(accepted)
-        )
+    def load_chunks(kind: str) -> Iterator[list[LandingFile]]:
+        return (fetch(chunk) for chunk in byte_chunks(manifest.objects.get(kind, [])))
 
-    sizes = {kind: sum(o.size for o in objects) for kind, objects in manifest.objects.items()}
-    results = ingest_kinds(
-        fetch, write_bronze, day=manifest.day, known_sensors=known_sensors, tz=tz, bytes_per_kind=sizes
-    )
+    with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
+        sinks = {
+            kind: ParquetSink(Path(tmp) / f"{kind}.parquet", bronze_schema(kind)) for kind in SENSOR_KINDS
+        }
+        sizes = {kind: sum(o.size for o in objects) for kind, objects in manifest.objects.items()}
+        results: dict[str, KindIngest] = ingest_kinds(
+            load_chunks,
+            lambda kind, accepted: sinks[kind].write(accepted),
+            day=manifest.day,
+            known_sensors=known_sensors,
+            tz=tz,
+            bytes_per_kind=sizes,
+        )
+        written = {}
+        for kind, sink in sinks.items():
+            sink.close()
+            written[kind] = store.put_file(BRONZE, bronze_readings_key(kind, manifest.day), sink.path)
     known = ", ".join(SENSOR_KINDS)
     for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
-        results[folder] = quarantine_objects(folder, fetch(folder), IngestReason.UNKNOWN_KIND, detail)
-    day_ingest = DayIngest(results, {kind: written[kind] for kind in SENSOR_KINDS})
+        results[folder] = KindIngest(folder)
+        for chunk in byte_chunks(manifest.objects[folder]):
+            results[folder].add(quarantine_objects(folder, fetch(chunk), IngestReason.UNKNOWN_KIND, detail))
+    day_ingest = DayIngest(results, written)
     quarantine = pl.concat([r.quarantined for r in results.values()])
     day_ingest.written["quarantine"] = store.put_bytes(
         QUARANTINE, quarantine_readings_key(manifest.day), parquet_bytes(quarantine)

@@ -175,7 +175,7 @@ def bronze_readings(
             "rows_other_day": ingest.other_day,
             "quarantined_by_reason": ingest.reasons,
             "reconciles": ingest.reconciles,
-            "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
+            "rows_by_kind": {k: r.accepted_rows for k, r in ingest.results.items()},
             "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
             "dagster/row_count": ingest.accepted,
             "landing_fingerprint": manifest.fingerprint,
@@ -196,7 +196,7 @@ def bronze_readings(
         passed=ingest.reconciles,
         metadata={
             kind: (
-                f"{r.lines_in} in = {r.accepted.height} accepted + {r.quarantined.height} quarantined "
+                f"{r.lines_in} in = {r.accepted_rows} accepted + {r.quarantined.height} quarantined "
                 f"+ {r.other_day} of another day"
             )
             for kind, r in ingest.results.items()
