@@ -5,10 +5,11 @@ is read ``CHUNK_BYTES`` of landing objects per kind at a time, so memory does no
 day. An incremental ingestion (a new delivery of a day already ingested) parses only the objects
 the day's saved state (``ingest_state_key``) has not seen, carrying the state's first deliveries so
 duplicates of earlier objects are still caught; the day's bronze and quarantine come out exactly as
-a full ingestion would write them. The state must be the full run's prefix of the manifest, judged
-against the same registry: otherwise (an object changed, or one slotted before another already
-ingested) the day is ingested whole again. The
-manifest includes the next day's first slots, for the day's late readings; their lines of the next
+a full ingestion would write them. The state must cover a prefix of the manifest's objects, judged
+against the same registry, with the day's bronze in place: otherwise (an object changed, or one
+slotted before another already ingested) the day is ingested whole again.
+
+The manifest includes the next day's first slots, for the day's late readings; their lines of the next
 day are left to that day's ingestion and counted as ``other_day``. Objects in a folder that is no
 sensor kind are quarantined line by line as ``unknown_kind``, reported under their folder's name.
 """
@@ -54,7 +55,7 @@ from ingestion.landing import LandingManifest
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.
 KIND_WORKERS = 3
 # Landing bytes one kind ingests at a time: memory follows this, not the size of the day.
-CHUNK_BYTES = 16 * 2**20
+CHUNK_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -249,6 +250,8 @@ def _resume_from(
     state = json.loads(store.get_bytes(BRONZE, ingest_state_key(manifest.day, "state.json")))
     if state["sensors"] != sensors or set(state["objects"]) - set(manifest.objects):
         return None
+    if any(store.stat(BRONZE, bronze_readings_key(kind, manifest.day)) is None for kind in SENSOR_KINDS):
+        return None
     done: dict[str, int] = {}
     for folder, ingested in state["objects"].items():
         current = [f"{o.key}@{o.etag}" for o in manifest.objects[folder]]
@@ -344,8 +347,8 @@ def ingest_manifest(
             if kind in sinks:
                 sinks[kind].close()
                 written[kind] = store.put_file(BRONZE, bronze_readings_key(kind, day), sinks[kind].path)
-            else:
-                written[kind] = store.stat(BRONZE, bronze_readings_key(kind, day))
+            elif kept := store.stat(BRONZE, bronze_readings_key(kind, day)):
+                written[kind] = kept
     known = ", ".join(SENSOR_KINDS)
     for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
