@@ -77,7 +77,7 @@ class KindIngest:
         self.lines_in += result.lines_in
         self.accepted_rows += result.accepted.height
         self.other_day += result.other_day
-        self.quarantined_chunks.append(result.quarantined)
+        self.quarantined_chunks.append(_compact(result.quarantined))
 
     @property
     def quarantined(self) -> pl.DataFrame:
@@ -130,6 +130,13 @@ class DayIngest:
         return all(r.reconciles for r in self.results.values())
 
 
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` owning its strings alone. A string column polars derives (a split, a filter, a
+    gather) still points into the buffers it came from, such as a whole chunk's landing text, so a
+    few rows kept from every chunk would keep every chunk: copied out, they keep only themselves."""
+    return pl.DataFrame(pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest())))
+
+
 def byte_chunks(objects: Sequence[ObjectInfo], limit: int = CHUNK_BYTES) -> Iterator[list[ObjectInfo]]:
     """Consecutive runs of ``objects`` of at most ``limit`` bytes (an object bigger than that alone)."""
     chunk: list[ObjectInfo] = []
@@ -173,7 +180,7 @@ def ingest_kind_chunks(
         write_accepted(result.accepted.select(list(bronze_schema(kind))))
         total.add(result)
         if result.first_seen is not None:
-            seen = pl.concat([seen, result.first_seen])
+            seen = pl.concat([seen, _compact(result.first_seen)])
     total.seen = seen
     return total
 
