@@ -70,6 +70,12 @@ def landing_manifest_key(day: date) -> str:
     return f"iot/landing_manifests/date={day.isoformat()}/manifest.json"
 
 
+def ingest_state_key(day: date, name: str) -> str:
+    """What a day's IoT ingestion leaves for its next delivery to go on from (bronze bucket, outside
+    the readings prefix that readers glob)."""
+    return f"iot/ingest_state/date={day.isoformat()}/{name}"
+
+
 def quarantine_readings_key(day: date) -> str:
     return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/quarantine.parquet"
 

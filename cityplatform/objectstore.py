@@ -202,6 +202,13 @@ class ObjectStore:
         result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         return ObjectInfo(bucket, key, (result.etag or "").strip('"'), len(data))
 
+    def put_file(
+        self, bucket: str, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        """Stream a local file to an object (a city's day of bronze need not be held in memory)."""
+        result = self.client.fput_object(bucket, key, str(path), content_type=content_type)
+        return ObjectInfo(bucket, key, (result.etag or "").strip('"'), path.stat().st_size)
+
     def get_bytes(self, bucket: str, key: str) -> bytes:
         response = self.client.get_object(bucket, key)
         try:
