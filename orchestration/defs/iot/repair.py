@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dagster._core.storage.tags import PARTITION_NAME_TAG
+from dagster._time import get_current_datetime
 
 from orchestration.defs.iot.jobs import ingest_day_job
 
@@ -67,7 +68,7 @@ def days_to_repair(records: Iterable[dg.RunRecord], now: datetime) -> list[Repai
     ),
 )
 def iot_repair_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    now = datetime.now(UTC)
+    now = get_current_datetime()  # Dagster's clock, which its tests can set
     records = context.instance.get_run_records(
         dg.RunsFilter(job_name=ingest_day_job.name, created_after=now - REPAIR_WINDOW)
     )
