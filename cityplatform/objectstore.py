@@ -137,6 +137,7 @@ class ObjectStore:
             )
 
         self.client = client(READ_TIMEOUT, 2, CONNECT_RETRIES)
+        self._gone = False  # the last request found the server gone (see _answering)
         self._probe = client(PROBE_READ_TIMEOUT, 0, 1)
 
     @classmethod
@@ -210,10 +211,18 @@ class ObjectStore:
     @contextmanager
     def _answering(self) -> Iterator[None]:
         """Requests inside, whose connection failures (after the retries) become one-line
-        :class:`ObjectStoreError`s: callers handle one kind of storage error, never urllib3's."""
+        :class:`ObjectStoreError`s: callers handle one kind of storage error, never urllib3's.
+
+        Once a request has failed so, the next ones ping first (one quick try) until S3 answers
+        again: a thread pool of a thousand queued writes fails in one retry period, not a thousand.
+        """
+        if self._gone:
+            self.ping()
+            self._gone = False
         try:
             yield
         except _TRANSIENT as exc:
+            self._gone = True
             raise self.unreachable(exc) from exc
 
     def ensure_buckets(self, names: Iterable[str]) -> list[str]:
