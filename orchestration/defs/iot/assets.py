@@ -30,6 +30,7 @@ from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
 from orchestration.lib.retention_scope import RETAINED
+from orchestration.lib.retries import STORAGE_RETRY
 
 RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
 BRONZE_READINGS = dg.AssetKey(["iot", "bronze", "readings"])
@@ -67,6 +68,7 @@ def _column_schema(kind: str) -> dg.TableSchema:
     ),
     tags=RETAINED,
     metadata={"dagster/uri": f"s3://{LANDING}/{LANDING_IOT_PREFIX}"},
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -151,6 +153,7 @@ def _snapshot_metadata(manifest: LandingManifest) -> dict[str, object]:
         ),
     ],
     partitions_def=daily_partitions,
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def bronze_readings(
@@ -257,6 +260,7 @@ _REGISTRY_DESCRIPTIONS = {
         )
         for table, key in REGISTRY_ASSETS.items()
     ],
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def sensor_registry(

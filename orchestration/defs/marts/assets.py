@@ -41,6 +41,7 @@ from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage, StewardJudge
+from orchestration.lib.retries import STORAGE_RETRY
 
 PROJECT = MARTS_PROJECT
 PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
@@ -224,6 +225,7 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        retry_policy=STORAGE_RETRY,
         kinds={"s3", "parquet", "html"} if reported else {"s3", "parquet"},
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
