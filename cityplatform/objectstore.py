@@ -6,7 +6,9 @@ everything above this module sees buckets, keys and etags, never a server.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import ssl
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,11 @@ QUARANTINE = "quarantine"
 LINEAGE = "lineage"
 GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, retention records
 CORE_BUCKETS = (LANDING, BRONZE, QUARANTINE, LINEAGE, GOVERNANCE)
+
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
+# Beside every parquet object the platform writes: its row count and checksum (``city verify``).
+# The name ends in ``.json``, so readers that glob ``*.parquet`` never see it.
+PARQUET_RECORD_SUFFIX = ".manifest.json"
 
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 
@@ -64,6 +71,25 @@ class ObjectInfo:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class ParquetRecord:
+    """What a parquet write recorded, beside the object and in its run's metadata, so that
+    ``city verify`` can tell a changed, lost or stray file from the one written."""
+
+    info: ObjectInfo
+    rows: int
+    sha256: str  # of the object's bytes
+
+    def metadata(self) -> dict[str, object]:
+        """The record as a run's asset metadata (and as the sidecar's JSON)."""
+        return {"uri": self.info.uri, "rows": self.rows, "sha256": self.sha256, "bytes": self.info.size}
+
+
+def parquet_record_key(key: str) -> str:
+    """Where the record of the parquet object ``key`` lives: beside it, in the same bucket."""
+    return f"{key}{PARQUET_RECORD_SUFFIX}"
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -201,6 +227,16 @@ class ObjectStore:
     ) -> ObjectInfo:
         result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         return ObjectInfo(bucket, key, (result.etag or "").strip('"'), len(data))
+
+    def put_parquet(self, bucket: str, key: str, frame: pl.DataFrame) -> ParquetRecord:
+        """Write ``frame`` as the platform's parquet, then its record beside it (after the data, so a
+        write cut short leaves a file without a record, which ``city verify`` reports)."""
+        data = parquet_bytes(frame)
+        info = self.put_bytes(bucket, key, data, PARQUET_CONTENT_TYPE)
+        record = ParquetRecord(info, frame.height, hashlib.sha256(data).hexdigest())
+        document = json.dumps(record.metadata(), indent=1).encode()
+        self.put_bytes(bucket, parquet_record_key(key), document, "application/json")
+        return record
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         response = self.client.get_object(bucket, key)

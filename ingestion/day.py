@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from cityplatform.layout import bronze_readings_key, bronze_registry_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore, parquet_bytes, read_parquet
+from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectStore, ParquetRecord, read_parquet
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from ingestion.iot import (
     IngestReason,
@@ -38,7 +38,7 @@ KIND_WORKERS = 3
 @dataclass
 class DayIngest:
     results: dict[str, IngestResult]  # sensor kind (or unknown folder) -> result
-    written: dict[str, ObjectInfo] = field(default_factory=dict)  # kind (or "quarantine") -> object
+    written: dict[str, ParquetRecord] = field(default_factory=dict)  # kind (or "quarantine") -> object
 
     @property
     def lines_in(self) -> int:
@@ -103,16 +103,14 @@ def ingest_manifest(
     store: ObjectStore, manifest: LandingManifest, *, known_sensors: list[str], tz: ZoneInfo
 ) -> DayIngest:
     """Validate every landing line of the manifest's day and write bronze and quarantine to S3."""
-    written: dict[str, ObjectInfo] = {}
+    written: dict[str, ParquetRecord] = {}
 
     def fetch(kind: str) -> list[LandingFile]:
         objects = manifest.objects.get(kind, [])
         return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
 
     def write_bronze(kind: str, accepted: pl.DataFrame) -> None:
-        written[kind] = store.put_bytes(
-            BRONZE, bronze_readings_key(kind, manifest.day), parquet_bytes(accepted)
-        )
+        written[kind] = store.put_parquet(BRONZE, bronze_readings_key(kind, manifest.day), accepted)
 
     sizes = {kind: sum(o.size for o in objects) for kind, objects in manifest.objects.items()}
     results = ingest_kinds(
@@ -124,7 +122,7 @@ def ingest_manifest(
         results[folder] = quarantine_objects(folder, fetch(folder), IngestReason.UNKNOWN_KIND, detail)
     day_ingest = DayIngest(results, {kind: written[kind] for kind in SENSOR_KINDS})
     quarantine = pl.concat([r.quarantined for r in results.values()])
-    day_ingest.written["quarantine"] = store.put_bytes(
-        QUARANTINE, quarantine_readings_key(manifest.day), parquet_bytes(quarantine)
+    day_ingest.written["quarantine"] = store.put_parquet(
+        QUARANTINE, quarantine_readings_key(manifest.day), quarantine
     )
     return day_ingest
