@@ -6,7 +6,9 @@ everything above this module sees buckets, keys and etags, never a server.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import ssl
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+import pyarrow.parquet as pq
 import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
@@ -32,6 +35,11 @@ QUARANTINE = "quarantine"
 LINEAGE = "lineage"
 GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, retention records
 CORE_BUCKETS = (LANDING, BRONZE, QUARANTINE, LINEAGE, GOVERNANCE)
+
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
+# Beside every parquet object the platform writes: its row count and checksum (``city verify``).
+# The name ends in ``.json``, so readers that glob ``*.parquet`` never see it.
+PARQUET_RECORD_SUFFIX = ".manifest.json"
 
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 
@@ -77,6 +85,25 @@ class ObjectInfo:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class ParquetRecord:
+    """What a parquet write recorded, beside the object and in its run's metadata, so that
+    ``city verify`` can tell a changed, lost or stray file from the one written."""
+
+    info: ObjectInfo
+    rows: int
+    sha256: str  # of the object's bytes
+
+    def metadata(self) -> dict[str, object]:
+        """The record as a run's asset metadata (and as the sidecar's JSON)."""
+        return {"uri": self.info.uri, "rows": self.rows, "sha256": self.sha256, "bytes": self.info.size}
+
+
+def parquet_record_key(key: str) -> str:
+    """Where the record of the parquet object ``key`` lives: beside it, in the same bucket."""
+    return f"{key}{PARQUET_RECORD_SUFFIX}"
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -257,6 +284,37 @@ class ObjectStore:
         """Stream a local file to an object (a city's day of bronze need not be held in memory)."""
         result = self.client.fput_object(bucket, key, str(path), content_type=content_type)
         return ObjectInfo(bucket, key, (result.etag or "").strip('"'), path.stat().st_size)
+
+    def put_parquet(self, bucket: str, key: str, frame: pl.DataFrame) -> ParquetRecord:
+        """Write ``frame`` as the platform's parquet, then its record beside it (after the data, so a
+        write cut short leaves a file without a record, which ``city verify`` reports)."""
+        data = parquet_bytes(frame)
+        info = self.put_bytes(bucket, key, data, PARQUET_CONTENT_TYPE)
+        return self._record(ParquetRecord(info, frame.height, hashlib.sha256(data).hexdigest()))
+
+    def put_parquet_file(self, bucket: str, key: str, path: Path) -> ParquetRecord:
+        """:meth:`put_parquet` for a parquet file written locally (streamed, never held in memory)."""
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        rows = pq.ParquetFile(path).metadata.num_rows
+        info = self.put_file(bucket, key, path, PARQUET_CONTENT_TYPE)
+        return self._record(ParquetRecord(info, rows, digest.hexdigest()))
+
+    def parquet_record(self, bucket: str, key: str) -> ParquetRecord | None:
+        """The record written beside the parquet object ``key``, or None if it has none."""
+        record_key = parquet_record_key(key)
+        if self.stat(bucket, record_key) is None:
+            return None
+        document = json.loads(self.get_bytes(bucket, record_key))
+        info = ObjectInfo(bucket, key, "", int(document["bytes"]))
+        return ParquetRecord(info, int(document["rows"]), str(document["sha256"]))
+
+    def _record(self, record: ParquetRecord) -> ParquetRecord:
+        document = json.dumps(record.metadata(), indent=1).encode()
+        self.put_bytes(record.info.bucket, parquet_record_key(record.info.key), document, "application/json")
+        return record
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         """The object's bytes; a GET whose answer breaks off is tried again (:data:`GET_ATTEMPTS`)."""

@@ -37,7 +37,15 @@ from cityplatform.layout import (
     landing_slot_start,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectInfo, ObjectStore, parquet_bytes, read_parquet
+from cityplatform.objectstore import (
+    BRONZE,
+    QUARANTINE,
+    ObjectInfo,
+    ObjectStore,
+    ParquetRecord,
+    parquet_bytes,
+    read_parquet,
+)
 from cityplatform.sensor_kinds import MAX_LATENESS, SENSOR_KINDS
 from ingestion.iot import (
     QUARANTINE_SCHEMA,
@@ -96,7 +104,7 @@ class KindIngest:
 @dataclass
 class DayIngest:
     results: dict[str, KindIngest]  # sensor kind (or unknown folder) -> result
-    written: dict[str, ObjectInfo] = field(default_factory=dict)  # kind (or "quarantine") -> object
+    written: dict[str, ParquetRecord] = field(default_factory=dict)  # kind (or "quarantine") -> record
 
     @property
     def lines_in(self) -> int:
@@ -257,7 +265,11 @@ def _resume_from(
     state = json.loads(store.get_bytes(BRONZE, ingest_state_key(manifest.day, "state.json")))
     if state["sensors"] != sensors or set(state["objects"]) - set(manifest.objects):
         return None
-    if any(store.stat(BRONZE, bronze_readings_key(kind, manifest.day)) is None for kind in SENSOR_KINDS):
+    # every kind's bronze must be there with its record (a day written before records were kept is
+    # ingested whole once)
+    if any(
+        store.parquet_record(BRONZE, bronze_readings_key(kind, manifest.day)) is None for kind in SENSOR_KINDS
+    ):
         return None
     done: dict[str, int] = {}
     for folder, ingested in state["objects"].items():
@@ -328,7 +340,7 @@ def ingest_manifest(
     def load_chunks(kind: str) -> Iterator[list[LandingFile]]:
         return (fetch(chunk) for chunk in byte_chunks(fresh.get(kind, [])))
 
-    written: dict[str, ObjectInfo] = {}
+    written: dict[str, ParquetRecord] = {}
     with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
         # A kind with nothing new keeps its bronze object; one with new objects gets the stored
         # rows (copied, not parsed) followed by the new ones.
@@ -353,9 +365,11 @@ def ingest_manifest(
         for kind in SENSOR_KINDS:
             if kind in sinks:
                 sinks[kind].close()
-                written[kind] = store.put_file(BRONZE, bronze_readings_key(kind, day), sinks[kind].path)
-            elif kept := store.stat(BRONZE, bronze_readings_key(kind, day)):
-                written[kind] = kept
+                written[kind] = store.put_parquet_file(
+                    BRONZE, bronze_readings_key(kind, day), sinks[kind].path
+                )
+            elif kept := store.parquet_record(BRONZE, bronze_readings_key(kind, day)):
+                written[kind] = kept  # nothing new of this kind: its bronze and record stay
     known = ", ".join(SENSOR_KINDS)
     for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
@@ -364,8 +378,6 @@ def ingest_manifest(
             results[folder].add(quarantine_objects(folder, fetch(chunk), IngestReason.UNKNOWN_KIND, detail))
     day_ingest = DayIngest(results, written)
     quarantine = pl.concat([r.quarantined for r in results.values()])
-    day_ingest.written["quarantine"] = store.put_bytes(
-        QUARANTINE, quarantine_readings_key(day), parquet_bytes(quarantine)
-    )
+    day_ingest.written["quarantine"] = store.put_parquet(QUARANTINE, quarantine_readings_key(day), quarantine)
     _save_state(store, manifest, results, sensors)
     return day_ingest

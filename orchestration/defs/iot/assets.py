@@ -184,7 +184,8 @@ def bronze_readings(
             "quarantined_by_reason": ingest.reasons,
             "reconciles": ingest.reconciles,
             "rows_by_kind": {k: r.accepted_rows for k, r in ingest.results.items()},
-            "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
+            "bytes": sum(ingest.written[k].info.size for k in SENSOR_KINDS),
+            "files": {k: ingest.written[k].metadata() for k in SENSOR_KINDS},
             "dagster/row_count": ingest.accepted,
             "landing_fingerprint": manifest.fingerprint,
         },
@@ -194,7 +195,8 @@ def bronze_readings(
         metadata={
             "dagster/row_count": ingest.quarantined,
             "by_reason": ingest.reasons,
-            "bytes": ingest.written["quarantine"].size,
+            "bytes": ingest.written["quarantine"].info.size,
+            "files": {"quarantine": ingest.written["quarantine"].metadata()},
             "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
         },
     )

@@ -253,9 +253,10 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
         metadata: dict[str, Any] = {
             "objects": len(exports),
-            "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
-            "bytes": sum(e.info.size for e in exports),
-            "dagster/row_count": sum(e.rows for e in exports),
+            "rows_by_mart": {m: sum(e.record.rows for e in exports if e.mart == m) for m in marts},
+            "bytes": sum(e.record.info.size for e in exports),
+            "dagster/row_count": sum(e.record.rows for e in exports),
+            "files": [e.record.metadata() for e in exports],
         }
         checks = run_check_statuses(
             context.instance, context.run_id, {m: dg.AssetKey([GROUP, department_id, m]) for m in marts}
