@@ -208,6 +208,36 @@ class LineageGraph:
             for source in inputs:
                 self.graph.add_edge(source, state.id, job=job)
 
+    def personal_columns(self) -> dict[DatasetId, set[str]]:
+        """Every column that holds personal data by what the events say: those the registry tags
+        (``pii`` tags not derived by column lineage), and each column derived from one of them,
+        transitively, unchanged or transformed rather than only aggregated (the rule of
+        ``governance.lineage.dbt.passes_on_personal``). What the tags must cover; see
+        :meth:`untagged_personal`."""
+        found = {d: set(s.pii_columns) - set(s.pii_passed_on) for d, s in self.datasets.items()}
+        changed = True
+        while changed:  # to a fixed point: a column lineage may read a model derived later
+            changed = False
+            for dataset, state in self.datasets.items():
+                for column, sources in state.column_lineage.items():
+                    if column not in found[dataset] and any(
+                        source.field in found.get(source.dataset, ())
+                        and set(source.how.split(", ")) != {"AGGREGATION"}
+                        for source in sources
+                    ):
+                        found[dataset].add(column)
+                        changed = True
+        return {dataset: columns for dataset, columns in found.items() if columns}
+
+    def untagged_personal(self) -> list[tuple[DatasetId, str]]:
+        """Personal columns (:meth:`personal_columns`) whose dataset's events do not tag them ``pii``."""
+        return sorted(
+            (dataset, column)
+            for dataset, columns in self.personal_columns().items()
+            for column in columns
+            if column not in self.datasets[dataset].pii_columns
+        )
+
     def resolve(self, ref: str) -> DatasetId:
         """An asset key (``iot/bronze/readings``, or its last part when only one asset has it), a
         dataset's ``s3://`` URI or ``<namespace>/<name>``, or an object in one: ``s3://bucket/key`` or
