@@ -9,8 +9,8 @@ materialisation):
 - COMPLETE after it, with what every result the body gave Dagster says: row counts and output
   statistics (``dagster/row_count``, ``bytes``, column schemas), the datasets the work deleted
   from (``deleted_from``: retention) as inputs truncated, and the inputs it read at a version known
-  only at run time (``read_versions``, location -> version: the
-  CCTV job's model weights and camera registry by sha256) as inputs with a ``version`` facet;
+  only at run time (``read_versions``, location -> version: the CCTV job's model weights and camera
+  registry by sha256) as inputs with a ``version`` facet;
 - then, after COMPLETE, each check judged in the step as a run of its own, ``<asset>:<check>``, that
   reads the dataset with the check's result (and each Pandera rule it names, ``contract_rules``) as
   an input ``dataQualityAssertions`` facet, the spec's place for it; rules a result names outside
@@ -23,8 +23,9 @@ Why around the body rather than a sensor reading the event log: START must go ou
 begins and FAIL when it breaks; a sensor only sees a step after it ended, and only while the daemon
 runs. dbt assets are wrapped by ``lineage_dbt.emits_dbt_lineage``, which starts each model as dbt
 starts it. A check judged after its asset's COMPLETE (``steward_trained``, at the end of its asset's
-step) is a run of its own through ``LineageResource.check_run``: START, then COMPLETE with its result
-as an assertion on its input, the asset's dataset.
+step, or in a step of its own: ``nothing_past_retention``) is a run of its own through
+``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input,
+the asset's dataset.
 
 An asset may publish several datasets (a department's marts, one folder each): metadata
 ``lineage_datasets`` lists their URIs (each one output; ``rows_by_dataset`` their row counts), in

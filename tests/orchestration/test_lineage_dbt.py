@@ -242,9 +242,7 @@ def test_model_inputs_and_outputs_are_named_by_where_they_live(
     warehouse = warehouse_namespace()  # as OpenLineage's dbt integration names a DuckDB profile's path
     assert warehouse.startswith("duckdb:///") and warehouse.endswith("/warehouse.duckdb")
     assert [(d["namespace"], d["name"]) for d in stg["inputs"]] == [("s3://bronze", "test/trips")]
-    assert [(d["namespace"], d["name"]) for d in stg["outputs"]] == [
-        (warehouse, "warehouse.main.stg_trips")
-    ]
+    assert [(d["namespace"], d["name"]) for d in stg["outputs"]] == [(warehouse, "warehouse.main.stg_trips")]
     assert sorted((d["namespace"], d["name"]) for d in fct["inputs"]) == [
         (warehouse, "warehouse.main.stg_trips"),
         ("s3://bronze", "test/districts"),
