@@ -15,6 +15,7 @@ from rich.table import Table
 from cityapp.dagster_home import prepare_dagster_home
 from cityplatform.embedded_s3 import EmbeddedS3, EmbeddedS3Error
 from cityplatform.exits import (
+    EXIT_CONFIG,
     EXIT_DATA,
     EXIT_STORAGE,
     console,
@@ -34,6 +35,7 @@ from cityplatform.layout import (
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json, stage_progress
 from cityplatform.settings import EARLIEST_DAY
+from cityplatform.yamlfiles import RegistryError
 from governance.registry.departments import load_departments
 
 if TYPE_CHECKING:
@@ -61,7 +63,12 @@ def demo(
     yesterday = settings.today() - timedelta(days=1)
     days = (settings.first_day or EARLIEST_DAY, yesterday)
     the_day = day_or_exit(day, "--day", between=days) if day else yesterday
-    with exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE), stage_progress() as stages:
+    # The registry is read first (the departments' access), so a broken one stops it before anything lands.
+    with (
+        exit_on(RegistryError, code=EXIT_CONFIG),
+        exit_on(EmbeddedS3Error, ObjectStoreError, code=EXIT_STORAGE),
+        stage_progress() as stages,
+    ):
         summary = run_demo(
             settings, the_day, sensors=sensors, seed=seed, fault_rate=fault_rate, stages=stages
         )

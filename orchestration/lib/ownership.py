@@ -5,6 +5,9 @@ on disk), applied to every spec when the definitions are built, so the UI shows 
 owners. Handovers recorded in the ownership ledger (S3) apply when a run needs the owners: the
 ``steward_trained`` checks and the scorecards read the anchored ledger and never fall back, and
 lineage reports the owners of :func:`owned_in_run`.
+A registry that cannot be read (a typo in ``training.yaml``) gives no owners, its one-line error as
+the source (:data:`REGISTRY_UNUSABLE`): the location still loads, so ingestion and vision run, and
+every ``steward_trained`` check fails with that line, blocking publication.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import dagster as dg
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from cityplatform.settings import load_settings
+from cityplatform.yamlfiles import RegistryError
 from governance.lineage.facets import LEDGER_UNREADABLE, OWNERSHIP_SOURCE, PERSONAL
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.ledger_store import (
@@ -31,21 +35,35 @@ log = logging.getLogger(__name__)
 
 
 BASELINE_SOURCE = "registry baseline (handovers in the ownership ledger apply in runs)"
+REGISTRY_UNUSABLE = "registry unusable: {}"  # the source of no owners, with the registry's error
 PERSONAL_COLUMNS = "personal_columns"  # metadata: the registry's personal columns of the dataset
 PII_TAGS = {"pii": "true", "classification": "personal"}  # on each personal column (TableColumn tags)
 
 
 def registry_ownership(registry: Registry | None = None) -> CurrentOwnership:
-    """The registry baseline alone: no I/O beyond the registry files, so it can run at load."""
-    registry = registry or load_registry()
+    """The registry baseline alone: no I/O beyond the registry files, so it can run at load; no
+    owners when the registry cannot be read (logged, its error as the source)."""
+    try:
+        registry = registry or load_registry()
+    except RegistryError as exc:
+        return _unusable(exc)
     return CurrentOwnership(dict(registry.ownership), (), BASELINE_SOURCE)
+
+
+def _unusable(exc: RegistryError) -> CurrentOwnership:
+    log.error("no dataset has an owner, every steward_trained check fails: %s", exc)
+    return CurrentOwnership({}, (), REGISTRY_UNUSABLE.format(exc))
 
 
 def load_current_ownership(registry: Registry | None = None) -> CurrentOwnership:
     """At run time: the baseline with the ledger's handovers, or, for what reports owners without
     judging them (lineage), the baseline if the ledger cannot be read: logged, and its source says
-    so (``registry (ledger unreadable: why)``), which lineage sends as the ``ownership_source`` tag."""
-    registry = registry or load_registry()
+    so (``registry (ledger unreadable: why)``), which lineage sends as the ``ownership_source`` tag;
+    no owners when the registry cannot be read."""
+    try:
+        registry = registry or load_registry()
+    except RegistryError as exc:
+        return _unusable(exc)
     try:
         return current_ownership(registry, OwnershipLedger(ObjectStore.from_settings(load_settings())))
     except (ObjectStoreError, LedgerBroken) as exc:

@@ -18,6 +18,7 @@ from dagster._core.execution.api import create_execution_plan
 from cityplatform.layout import parse_lineage_event_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
+from cityplatform.yamlfiles import RegistryError
 from citysim import build_city, write_iot_day
 from governance.lineage.naming import child_run_id
 from governance.registry.registry import load_registry
@@ -25,7 +26,7 @@ from governance.registry.training import add_months
 from governance.stewardship.handover import plan_handover
 from governance.stewardship.identity import Requester
 from governance.stewardship.ledger_store import OwnershipLedger, current_ownership
-from orchestration.definitions import defs
+from orchestration.definitions import build, defs
 from orchestration.defs.governance.checks import CHECK_NAME, DESCRIPTION, with_steward_checks
 from orchestration.lib.lineage import LineageResource, emits_lineage
 from orchestration.lib.resources import CityStorage
@@ -150,6 +151,36 @@ def test_warns_without_blocking_when_training_expires_within_30_days(
     assert not checks[RAW].passed and checks[RAW].severity is dg.AssetCheckSeverity.WARN
     assert "renew before it lapses" in (checks[RAW].description or "")
     assert {RAW, BRONZE, QUARANTINE} <= materialized(result)
+
+
+def test_a_broken_registry_fails_every_check_and_ingestion_still_runs(
+    instance: dg.DagsterInstance,
+    iot_day: str,
+    governance_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A typo in training.yaml: the code location loads (jobs, sensors and schedules all there), the
+    ingestion asset materialises, and its steward_trained check fails, blocking, with the line."""
+    directory = registry(governance_env, "typo")
+    training = directory / "training.yaml"
+    training.write_text(training.read_text().replace("course:", "coursse:", 1))
+    with pytest.raises(RegistryError) as error:
+        load_registry(directory)
+    monkeypatch.setenv("CITY_GOVERNANCE_REGISTRY", str(directory))
+    broken = build()
+    repository = broken.get_repository_def()
+    assert {"iot_ingest_day", "iot_registry"} <= {job.name for job in repository.get_all_jobs()}
+    assert repository.sensor_defs and repository.schedule_defs
+    raw_key = dg.AssetKey.from_user_string(RAW)
+    assert not repository.assets_defs_by_key[raw_key].specs_by_key[raw_key].owners  # none to trust
+    result = run(broken, instance, "iot_ingest_day", iot_day)
+    assert not result.success
+    assert RAW in materialized(result)
+    raw = steward_results(result)[RAW]
+    assert not raw.passed and raw.severity is dg.AssetCheckSeverity.ERROR
+    assert raw.description == f"registry unusable: {error.value}"
+    assert "training.yaml: completions[0]" in (raw.description or "")
+    assert raw.metadata["registry_error"].value == str(error.value)
 
 
 def test_a_handover_in_the_ledger_decides_the_next_run(

@@ -23,6 +23,7 @@ from cityplatform.layout import (
     steward_report_rows_key,
 )
 from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
+from cityplatform.yamlfiles import RegistryError
 from governance.incidents.store import IncidentStore
 from governance.registry.departments import load_departments
 from governance.registry.grants import grants_due_for_renewal
@@ -66,11 +67,11 @@ def department_scorecards(
 ) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
     on = run_date(context.instance, context.run.run_id, storage.settings().zone)
-    registry = load_registry()
     ledger = OwnershipLedger(store)
     try:
+        registry = load_registry()
         current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
-    except LedgerBroken as exc:
+    except (RegistryError, LedgerBroken) as exc:  # one line, as the checks say it
         raise dg.Failure(str(exc), allow_retries=False) from exc
     failed: dict[str, list[str]] = defaultdict(list)  # every check of the code location, not only this job's
     for state in latest_check_states(context.instance, code_location.check_keys).values():

@@ -28,6 +28,7 @@ from dagster._core.definitions.decorators.op_decorator import DecoratedOpFunctio
 from dagster._core.execution.plan.compute_generator import create_op_compute_wrapper
 from dagster._record import replace
 
+from cityplatform.yamlfiles import RegistryError
 from governance.registry.registry import load_registry
 from governance.stewardship.ledger_store import LedgerBroken, OwnershipLedger
 from governance.stewardship.rules import DatasetAssessment, Status, assess_dataset
@@ -35,6 +36,7 @@ from orchestration.defs.governance.keys import SCORECARDS
 from orchestration.defs.governance.status import anchored_ownership, run_date
 from orchestration.lib.code_location import specs_of
 from orchestration.lib.lineage import LINEAGE_RESOURCE, LineageResource
+from orchestration.lib.ownership import REGISTRY_UNUSABLE
 from orchestration.lib.resources import CityStorage
 
 CHECK_NAME = "steward_trained"
@@ -90,9 +92,14 @@ def judge_owners(
     keys: Sequence[dg.AssetKey],
 ) -> list[dg.AssetCheckResult]:
     """The owners of each dataset in ``keys`` from the registry and the anchored ledger (both read
-    once), judged on the run date."""
+    once), judged on the run date; every check fails, with the registry's one-line error, when the
+    registry cannot be read (no owner can be trusted to be trained)."""
     on = run_date(context.instance, context.run.run_id, storage.settings().zone)
-    registry = load_registry()
+    try:
+        registry = load_registry()
+    except RegistryError as exc:
+        why = REGISTRY_UNUSABLE.format(exc)
+        return [_failed(key, why, {"registry_error": str(exc)}) for key in keys]
     try:
         ledger = OwnershipLedger(storage.store())
         current = anchored_ownership(context.instance, registry, ledger, SCORECARDS.values())
@@ -109,8 +116,12 @@ def judge_owners(
     return results
 
 
-def _failed(key: dg.AssetKey, description: str) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=False, description=description)
+def _failed(
+    key: dg.AssetKey, description: str, metadata: dict[str, str] | None = None
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=CHECK_NAME, passed=False, description=description, metadata=metadata
+    )
 
 
 def steward_results(
