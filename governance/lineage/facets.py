@@ -84,6 +84,23 @@ def merge_columns(*tables: Iterable[Column]) -> list[Column]:
     return list(merged.values())
 
 
+UNKNOWN_TYPES = frozenset({"", "?"})  # "?": dagster-dbt's type for a column declared without data_type
+
+
+def typed_columns(declared: Sequence[Column], built: Sequence[Column]) -> list[Column]:
+    """``declared`` (names, descriptions, contract types) with the type each column has where it
+    was ``built`` (the relation in the warehouse) wherever it declares none, then the built columns
+    it does not declare: a schema facet with real types for models that declare no types."""
+    types = {column.name.lower(): column.type for column in built}
+    names = {column.name.lower() for column in declared}
+    return [
+        Column(c.name, types.get(c.name.lower()), c.description)
+        if not c.type or c.type in UNKNOWN_TYPES
+        else c
+        for c in declared
+    ] + [column for column in built if column.name.lower() not in names]
+
+
 def schema_facet(columns: Sequence[Column]) -> schema_dataset.SchemaDatasetFacet:
     return schema_dataset.SchemaDatasetFacet(
         fields=[

@@ -10,10 +10,13 @@ wrapper streams its events in place of ``invocation.stream()``)::
 
 dbt's structured log says when each node starts and how it ended, so a model's START goes out
 when dbt starts building it and its COMPLETE (with column lineage from its compiled SQL) or FAIL
-when dbt reports its result; models dbt skipped get no run. A model's column that passes on a
-personal column of what it reads (``governance.lineage.dbt.passes_on_personal``: unchanged or
-transformed, not only aggregated) is tagged ``pii`` like the registry's personal columns; models
-are built upstream first, so a model's tags reach the models that read it in the same step.
+when dbt reports its result; models dbt skipped get no run. Each node's schema facet has the
+types of the relation dbt built (a post-hook logs its columns, ``macros/relation_columns.sql``,
+which dagster-dbt turns into the result's column schema) wherever its YAML declares none.
+A model's column that passes on a personal column of what it reads
+(``governance.lineage.dbt.passes_on_personal``: unchanged or transformed, not only aggregated) is
+tagged ``pii`` like the registry's personal columns; models are built upstream first, so a model's
+tags reach the models that read it in the same step.
 A test's result is an assertion on its model, sent as the test's own run with the model as input
 (``inputFacets``), the way OpenLineage's dbt integration reports tests, since tests run after the
 model's COMPLETE.
@@ -32,7 +35,7 @@ from openlineage.client.event_v2 import InputDataset, RunState
 from governance.lineage import dbt as dbt_lineage
 from governance.lineage import facets
 from governance.lineage.naming import DatasetId, warehouse_dataset
-from orchestration.lib.lineage import AssetLineage, LineageResource, lineage_wrapper
+from orchestration.lib.lineage import AssetLineage, LineageResource, columns_of, lineage_wrapper
 
 MODEL_RESULTS = {"LogModelResult", "LogSeedResult", "LogSnapshotResult"}
 
@@ -72,7 +75,10 @@ def _model_key(dbt: _Dbt, unique_id: str) -> dg.AssetKey | None:
     return key if key in dbt.runs.runs else None
 
 
-def _finish_model(dbt: _Dbt, unique_id: str, key: dg.AssetKey, event: dict[str, Any]) -> None:
+def _finish_model(
+    dbt: _Dbt, unique_id: str, key: dg.AssetKey, event: dict[str, Any], built: list[facets.Column]
+) -> None:
+    """``built``: the relation's columns as the warehouse has them (its dagster-dbt result's schema)."""
     status = event["data"]["node_info"].get("node_status")
     if status != "success":
         dbt.runs.fail(key, DbtNodeError(f"dbt {status}: {event['info'].get('msg', '')}".strip()))
@@ -85,7 +91,8 @@ def _finish_model(dbt: _Dbt, unique_id: str, key: dg.AssetKey, event: dict[str, 
         run.extra_facets["columnLineage"] = lineage
         personal = dbt_lineage.passes_on_personal(lineage, dbt.runs.personal_columns)
         run.stewardship = replace(run.stewardship, derived_personal=personal)
-    run.columns = run.columns or dbt_lineage.model_columns(dbt.manifest, unique_id)
+    declared = run.columns or dbt_lineage.model_columns(dbt.manifest, unique_id)
+    run.columns = facets.typed_columns(declared, built)
     dbt.runs.complete(key)
 
 
@@ -120,15 +127,24 @@ def stream_with_lineage(runs: AssetLineage, invocation: DbtCliInvocation) -> Ite
             runs.start(key)
         elif name == "LogStartLine" and unique_id and unique_id.startswith("test."):
             _test_run(dbt, unique_id, RunState.START)
-        yield from message.to_default_asset_events(
-            manifest=invocation.manifest,
-            dagster_dbt_translator=invocation.dagster_dbt_translator,
-            context=invocation.context,
-            target_path=invocation.target_path,
-            project=invocation.project,
+        results = list(
+            message.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=invocation.context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            )
         )
+        yield from results
         if name in MODEL_RESULTS and key is not None:
-            _finish_model(dbt, unique_id, key, event)
+            built = [
+                c
+                for r in results
+                if isinstance(r, dg.Output | dg.AssetMaterialization)
+                for c in columns_of(r.metadata)
+            ]
+            _finish_model(dbt, unique_id, key, event, built)
         elif name == "LogTestResult" and unique_id:
             failed = event["data"]["node_info"].get("node_status") == "error"
             _test_run(dbt, unique_id, RunState.FAIL if failed else RunState.COMPLETE, event)

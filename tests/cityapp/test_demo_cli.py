@@ -102,6 +102,22 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         assert ("s3://marts-traffic", "fct_segment_traffic_hourly") in {
             (o["namespace"], o["name"]) for o in outputs
         }
+        schemas = {
+            (dataset["namespace"], dataset["name"]): dataset["facets"]["schema"]["fields"]
+            for e in events
+            for dataset in (*e.get("inputs", []), *e.get("outputs", []))
+            if "schema" in dataset.get("facets", {})
+        }
+        untyped = [
+            (name, f["name"])
+            for (_, name), fields in schemas.items()
+            for f in fields
+            if f.get("type") in (None, "", "?")
+        ]
+        assert untyped == []  # staging and intermediate models too: the types of the relation dbt built
+        assert {"staging", "intermediate"} <= {
+            name.split(".")[-2] for _, name in schemas if name.count(".") == 2
+        }
         graph = LineageGraph(events)  # every registry-personal column, and what passes one on, tagged
         assert graph.personal_columns() and graph.untagged_personal() == []
     finally:

@@ -191,6 +191,27 @@ def test_every_column_of_personal_data_is_tagged_pii() -> None:
     }
 
 
+def test_a_schema_takes_the_built_type_of_each_column_that_declares_none() -> None:
+    """A staging model's YAML names and describes its columns; the relation dbt built gives types."""
+    declared = [
+        facets.Column("sensor_id", "?", "The sensor."),
+        facets.Column("rain_mm", None),
+        facets.Column("observed_at", "timestamp with time zone"),
+    ]
+    built = [
+        facets.Column("SENSOR_ID", "varchar"),
+        facets.Column("rain_mm", "double"),
+        facets.Column("observed_at", "timestamp"),
+        facets.Column("local_date", "date"),
+    ]
+    assert facets.typed_columns(declared, built) == [
+        facets.Column("sensor_id", "varchar", "The sensor."),
+        facets.Column("rain_mm", "double"),
+        facets.Column("observed_at", "timestamp with time zone"),  # the contract's type stays
+        facets.Column("local_date", "date"),  # built, not declared: still in the schema
+    ]
+
+
 def test_s3_datasets_are_named_by_bucket_and_prefix() -> None:
     assert dataset_from_uri("s3://bronze/iot/readings/") == DatasetId("s3://bronze", "iot/readings")
     assert dataset_from_uri("s3://bronze/iot/registry/sensors.parquet").name == "iot/registry/sensors.parquet"

@@ -11,6 +11,7 @@ test builds the real marts under Dagster and checks every event it archived, dbt
 """
 
 import json
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from governance.lineage.graph import LineageGraph
 from governance.lineage.naming import warehouse_namespace
+from orchestration.lib.dbt import MARTS_PROJECT
 from orchestration.lib.lineage import LineageResource, emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.ownership import PERSONAL_COLUMNS
@@ -33,6 +35,7 @@ from tests.lineage_spec import event_errors
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+COLUMNS_MACRO = MARTS_PROJECT.project_dir / "macros" / "relation_columns.sql"
 PROJECT = {
     "dbt_project.yml": """
         name: mini
@@ -42,6 +45,7 @@ PROJECT = {
         models:
           mini:
             +materialized: table
+            +post-hook: "{{ log_relation_columns() }}"
     """,
     "profiles.yml": """
         mini:
@@ -84,9 +88,9 @@ PROJECT = {
           - name: stg_trips
             columns:
               - {name: trip_id, data_type: bigint, tests: [not_null]}
-              - {name: segment_id, data_type: varchar}
+              - {name: segment_id, description: declared without a type as staging models are}
               - {name: vehicle_count, data_type: bigint}
-              - {name: observed_at, data_type: timestamp}
+              - {name: observed_at}
           - name: fct_district_traffic
             description: Vehicles per district.
             columns:
@@ -143,6 +147,8 @@ def project(city_env: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     for name, text in PROJECT.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text).lstrip())
+    (root / "macros").mkdir()
+    shutil.copyfile(COLUMNS_MACRO, root / "macros" / COLUMNS_MACRO.name)  # the platform's post-hook
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as db:
         db.execute(
@@ -263,6 +269,22 @@ def test_column_lineage_is_derived_from_the_compiled_sql(events: dict[str, list[
         "district_name": {("test/districts", "name", "IDENTITY")},
         "vehicles": {("warehouse.main.stg_trips", "vehicle_count", "AGGREGATION")},
     }
+
+
+def test_schema_facets_carry_the_built_relations_types_where_none_is_declared(
+    events: dict[str, list[dict[str, Any]]],
+) -> None:
+    """A declared type stays (trip_id: bigint, though DuckDB made it an integer); a column declared
+    without one gets the type of the relation dbt built; no field is left ``?``."""
+    (output,) = events["stg_trips"][-1]["outputs"]
+    fields = output["facets"]["schema"]["fields"]
+    assert {f["name"]: f["type"] for f in fields} == {
+        "trip_id": "bigint",
+        "segment_id": "varchar",
+        "vehicle_count": "bigint",
+        "observed_at": "timestamp",
+    }
+    assert fields[1]["description"] == "declared without a type as staging models are"
 
 
 def test_dbt_tests_report_assertions_on_their_model(events: dict[str, list[dict[str, Any]]]) -> None:
