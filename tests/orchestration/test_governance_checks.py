@@ -172,7 +172,9 @@ def test_a_broken_registry_fails_every_check_and_ingestion_still_runs(
     assert {"iot_ingest_day", "iot_registry"} <= {job.name for job in repository.get_all_jobs()}
     assert repository.sensor_defs and repository.schedule_defs
     raw_key = dg.AssetKey.from_user_string(RAW)
-    assert not repository.assets_defs_by_key[raw_key].specs_by_key[raw_key].owners  # none to trust
+    raw_spec = repository.assets_defs_by_key[raw_key].specs_by_key[raw_key]
+    assert not raw_spec.owners  # none to trust, and the asset says why
+    assert raw_spec.metadata["ownership_source"] == f"registry unusable: {error.value}"
     result = run(broken, instance, "iot_ingest_day", iot_day)
     assert not result.success
     assert RAW in materialized(result)
