@@ -229,3 +229,23 @@ def test_on_the_laptop_the_sensor_writes_each_notice_to_the_outbox(
     assert listed.exit_code == 0 and "Open incidents" in listed.stdout
     down = city("list", CITY_S3_ENDPOINT=f"127.0.0.1:{free_port()}")
     assert down.exit_code == 3 and "does not answer" in down.stderr
+
+
+def test_a_broken_registry_opens_nothing_and_the_tick_says_why(
+    incidents_env: Path,
+    instance: dg.DagsterInstance,
+    store: ObjectStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a readable registry nobody can be named owner: the tick names the registry's line
+    (the steward_trained checks already fail with it) instead of failing with a traceback."""
+    run_check(instance, passes=False)
+    broken = trained_registry(tmp_path / "broken")
+    training = broken / "training.yaml"
+    training.write_text(training.read_text().replace("course:", "coursse:", 1))
+    monkeypatch.setenv("CITY_GOVERNANCE_REGISTRY", str(broken))
+    reason = tick(instance, T0)
+    assert reason.startswith("no incidents opened while the registry is unusable: ")
+    assert "training.yaml" in reason
+    assert not IncidentStore(store).open_incidents()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from cityplatform.yamlfiles import RegistryError
 from governance.incidents.channels import make_channel
 from governance.incidents.config import load_incident_settings
 from governance.incidents.rules import Observation
@@ -62,7 +63,12 @@ def evaluate_incidents(
         raise dg.DagsterInvariantViolationError("the incidents sensor needs the code location's definitions")
     settings = storage.settings()
     config = load_incident_settings(settings)
-    registry = load_registry()
+    try:
+        registry = load_registry()
+    except RegistryError as exc:
+        # Nobody can be named owner or notified without the registry; every steward_trained check
+        # already fails with this line, so the tick says it rather than failing with a traceback.
+        return dg.SkipReason(f"no incidents opened while the registry is unusable: {exc}")
     store = storage.store()
     current = anchored_ownership(context.instance, registry, OwnershipLedger(store), SCORECARDS.values())
     contacts = contacts_for(current.datasets, registry.staff)
