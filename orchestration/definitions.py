@@ -11,6 +11,7 @@ from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
 from orchestration.lib.resources import CityStorage
+from orchestration.lib.vision_workers import VisionWorkers
 
 # Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
 # server that has already imported and built the code location (orchestration.step_server), a step
@@ -42,7 +43,7 @@ def build() -> dg.Definitions:
         resources={
             "storage": CityStorage(),
             "lineage": LineageResource(),
-            "pipes_subprocess_client": dg.PipesSubprocessClient(),
+            "vision_workers": VisionWorkers(),
         }
     )
     owners = partial(apply_ownership, ownership=registry_ownership())  # files only; the ledger in runs

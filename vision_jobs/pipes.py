@@ -1,22 +1,26 @@
-"""Dagster Pipes adapter: run one clip for the orchestrator in a process of its own.
+"""Dagster Pipes adapter: run a batch of clips for the orchestrator in a process of its own.
 
-``python -m vision_jobs.pipes`` is launched by the ``cctv/derived/*`` assets through Dagster Pipes,
-so the webserver and code server never import torch. This is the only module of ``vision_jobs`` that
-knows about Dagster, and it only uses the small ``dagster-pipes`` protocol package.
+``python -m vision_jobs.pipes`` is launched by the ``cctv/derived/*`` assets through Dagster Pipes
+(a local process, or a pod on a GPU node), so the webserver and code server never import torch.
+The model loads once and every clip of the run goes through it together (:func:`run_batch`). Each
+clip's report goes back as one custom message; each table gets one materialisation whose metadata
+lists every clip's object. This is the only module of ``vision_jobs`` that knows about Dagster, and
+it only uses the small ``dagster-pipes`` protocol package.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
-from dagster_pipes import open_dagster_pipes
+from dagster_pipes import PipesContext, open_dagster_pipes
 
 from cityplatform.layout import bronze_cctv_prefix
 from cityplatform.objectstore import ObjectStore
 from cityplatform.settings import load_settings
 from vision_jobs.config import JobConfig, ModelConfig
 from vision_jobs.detect import UltralyticsDetector
-from vision_jobs.job import ClipReport, run_clip
+from vision_jobs.job import ClipReport, run_batch
 from vision_jobs.registry import DEFAULT_REGISTRY, load_registry
 
 # Asset keys the orchestrator declares for the three outputs of a clip.
@@ -27,17 +31,48 @@ OUTPUT_ASSETS = {
 }
 
 
-def _metadata(report: ClipReport, table: str) -> dict[str, object]:
-    output = next(uri for uri in report.outputs if f"/{bronze_cctv_prefix(table)}" in uri)
-    return {
-        "camera_id": report.camera_id,
-        "clip": report.uri,
-        "path": output,
-        "frames_read": report.frames_analysed,
-        "frames_per_second": round(report.frames_per_second, 2),
-        "seconds": round(report.seconds, 2),
-        **report.detector,
+def output_of(report: ClipReport, table: str) -> str:
+    """The clip's object of ``table`` (detections, counts, occupancy)."""
+    return next(uri for uri in report.outputs if f"/{bronze_cctv_prefix(table)}" in uri)
+
+
+def _metadata(done: list[ClipReport], table: str) -> dict[str, object]:
+    frames = sum(r.frames_analysed for r in done)
+    seconds = sum(r.seconds for r in done)
+    metadata: dict[str, object] = {
+        "clips": len(done),
+        "paths": {"raw_value": [output_of(r, table) for r in done], "type": "json"},
+        "frames_read": frames,
+        "frames_per_second": round(frames / seconds, 2) if seconds else 0.0,
+        "seconds": round(seconds, 2),
+        **done[0].detector,
     }
+    if table == "detections":
+        metadata["detections"] = sum(r.detections for r in done)
+    if table == "counts":
+        crossings: dict[str, int] = {}
+        for report in done:
+            for key, n in report.crossings.items():
+                crossings[key] = crossings.get(key, 0) + n
+        metadata["crossings_by_line_direction_class"] = {
+            "raw_value": dict(sorted(crossings.items())),
+            "type": "json",
+        }
+        metadata["crossings_total"] = sum(crossings.values())
+    return metadata
+
+
+def report(pipes: PipesContext, reports: list[ClipReport]) -> None:
+    """Every clip's report, then one materialisation per table over the clips that were analysed."""
+    for clip in reports:
+        if not clip.ok:
+            pipes.log.error(f"{clip.uri} quarantined ({clip.reason}): {clip.detail}")
+        # Handled, not crashed: the orchestrator fails the run on a quarantined clip, after the others.
+        pipes.report_custom_message({"clip": asdict(clip)})
+    done = [r for r in reports if r.ok]
+    if done:
+        for table, asset_key in OUTPUT_ASSETS.items():
+            pipes.report_asset_materialization(asset_key=asset_key, metadata=_metadata(done, table))
 
 
 def main() -> int:
@@ -45,34 +80,11 @@ def main() -> int:
         extras = pipes.extras
         config = JobConfig(model=ModelConfig(**extras.get("model", {})))
         store = ObjectStore.from_settings(load_settings())
-        report = run_clip(
-            store,
-            extras["clip_uri"],
-            load_registry(DEFAULT_REGISTRY),
-            UltralyticsDetector(config.model),
-            config,
+        detector = UltralyticsDetector(config.model)
+        reports = run_batch(
+            store, list(extras["clip_uris"]), load_registry(DEFAULT_REGISTRY), detector, config
         )
-        if not report.ok:
-            pipes.log.error(f"{report.uri} quarantined ({report.reason}): {report.detail}")
-            # Handled, not crashed: the orchestrator turns this message into the run's failure reason.
-            pipes.report_custom_message(
-                {
-                    "status": report.status,
-                    "reason": report.reason,
-                    "detail": report.detail,
-                    "record": report.outputs,
-                }
-            )
-            return 0
-        for table, asset_key in OUTPUT_ASSETS.items():
-            metadata = _metadata(report, table)
-            if table == "detections":
-                metadata["detections"] = report.detections
-            if table == "counts":
-                crossings = {"raw_value": report.crossings, "type": "json"}
-                metadata["crossings_by_line_direction_class"] = crossings
-                metadata["crossings_total"] = sum(report.crossings.values())
-            pipes.report_asset_materialization(asset_key=asset_key, metadata=metadata)
+        report(pipes, reports)
     return 0
 
 
