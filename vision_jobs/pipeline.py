@@ -190,7 +190,8 @@ class _ClipState:
 
 
 ClipResult = ClipAnalysis | UnreadableClip
-_END = object()  # the last message to a clip's tracker thread
+_END = object()  # the last message to a clip's tracker thread: finish the clip
+_ABORT = object()  # the analysis failed elsewhere: stop without finishing (nothing is written)
 
 
 class _Tracker:
@@ -218,6 +219,8 @@ class _Tracker:
     ) -> None:
         try:
             while (item := self.inbox.get()) is not _END:
+                if item is _ABORT:
+                    return
                 frame, detections = item  # type: ignore[misc]
                 state.update(frame, detections)
                 if on_frames is not None:
@@ -253,67 +256,88 @@ def analyse_clips(
         results[index] = result
 
     with _Decoders(clips, config, progress) as messages:
-        _infer(messages, clips, detector, config, done, failures)
+        _Muxer(clips, detector, config, done, failures).run(messages)
     if failures:
         raise failures[0]
     return [r for r in results if r is not None]
 
 
-def _infer(
-    messages: Iterator[tuple[str, int, object]],
-    clips: Sequence[ClipInput],
-    detector: Detector,
-    config: JobConfig,
-    done: Callable[[int, ClipResult], None],
-    failures: list[BaseException],
-) -> None:
+class _Muxer:
     """The inference loop: full batches of one shape as frames arrive, short ones only at the end."""
-    size = config.model.batch_size
-    trackers: dict[int, _Tracker] = {}
-    pending: dict[tuple[int, ...], list[tuple[int, Frame]]] = {}
-    waiting = [0] * len(clips)  # frames of each clip decoded but not yet detected
-    ended: set[int] = set()
-    shape_of: dict[int, tuple[int, ...]] = {}
 
-    def run(shape: tuple[int, ...]) -> None:
-        batch = pending.pop(shape)
-        images = [frame.image for _, frame in batch]
-        images += [images[-1]] * (size - len(images))  # a fixed batch: the same numbers as any other run
-        for (index, frame), detections in zip(batch, detector.detect(images), strict=False):
-            trackers[index].inbox.put((frame, detections))
-            waiting[index] -= 1
-        for index in [i for i in ended if not waiting[i]]:
-            ended.discard(index)
-            trackers[index].inbox.put(_END)
+    def __init__(
+        self,
+        clips: Sequence[ClipInput],
+        detector: Detector,
+        config: JobConfig,
+        done: Callable[[int, ClipResult], None],
+        failures: list[BaseException],
+    ) -> None:
+        self.clips, self.detector, self.config, self.done, self.failures = (
+            clips,
+            detector,
+            config,
+            done,
+            failures,
+        )
+        self.trackers: dict[int, _Tracker] = {}
+        self.pending: dict[tuple[int, ...], list[tuple[int, Frame]]] = {}
+        self.waiting = [0] * len(clips)  # frames of each clip decoded but not yet detected
+        self.ended: set[int] = set()  # clips fully decoded whose last frames are still pending
+        self.shape_of: dict[int, tuple[int, ...]] = {}
 
-    for kind, index, payload in messages:
-        if failures:
-            raise failures[0]
+    def run(self, messages: Iterator[tuple[str, int, object]]) -> None:
+        try:
+            for message in messages:
+                if self.failures:
+                    raise self.failures[0]
+                self._handle(*message)
+            for shape in list(self.pending):
+                self._detect(shape)
+        except BaseException:
+            for tracker in self.trackers.values():
+                tracker.inbox.put(_ABORT)
+            raise
+        for tracker in self.trackers.values():
+            tracker.thread.join()
+
+    def _handle(self, kind: str, index: int, payload: object) -> None:
         if kind == "start":
             info, on_frames = payload  # type: ignore[misc]
-            state = _ClipState(info, clips[index].camera, detector, config, clips[index].clip_start)
-            trackers[index] = _Tracker(state, on_frames, partial(done, index), failures)
+            clip = self.clips[index]
+            state = _ClipState(info, clip.camera, self.detector, self.config, clip.clip_start)
+            self.trackers[index] = _Tracker(state, on_frames, partial(self.done, index), self.failures)
         elif kind == "frame":
             frame: Frame = payload  # type: ignore[assignment]
             shape = frame.image.shape
-            if shape_of.get(index, shape) != shape and shape_of[index] in pending:
-                run(shape_of[index])  # a clip that changes size mid-stream: keep its frames in order
-            shape_of[index] = shape
-            pending.setdefault(shape, []).append((index, frame))
-            waiting[index] += 1
-            if len(pending[shape]) == size:
-                run(shape)
+            previous = self.shape_of.get(index, shape)
+            if previous != shape and previous in self.pending:
+                self._detect(previous)  # a clip that changes size mid-stream: keep its frames in order
+            self.shape_of[index] = shape
+            self.pending.setdefault(shape, []).append((index, frame))
+            self.waiting[index] += 1
+            if len(self.pending[shape]) == self.config.model.batch_size:
+                self._detect(shape)
         elif kind == "end":
-            ended.add(index)
-            if not waiting[index]:
-                ended.discard(index)
-                trackers[index].inbox.put(_END)
+            self.ended.add(index)
+            self._finish_ended()
         else:  # "unreadable": the clip never started; nothing of it is pending
-            done(index, payload)  # type: ignore[arg-type]
-    for shape in list(pending):
-        run(shape)
-    for tracker in trackers.values():
-        tracker.thread.join()
+            self.done(index, payload)  # type: ignore[arg-type]
+
+    def _detect(self, shape: tuple[int, ...]) -> None:
+        batch = self.pending.pop(shape)
+        images = [frame.image for _, frame in batch]
+        # a fixed batch size: every frame gets the numbers it gets in any other run
+        images += [images[-1]] * (self.config.model.batch_size - len(images))
+        for (index, frame), detections in zip(batch, self.detector.detect(images), strict=False):
+            self.trackers[index].inbox.put((frame, detections))
+            self.waiting[index] -= 1
+        self._finish_ended()
+
+    def _finish_ended(self) -> None:
+        for index in [i for i in self.ended if not self.waiting[i]]:
+            self.ended.discard(index)
+            self.trackers[index].inbox.put(_END)
 
 
 class _Decoders:
