@@ -355,6 +355,7 @@ class ObjectStore:
             raise
         return ObjectInfo(bucket, key, (st.etag or "").strip('"'), st.size or 0, st.last_modified)
 
+<<<<<<< HEAD
     def list_objects(self, bucket: str, prefix: str = "", *, versions: bool = False) -> Iterator[ObjectInfo]:
         """Every object under ``prefix``, recursively, in key order. With ``versions``, every version
         of every key instead, noncurrent ones and delete markers included: on a versioned bucket a
@@ -372,6 +373,26 @@ class ObjectStore:
                     obj.last_modified,
                     obj.version_id if versions else None,
                 )
+=======
+    def list_objects(
+        self, bucket: str, prefix: str = "", start_after: str | None = None
+    ) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix``, recursively, in key order (only keys after ``start_after``)."""
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, start_after=start_after):
+            if obj.is_dir:
+                continue
+            yield ObjectInfo(
+                bucket,
+                obj.object_name or "",
+                (obj.etag or "").strip('"'),
+                obj.size or 0,
+                obj.last_modified,
+            )
+>>>>>>> h-vscale
+
+    def list_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
+        """The "folders" right under ``prefix`` (``prefix`` ends in ``/``), each ending in ``/``."""
+        return [o.object_name or "" for o in self.client.list_objects(bucket, prefix=prefix) if o.is_dir]
 
     def delete_keys(self, bucket: str, keys: Iterable[str]) -> list[str]:
         """Delete these keys (batched requests); return the ones S3 refused, so a caller can record

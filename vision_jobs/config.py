@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -141,6 +142,11 @@ class JobConfig(_Config):
     quarantine_bucket: str = QUARANTINE
     evidence_frames: int = Field(
         default=1, ge=0, description="Anonymised frames kept per clip (the busiest ones) for review."
+    )
+    decode_workers: int = Field(
+        default_factory=lambda: min(8, os.cpu_count() or 1),
+        ge=1,
+        description="Clips decoded at once in a batch run (threads: OpenCV decodes without the GIL).",
     )
     truncation_tolerance: float = Field(
         default=0.95,
