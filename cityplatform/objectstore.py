@@ -355,12 +355,22 @@ class ObjectStore:
             raise
         return ObjectInfo(bucket, key, (st.etag or "").strip('"'), st.size or 0, st.last_modified)
 
-<<<<<<< HEAD
-    def list_objects(self, bucket: str, prefix: str = "", *, versions: bool = False) -> Iterator[ObjectInfo]:
-        """Every object under ``prefix``, recursively, in key order. With ``versions``, every version
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        versions: bool = False,
+        start_after: str | None = None,
+        recursive: bool = True,
+    ) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` in key order (only keys after ``start_after``; without
+        ``recursive``, only those right in the ``prefix/`` folder). With ``versions``, every version
         of every key instead, noncurrent ones and delete markers included: on a versioned bucket a
         plain delete only hides an object, and erasing it means deleting each of these."""
-        listing = self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
+        listing = self.client.list_objects(
+            bucket, prefix=prefix, recursive=recursive, include_version=versions, start_after=start_after
+        )
         with self._answering():  # the listing pages lazily: each page's request may fail
             for obj in listing:
                 if obj.is_dir:
@@ -373,22 +383,6 @@ class ObjectStore:
                     obj.last_modified,
                     obj.version_id if versions else None,
                 )
-=======
-    def list_objects(
-        self, bucket: str, prefix: str = "", start_after: str | None = None
-    ) -> Iterator[ObjectInfo]:
-        """Every object under ``prefix``, recursively, in key order (only keys after ``start_after``)."""
-        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, start_after=start_after):
-            if obj.is_dir:
-                continue
-            yield ObjectInfo(
-                bucket,
-                obj.object_name or "",
-                (obj.etag or "").strip('"'),
-                obj.size or 0,
-                obj.last_modified,
-            )
->>>>>>> h-vscale
 
     def list_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
         """The "folders" right under ``prefix`` (``prefix`` ends in ``/``), each ending in ``/``."""

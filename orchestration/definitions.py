@@ -10,12 +10,8 @@ from orchestration.defs.governance.checks import judge_owners, with_steward_chec
 from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
-<<<<<<< HEAD
 from orchestration.lib.resources import STEWARD_JUDGE, CityStorage, VisionInputs
-=======
-from orchestration.lib.resources import CityStorage
 from orchestration.lib.vision_workers import VisionWorkers
->>>>>>> h-vscale
 
 # Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
 # server that has already imported and built the code location (orchestration.step_server), a step
@@ -47,13 +43,9 @@ def build() -> dg.Definitions:
         resources={
             "storage": CityStorage(),
             "lineage": LineageResource(),
-<<<<<<< HEAD
-            "pipes_subprocess_client": dg.PipesSubprocessClient(),
             "vision": VisionInputs(),
-            STEWARD_JUDGE: dg.ResourceDefinition.hardcoded_resource(judge_owners),
-=======
             "vision_workers": VisionWorkers(),
->>>>>>> h-vscale
+            STEWARD_JUDGE: dg.ResourceDefinition.hardcoded_resource(judge_owners),
         }
     )
     owners = partial(apply_ownership, ownership=registry_ownership())  # files only; the ledger in runs

@@ -1,9 +1,5 @@
-<<<<<<< HEAD
-"""CCTV assets: a landing clip -> detections, per-minute line counts, the minutes observed and zone
+"""CCTV assets: landing clips -> detections, per-minute line counts, the minutes observed and zone
 occupancy, per clip.
-=======
-"""CCTV assets: landing clips -> detections, per-minute line counts and zone occupancy, per clip.
->>>>>>> h-vscale
 
 A partition is one clip; a run takes a range of them (the clips the sensor found in one tick, or a
 backfill's range) and analyses them together in ``python -m vision_jobs.pipes`` through Dagster
@@ -29,11 +25,8 @@ from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
-<<<<<<< HEAD
 from orchestration.lib.retries import STORAGE_RETRY
-=======
 from orchestration.lib.vision_workers import VisionWorkers
->>>>>>> h-vscale
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
 DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
@@ -66,14 +59,8 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
 )
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
-<<<<<<< HEAD
-    name = ClipName.parse(context.partition_key, storage.settings().zone)
-    clip = find_clip(storage.store(), name, camera_registry())
-    if clip is None:
-=======
     found, missing = _landed(storage, context.partition_keys)
     if not found:
->>>>>>> h-vscale
         raise dg.Failure(
             f"no clip of {_label(context)} is in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
         )
@@ -95,8 +82,8 @@ def _label(context: dg.AssetExecutionContext) -> str:
 
 def _landed(storage: CityStorage, keys: list[str]) -> tuple[dict[str, ObjectInfo], list[str]]:
     """The landing object of each clip partition, and the partitions whose clip is not there."""
-    store, zone = storage.store(), storage.settings().zone
-    objects = {key: find_clip(store, ClipName.parse(key, zone)) for key in keys}
+    store, zone, registry = storage.store(), storage.settings().zone, camera_registry()
+    objects = {key: find_clip(store, ClipName.parse(key, zone), registry) for key in keys}
     return {k: o for k, o in objects.items() if o is not None}, [k for k, o in objects.items() if o is None]
 
 
@@ -164,37 +151,18 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 )
 @emits_lineage
 def clip_analysis(
-<<<<<<< HEAD
     context: dg.AssetExecutionContext,
     storage: CityStorage,
     vision: VisionInputs,
-    pipes_subprocess_client: dg.PipesSubprocessClient,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    name = ClipName.parse(context.partition_key, storage.settings().zone)
-    store = storage.store()
-    clip = find_clip(store, name, camera_registry())
-    if clip is None:
-=======
-    context: dg.AssetExecutionContext, storage: CityStorage, vision_workers: VisionWorkers
+    vision_workers: VisionWorkers,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     found, missing = _landed(storage, context.partition_keys)
     if not found:
->>>>>>> h-vscale
         raise dg.Failure(
             f"no clip of {_label(context)} is in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
         )
-<<<<<<< HEAD
-    invocation = pipes_subprocess_client.run(
-        command=[sys.executable, "-m", "vision_jobs.pipes"],
-        context=context,
-        extras={"clip_uri": clip.uri, **vision.extras(storage.settings())},
-    )
-    results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
-    quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
-    if quarantined or len(results) != len(TABLES):
-        reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
-=======
-    invocation = vision_workers.run(context, extras={"clip_uris": [clip.uri for clip in found.values()]})
+    extras = {"clip_uris": [clip.uri for clip in found.values()], **vision.extras(storage.settings())}
+    invocation = vision_workers.run(context, extras=extras)
     results = [
         r
         for r in invocation.get_results(implicit_materializations=False)
@@ -206,10 +174,10 @@ def clip_analysis(
         raise dg.Failure(f"{_label(context)}: the vision process reported no results", allow_retries=False)
     if results:
         yield from results
-        yield from _checks(storage, _label(context), results, reports)
+        starts = {clip.uri: ClipName.parse(key, storage.settings().zone).start for key, clip in found.items()}
+        yield from _checks(storage, _label(context), results, reports, starts)
     if quarantined or missing:
         reasons = [f"{PurePosixPath(r['uri']).name}: {r['reason']}: {r['detail']}" for r in quarantined]
->>>>>>> h-vscale
         raise dg.Failure(
             f"{len(quarantined)} of {len(found)} clips quarantined ({'; '.join(reasons)})"
             + (f"; no clip in landing for {', '.join(missing)}" if missing else ""),
@@ -219,22 +187,22 @@ def clip_analysis(
 
 
 def _checks(
-    storage: CityStorage, label: str, results: list[dg.MaterializeResult], reports: list[dict[str, Any]]
+    storage: CityStorage,
+    label: str,
+    results: list[dg.MaterializeResult],
+    reports: list[dict[str, Any]],
+    starts: dict[str, Any],
 ) -> Iterator[dg.AssetCheckResult]:
-    """Every clip's parquet against its contract; a daylight clip with no detection at all."""
-    store, zone = storage.store(), storage.settings().zone
+    """Every clip's parquet against its contract; a daylight clip (``starts``: landing URI -> its
+    start, whatever name its recorder gave it) with no detection at all."""
+    store = storage.store()
     for result in results:
         schema = CCTV_SCHEMAS[TABLES[result.asset_key]]
         paths = plain(result.metadata["paths"])
         tables = [(schema, read_parquet(store, *parse_s3_uri(str(path)))) for path in paths]
         yield contract_check(store, result.asset_key, label, tables)
     done = [r for r in reports if r["status"] == "done"]
-    blind = [
-        r["uri"]
-        for r in done
-        if r["detections"] == 0
-        and ClipName.parse(PurePosixPath(r["uri"]).stem, zone).start.hour in DAYLIGHT_HOURS
-    ]
+    blind = [r["uri"] for r in done if r["detections"] == 0 and starts[r["uri"]].hour in DAYLIGHT_HOURS]
     yield dg.AssetCheckResult(
         check_name="camera_sees_traffic",
         asset_key=DETECTIONS,

@@ -1,12 +1,6 @@
 """Watch ``s3://landing/cctv/``: the clips new since the last tick become partitions, analysed in
 batches of up to ``CITY_VISION_CLIPS_PER_RUN`` clips per run (one model load per run).
 
-<<<<<<< HEAD
-The run key is the clip's object key and etag, so the same clip delivered twice is analysed once;
-a clip re-delivered with different bytes is a new key and is analysed again (its outputs replaced).
-An object whose name says no camera and start (neither the platform's clip name nor a pattern of
-its camera in the registry) gets a quarantine record with that reason: nothing landed is ignored.
-=======
 Each tick lists the camera folders, then in each only the date prefixes from
 ``CITY_CCTV_LATE_DAYS`` days before the newest clip seen on (S3 lists keys in order, so a listing
 that starts after ``date=<that day>`` never reads older days); which of those objects are new
@@ -14,7 +8,8 @@ comes from the landing cursor (last-modified watermark). New clips are added as 
 order, so each batch is a contiguous range of partitions: one run with a range. A clip delivered
 again with other bytes (a known partition) gets a run of its own; the run key is made of the
 clips' keys and etags, so the same delivery is never analysed twice.
->>>>>>> h-vscale
+An object whose name says no camera and start (neither the platform's clip name nor a pattern of
+its camera in the registry) gets a quarantine record with that reason: nothing landed is ignored.
 """
 
 from __future__ import annotations
@@ -27,16 +22,10 @@ from datetime import timedelta
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-<<<<<<< HEAD
 from cityplatform.layout import CCTV_PREFIX, unplaced_clip_key
 from cityplatform.objectstore import LANDING, QUARANTINE, ObjectInfo, ObjectStore
-from orchestration.defs.cctv.clips import camera_registry
-=======
-from cityplatform.layout import CCTV_PREFIX
-from cityplatform.objectstore import LANDING, ObjectInfo, ObjectStore
 from cityplatform.settings import Settings
-from orchestration.defs.cctv.clips import clip_partition_key
->>>>>>> h-vscale
+from orchestration.defs.cctv.clips import camera_registry
 from orchestration.defs.cctv.jobs import analyse_clip_job
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.landing_cursor import fresh_objects, watermark
@@ -60,6 +49,8 @@ def recent_landing(store: ObjectStore, settings: Settings, cursor: str | None) -
         None if seen is None else seen.astimezone(settings.zone).date() - timedelta(settings.cctv_late_days)
     )
     for camera in store.list_prefixes(LANDING, CCTV_PREFIX):
+        # clips a recorder names itself (the registry's clip_names) lie in the camera's own folder
+        yield from store.list_objects(LANDING, camera, recursive=False)
         # "date=2026-03-16" sorts before every key under that prefix, so that day is listed
         yield from store.list_objects(
             LANDING, camera, start_after=None if since is None else f"{camera}date={since}"
@@ -82,22 +73,14 @@ def batch_request(clips: list[tuple[str, ObjectInfo]]) -> dg.RunRequest:
     job=analyse_clip_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-<<<<<<< HEAD
-    description="New clips under s3://landing/cctv/ become clip partitions with one run each (key + etag); "
+    description="New clips under s3://landing/cctv/ become clip partitions, analysed in batches per run; "
     "an object whose name says no camera and start is quarantined with the reason.",
 )
 def cctv_landing_sensor(context: dg.SensorEvaluationContext, storage: CityStorage) -> dg.SensorResult:
-    store = storage.store()
-    listing = list(store.list_objects(LANDING, CCTV_PREFIX))
-=======
-    description="New clips under s3://landing/cctv/ become clip partitions, analysed in batches per run.",
-)
-def cctv_landing_sensor(context: dg.SensorEvaluationContext, storage: CityStorage) -> dg.SensorResult:
-    settings = storage.settings()
-    listing = list(recent_landing(storage.store(), settings, context.cursor))
->>>>>>> h-vscale
+    settings, store = storage.settings(), storage.store()
+    listing = list(recent_landing(store, settings, context.cursor))
     fresh, cursor = fresh_objects(listing, context.cursor)
-    zone, registry = storage.settings().zone, camera_registry()
+    zone, registry = settings.zone, camera_registry()
     clips: dict[str, ObjectInfo] = {}
     for obj in fresh:
         try:
