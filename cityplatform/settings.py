@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     vision_clips_per_run: int = Field(
         default=64, ge=1, description="Most clips the CCTV sensor puts in one vision run (one model load)."
     )
+    vision_max_resolution: str = Field(
+        default="3840x2160",
+        pattern=r"^[1-9][0-9]{0,5}x[1-9][0-9]{0,5}$",
+        description=(
+            "Largest clip the CCTV job decodes, WIDTHxHEIGHT, in either orientation. 4K UHD is the largest "
+            "output of common city cameras (8 MP); a larger clip is quarantined as resolution-too-large "
+            "from its stream's declared size, before a frame is decoded (one 8000x6000 frame is 144 MB)."
+        ),
+    )
     cctv_late_days: int = Field(
         default=2,
         ge=0,

@@ -34,6 +34,12 @@ DEFAULT_CLASS_MAP = {
 """Model class name -> platform class: covers COCO-pretrained models and the shipped simulator model."""
 
 
+def _resolution(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` (the setting's form, validated there) as numbers."""
+    width, height = text.split("x")
+    return int(width), int(height)
+
+
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -147,6 +153,11 @@ class JobConfig(_Config):
         default_factory=lambda: min(8, os.cpu_count() or 1),
         ge=1,
         description="Clips decoded at once in a batch run (threads: OpenCV decodes without the GIL).",
+    )
+    max_resolution: tuple[int, int] | None = Field(
+        default_factory=lambda: _resolution(load_settings().vision_max_resolution),
+        description="Largest (width, height) decoded, either orientation (CITY_VISION_MAX_RESOLUTION); "
+        "a larger clip is quarantined as resolution-too-large from its declared size. None: no cap.",
     )
     truncation_tolerance: float = Field(
         default=0.95,

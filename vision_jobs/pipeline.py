@@ -26,7 +26,15 @@ import numpy as np
 
 from vision_jobs.config import JobConfig
 from vision_jobs.count import ClipCounter
-from vision_jobs.decode import ClipInfo, Frame, UnreadableClip, model_size, probe, read_frames
+from vision_jobs.decode import (
+    ClipInfo,
+    Frame,
+    UnreadableClip,
+    check_resolution,
+    model_size,
+    probe,
+    read_frames,
+)
 from vision_jobs.detect import Detector
 from vision_jobs.detections import Detections, Tracks
 from vision_jobs.privacy import AnonymisedFrame, anonymise
@@ -219,6 +227,9 @@ class _Tracker:
             while (item := self.inbox.get()) is not _END:
                 if item is _ABORT:
                     return
+                if isinstance(item, UnreadableClip):  # rejected partway by its decoder: that is its result
+                    on_done(item)
+                    return
                 frame, detections = item  # type: ignore[misc]
                 state.update(frame, detections)
                 if on_frames is not None:
@@ -292,6 +303,7 @@ class _Muxer:
         self.pending: dict[tuple[int, ...], list[tuple[int, Frame]]] = {}
         self.waiting = [0] * len(clips)  # frames of each clip decoded but not yet detected
         self.ended: set[int] = set()  # clips fully decoded whose last frames are still pending
+        self.rejected: dict[int, UnreadableClip] = {}  # clips their decoder gave up partway, and why
         self.shape_of: dict[int, tuple[int, ...]] = {}
 
     def run(self, messages: Iterator[tuple[str, int, object]]) -> None:
@@ -327,6 +339,8 @@ class _Muxer:
             if len(self.pending[shape]) == self.config.model.batch_size:
                 self._detect(shape)
         elif kind == "end":
+            if isinstance(payload, UnreadableClip):
+                self.rejected[index] = payload
             self.ended.add(index)
             self._finish_ended()
         else:  # "unreadable": the clip never started; nothing of it is pending
@@ -345,13 +359,14 @@ class _Muxer:
     def _finish_ended(self) -> None:
         for index in [i for i in self.ended if not self.waiting[i]]:
             self.ended.discard(index)
-            self.trackers[index].inbox.put(_END)
+            self.trackers[index].inbox.put(self.rejected.pop(index, _END))
 
 
 class _Decoders:
     """``config.decode_workers`` threads reading clips in order into one bounded queue of messages:
-    ``("start", i, (info, on_frames))``, then ``("frame", i, frame)``..., then ``("end", i, None)``;
-    or ``("unreadable", i, exc)`` for a clip that cannot be opened."""
+    ``("start", i, (info, on_frames))``, then ``("frame", i, frame)``..., then ``("end", i, None)``
+    (``("end", i, exc)`` for a clip rejected partway); or ``("unreadable", i, exc)`` for a clip that
+    cannot be opened."""
 
     def __init__(
         self, clips: Sequence[ClipInput], config: JobConfig, progress: ProgressFactory | None
@@ -394,6 +409,7 @@ class _Decoders:
             with clip.open() as path:
                 try:
                     info = probe(path)
+                    check_resolution(info.width, info.height, self.config.max_resolution)
                     truncation(info, self.config)
                 except UnreadableClip as exc:
                     self._put(("unreadable", index, exc))
@@ -403,9 +419,14 @@ class _Decoders:
                     on_frames = self.progress(clip.name, -(-info.frames // stride) or 1)
                 if not self._put(("start", index, (info, on_frames))):
                     return
-                for frame in read_frames(path, stride, self.config.model.imgsz):
-                    if not self._put(("frame", index, frame)):
-                        return
+                frames = read_frames(path, stride, self.config.model.imgsz, self.config.max_resolution)
+                try:
+                    for frame in frames:
+                        if not self._put(("frame", index, frame)):
+                            return
+                except UnreadableClip as exc:  # rejected partway: the clip ends here with its reason
+                    self._put(("end", index, exc))
+                    return
             self._put(("end", index, None))
         except BaseException as exc:  # a failed download or a bug: the whole call fails with it
             self._put(("failed", index, exc))

@@ -33,6 +33,7 @@ FORWARDED_ENV = (
     "CITY_S3_CA_FILE",
     "CITY_VISION_MODEL",  # run-time weights and camera registry (run config still wins, as extras)
     "CITY_VISION_CAMERAS",
+    "CITY_VISION_MAX_RESOLUTION",
     "OPENLINEAGE__TRANSPORT__TYPE",
     "OPENLINEAGE__TRANSPORT__URL",
     "OPENLINEAGE__TRANSPORT__ENDPOINT",
