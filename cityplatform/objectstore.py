@@ -355,11 +355,22 @@ class ObjectStore:
             raise
         return ObjectInfo(bucket, key, (st.etag or "").strip('"'), st.size or 0, st.last_modified)
 
-    def list_objects(self, bucket: str, prefix: str = "", *, versions: bool = False) -> Iterator[ObjectInfo]:
-        """Every object under ``prefix``, recursively, in key order. With ``versions``, every version
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        versions: bool = False,
+        start_after: str | None = None,
+        recursive: bool = True,
+    ) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` in key order (only keys after ``start_after``; without
+        ``recursive``, only those right in the ``prefix/`` folder). With ``versions``, every version
         of every key instead, noncurrent ones and delete markers included: on a versioned bucket a
         plain delete only hides an object, and erasing it means deleting each of these."""
-        listing = self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
+        listing = self.client.list_objects(
+            bucket, prefix=prefix, recursive=recursive, include_version=versions, start_after=start_after
+        )
         with self._answering():  # the listing pages lazily: each page's request may fail
             for obj in listing:
                 if obj.is_dir:
@@ -372,6 +383,10 @@ class ObjectStore:
                     obj.last_modified,
                     obj.version_id if versions else None,
                 )
+
+    def list_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
+        """The "folders" right under ``prefix`` (``prefix`` ends in ``/``), each ending in ``/``."""
+        return [o.object_name or "" for o in self.client.list_objects(bucket, prefix=prefix) if o.is_dir]
 
     def delete_keys(self, bucket: str, keys: Iterable[str]) -> list[str]:
         """Delete these keys (batched requests); return the ones S3 refused, so a caller can record

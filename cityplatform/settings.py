@@ -85,6 +85,46 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the governance registry YAML; default: the registry shipped with governance.",
     )
+    vision_launcher: Literal["subprocess", "k8s"] = Field(
+        default="subprocess",
+        description=(
+            "Where vision runs analyse clips: 'subprocess' (a process beside the run, the laptop default) "
+            "or 'k8s' (a pod of CITY_VISION_IMAGE on a GPU node, through dagster-k8s's PipesK8sClient)."
+        ),
+    )
+    vision_image: str | None = Field(default=None, description="The GPU image vision pods run (k8s).")
+    vision_namespace: str = Field(default="city-platform", description="Kubernetes namespace of vision pods.")
+    vision_gpus: int = Field(
+        default=1, ge=1, description="nvidia.com/gpu each vision pod requests and is limited to."
+    )
+    vision_node_selector: dict[str, str] = Field(
+        default={"nvidia.com/gpu.present": "true"},
+        description="Node labels a vision pod must land on (JSON object), e.g. the GPU Operator's label.",
+    )
+    vision_s3_secret: str = Field(
+        default="city-s3-platform",
+        description="Kubernetes Secret (keys accessKey, secretKey) vision pods read S3 credentials from.",
+    )
+    vision_clips_per_run: int = Field(
+        default=64, ge=1, description="Most clips the CCTV sensor puts in one vision run (one model load)."
+    )
+    vision_max_resolution: str = Field(
+        default="3840x2160",
+        pattern=r"^[1-9][0-9]{0,5}x[1-9][0-9]{0,5}$",
+        description=(
+            "Largest clip the CCTV job decodes, WIDTHxHEIGHT, in either orientation. 4K UHD is the largest "
+            "output of common city cameras (8 MP); a larger clip is quarantined as resolution-too-large "
+            "from its stream's declared size, before a frame is decoded (one 8000x6000 frame is 144 MB)."
+        ),
+    )
+    cctv_late_days: int = Field(
+        default=2,
+        ge=0,
+        description=(
+            "How many days before the newest landed clip the CCTV sensor still lists date prefixes for "
+            "late clips; a clip landing later than that under an older date is not seen by the sensor."
+        ),
+    )
     ownership_ledger: str = Field(
         default="s3://governance/ownership-ledger/",
         pattern=r"^s3://[a-z0-9.-]{3,63}/.*$",
@@ -192,6 +232,8 @@ class Settings(BaseSettings):
     def _read_secret_file_and_refuse_dev_defaults(self) -> Settings:
         if self.s3_secret_key_file is not None:
             self.s3_secret_key = SecretStr(_read_secret(self.s3_secret_key_file, "CITY_S3_SECRET_KEY_FILE"))
+        if self.vision_launcher == "k8s" and not self.vision_image:
+            raise SettingsError("CITY_VISION_IMAGE: required when CITY_VISION_LAUNCHER=k8s (the GPU image)")
         if self.mode == "production":
             credentials = self.department_credentials_file
             if credentials is not None and not os.path.lexists(credentials):

@@ -11,6 +11,7 @@ from orchestration.lib.code_location import RESOURCE_KEY, catalog
 from orchestration.lib.lineage import LineageResource
 from orchestration.lib.ownership import apply_ownership, registry_ownership
 from orchestration.lib.resources import STEWARD_JUDGE, CityStorage, VisionInputs
+from orchestration.lib.vision_workers import VisionWorkers
 
 # Each step of a launched run is a process of its own (the multiprocess executor). Forked from a
 # server that has already imported and built the code location (orchestration.step_server), a step
@@ -42,8 +43,8 @@ def build() -> dg.Definitions:
         resources={
             "storage": CityStorage(),
             "lineage": LineageResource(),
-            "pipes_subprocess_client": dg.PipesSubprocessClient(),
             "vision": VisionInputs(),
+            "vision_workers": VisionWorkers(),
             STEWARD_JUDGE: dg.ResourceDefinition.hardcoded_resource(judge_owners),
         }
     )

@@ -24,9 +24,11 @@ def normalise(name: str) -> str:
 
 
 def declared(root: Path) -> set[str]:
-    """Runtime requirements only: the shipped code may not lean on a dev extra."""
+    """Runtime requirements only: the dependencies and the ``production`` extra a deployment installs
+    (the Kubernetes Pipes client of vision runs); the shipped code may not lean on a dev extra."""
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    return {normalise(re.match(r"[A-Za-z0-9._-]+", req).group()) for req in project["dependencies"]}
+    runtime = [*project["dependencies"], *project["optional-dependencies"]["production"]]
+    return {normalise(re.match(r"[A-Za-z0-9._-]+", req).group()) for req in runtime}
 
 
 def imports(path: Path) -> Iterator[tuple[str, int]]:

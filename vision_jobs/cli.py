@@ -163,8 +163,9 @@ def run(
     with exit_on(ValueError, code=EXIT_CONFIG):
         uris = _clip_uris(store, clip)
     detector = _detector(config)
-    # storage that goes away while clips are analysed is one line and exit 3, as at the start
-    with _progress() as progress, exit_on(ObjectStoreError, code=EXIT_STORAGE):
+    # storage that goes away while clips are analysed is one line and exit 3, as at the start; the
+    # progress bars are closed first, so that line is the last one written
+    with exit_on(ObjectStoreError, code=EXIT_STORAGE), _progress() as progress:
         reports = run_batch(store, uris, cameras, detector, config, camera, progress)
     if as_json:
         print_json([asdict(r) for r in reports])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -31,6 +32,12 @@ DEFAULT_CLASS_MAP = {
     "truck": "truck",
 }
 """Model class name -> platform class: covers COCO-pretrained models and the shipped simulator model."""
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` (the setting's form, validated there) as numbers."""
+    width, height = text.split("x")
+    return int(width), int(height)
 
 
 class _Config(BaseModel):
@@ -141,6 +148,16 @@ class JobConfig(_Config):
     quarantine_bucket: str = QUARANTINE
     evidence_frames: int = Field(
         default=1, ge=0, description="Anonymised frames kept per clip (the busiest ones) for review."
+    )
+    decode_workers: int = Field(
+        default_factory=lambda: min(8, os.cpu_count() or 1),
+        ge=1,
+        description="Clips decoded at once in a batch run (threads: OpenCV decodes without the GIL).",
+    )
+    max_resolution: tuple[int, int] | None = Field(
+        default_factory=lambda: _resolution(load_settings().vision_max_resolution),
+        description="Largest (width, height) decoded, either orientation (CITY_VISION_MAX_RESOLUTION); "
+        "a larger clip is quarantined as resolution-too-large from its declared size. None: no cap.",
     )
     truncation_tolerance: float = Field(
         default=0.95,

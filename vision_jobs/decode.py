@@ -156,6 +156,20 @@ def probe(path: Path) -> ClipInfo:
     return ClipInfo(name, len(times), seconds, declared, width, height)
 
 
+def check_resolution(width: int, height: int, largest: tuple[int, int] | None) -> None:
+    """Raise ``resolution-too-large`` when a ``width`` x ``height`` picture exceeds ``largest`` in
+    either orientation (a portrait 2160x3840 fits a 3840x2160 cap): decoded, such frames would hold
+    gigabytes in the decode queue before the detector shrinks them."""
+    if largest is None:
+        return
+    if max(width, height) > max(largest) or min(width, height) > min(largest):
+        raise UnreadableClip(
+            "resolution-too-large",
+            f"{width}x{height} exceeds the largest resolution decoded, {largest[0]}x{largest[1]} "
+            "(CITY_VISION_MAX_RESOLUTION)",
+        )
+
+
 def model_size(width: int, height: int, long_side: int) -> tuple[int, int]:
     """Frame size whose long side is ``long_side``, keeping the aspect ratio."""
     scale = long_side / max(width, height)
@@ -194,9 +208,14 @@ def _decoded(path: Path) -> Iterator[tuple[float, av.VideoFrame]]:
             return  # a damaged tail ends the clip here; truncation is judged from what was decoded
 
 
-def read_frames(path: Path, stride: int, long_side: int) -> Iterator[Frame]:
-    """Every ``stride``-th frame, resized; the frames between are decoded but never converted."""
+def read_frames(
+    path: Path, stride: int, long_side: int, largest: tuple[int, int] | None = None
+) -> Iterator[Frame]:
+    """Every ``stride``-th frame, resized; the frames between are decoded but never converted. A
+    frame larger than ``largest`` (a stream that grows past the size its header declared) raises
+    ``resolution-too-large`` before it is converted."""
     for index, (time, frame) in enumerate(_decoded(path)):
+        check_resolution(frame.width, frame.height, largest)
         if index % stride:
             continue
         image = frame.to_ndarray(format="bgr24")

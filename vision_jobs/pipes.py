@@ -1,21 +1,25 @@
-"""Dagster Pipes adapter: run one clip for the orchestrator in a process of its own.
+"""Dagster Pipes adapter: run a batch of clips for the orchestrator in a process of its own.
 
-``python -m vision_jobs.pipes`` is launched by the ``cctv/derived/*`` assets through Dagster Pipes,
-so the webserver and code server never import torch. This is the only module of ``vision_jobs`` that
+``python -m vision_jobs.pipes`` is launched by the ``cctv/derived/*`` assets through Dagster Pipes
+(a local process, or a pod on a GPU node), so the webserver and code server never import torch.
+The model loads once and every clip of the run goes through it together (:func:`run_batch`). Each
+clip's report goes back as one custom message; each table gets one materialisation whose metadata
+lists every clip's object and its write record. This is the only module of ``vision_jobs`` that
 knows about Dagster, and it only uses the small ``dagster-pipes`` protocol package.
 
-Extras it reads: ``clip_uri``; ``model``, the :class:`~vision_jobs.config.ModelConfig` fields the run
-sets (``weights`` may be an ``s3://`` URI); ``cameras``, the camera registry (a path or ``s3://``).
-Unset, the settings (``CITY_VISION_MODEL``, ``CITY_VISION_CAMERAS``) or the package's files apply.
-Every materialisation names the weights and registry used with their sha256 (``model_sha256``,
-``cameras_sha256``) and lists both under ``read_versions`` for lineage.
+Extras it reads: ``clip_uris``; ``model``, the :class:`~vision_jobs.config.ModelConfig` fields the
+run sets (``weights`` may be an ``s3://`` URI); ``cameras``, the camera registry (a path or
+``s3://``). Unset, the settings (``CITY_VISION_MODEL``, ``CITY_VISION_CAMERAS``) or the package's
+files apply. Every materialisation names the weights and registry used with their sha256
+(``model_sha256``, ``cameras_sha256``) and lists both under ``read_versions`` for lineage.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
-from dagster_pipes import open_dagster_pipes
+from dagster_pipes import PipesContext, open_dagster_pipes
 
 from cityplatform.layout import bronze_cctv_prefix
 from cityplatform.objectstore import ObjectStore
@@ -23,7 +27,7 @@ from cityplatform.settings import load_settings
 from vision_jobs.artifacts import RunInputs, resolve
 from vision_jobs.config import JobConfig, ModelConfig
 from vision_jobs.detect import UltralyticsDetector
-from vision_jobs.job import ClipReport, run_clip
+from vision_jobs.job import ClipReport, run_batch
 
 READ_VERSIONS = "read_versions"  # metadata: {location: sha256} of the run-time inputs (lineage reads it)
 # Asset keys the orchestrator declares for the outputs of a clip.
@@ -35,18 +39,24 @@ OUTPUT_ASSETS = {
 }
 
 
-def _metadata(report: ClipReport, table: str, inputs: RunInputs) -> dict[str, object]:
-    output = next(uri for uri in report.outputs if f"/{bronze_cctv_prefix(table)}" in uri)
-    model_sha256 = report.detector.get("weights_sha256", "unknown")
-    return {
-        "camera_id": report.camera_id,
-        "clip": report.uri,
-        "path": output,
-        "file": {"raw_value": report.files[output], "type": "json"},  # rows and sha256 (city verify)
-        "frames_read": report.frames_analysed,
-        "frames_per_second": round(report.frames_per_second, 2),
-        "seconds": round(report.seconds, 2),
-        **report.detector,
+def output_of(report: ClipReport, table: str) -> str:
+    """The clip's object of ``table`` (detections, counts, coverage, occupancy)."""
+    return next(uri for uri in report.outputs if f"/{bronze_cctv_prefix(table)}" in uri)
+
+
+def _metadata(done: list[ClipReport], table: str, inputs: RunInputs) -> dict[str, object]:
+    frames = sum(r.frames_analysed for r in done)
+    seconds = sum(r.seconds for r in done)
+    paths = [output_of(r, table) for r in done]
+    model_sha256 = done[0].detector.get("weights_sha256", "unknown")
+    metadata: dict[str, object] = {
+        "clips": len(done),
+        "paths": {"raw_value": paths, "type": "json"},
+        "files": {"raw_value": [r.files[path] for r, path in zip(done, paths, strict=True)], "type": "json"},
+        "frames_read": frames,
+        "frames_per_second": round(frames / seconds, 2) if seconds else 0.0,
+        "seconds": round(seconds, 2),
+        **done[0].detector,
         **inputs.metadata(),
         "model_sha256": model_sha256,
         READ_VERSIONS: {
@@ -57,6 +67,32 @@ def _metadata(report: ClipReport, table: str, inputs: RunInputs) -> dict[str, ob
             "type": "json",
         },
     }
+    if table == "detections":
+        metadata["detections"] = sum(r.detections for r in done)
+    if table == "counts":
+        crossings: dict[str, int] = {}
+        for report in done:
+            for key, n in report.crossings.items():
+                crossings[key] = crossings.get(key, 0) + n
+        metadata["crossings_by_line_direction_class"] = {
+            "raw_value": dict(sorted(crossings.items())),
+            "type": "json",
+        }
+        metadata["crossings_total"] = sum(crossings.values())
+    return metadata
+
+
+def report(pipes: PipesContext, reports: list[ClipReport], inputs: RunInputs) -> None:
+    """Every clip's report, then one materialisation per table over the clips that were analysed."""
+    for clip in reports:
+        if not clip.ok:
+            pipes.log.error(f"{clip.uri} quarantined ({clip.reason}): {clip.detail}")
+        # Handled, not crashed: the orchestrator fails the run on a quarantined clip, after the others.
+        pipes.report_custom_message({"clip": asdict(clip)})
+    done = [r for r in reports if r.ok]
+    if done:
+        for table, asset_key in OUTPUT_ASSETS.items():
+            pipes.report_asset_materialization(asset_key=asset_key, metadata=_metadata(done, table, inputs))
 
 
 def main() -> int:
@@ -67,30 +103,9 @@ def main() -> int:
         model = dict(extras.get("model") or {})
         inputs = resolve(store, settings, model.pop("weights", None), extras.get("cameras"))
         config = JobConfig(model=ModelConfig(weights=inputs.weights, **model))
-        report = run_clip(
-            store, extras["clip_uri"], inputs.registry, UltralyticsDetector(config.model), config
-        )
-        if not report.ok:
-            pipes.log.error(f"{report.uri} quarantined ({report.reason}): {report.detail}")
-            # Handled, not crashed: the orchestrator turns this message into the run's failure reason.
-            pipes.report_custom_message(
-                {
-                    "status": report.status,
-                    "reason": report.reason,
-                    "detail": report.detail,
-                    "record": report.outputs,
-                }
-            )
-            return 0
-        for table, asset_key in OUTPUT_ASSETS.items():
-            metadata = _metadata(report, table, inputs)
-            if table == "detections":
-                metadata["detections"] = report.detections
-            if table == "counts":
-                crossings = {"raw_value": report.crossings, "type": "json"}
-                metadata["crossings_by_line_direction_class"] = crossings
-                metadata["crossings_total"] = sum(report.crossings.values())
-            pipes.report_asset_materialization(asset_key=asset_key, metadata=metadata)
+        detector = UltralyticsDetector(config.model)
+        reports = run_batch(store, list(extras["clip_uris"]), inputs.registry, detector, config)
+        report(pipes, reports, inputs)
     return 0
 
 

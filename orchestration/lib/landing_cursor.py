@@ -26,6 +26,11 @@ def _read_cursor(cursor: str | None) -> tuple[datetime, set[tuple[str, str]]]:
     return datetime.fromisoformat(state["watermark"]), seen
 
 
+def watermark(cursor: str | None) -> datetime | None:
+    """The newest last-modified time the cursor has seen; None before the first object."""
+    return _read_cursor(cursor)[0] if cursor else None
+
+
 def fresh_objects(objects: list[ObjectInfo], cursor: str | None) -> tuple[list[ObjectInfo], str | None]:
     """Objects newer than the cursor, and the advanced cursor (unchanged when nothing is new)."""
     watermark, seen = _read_cursor(cursor)

@@ -136,7 +136,7 @@ def test_vision_job_gets_one_gpu_on_a_gpu_node() -> None:
         spec["restartPolicy"] == "Never"
         and one("vision-job-template.yaml", "Job")["spec"]["backoffLimit"] == 0
     )
-    assert container["command"][:3] == ["python", "-m", "vision_jobs"]
+    assert container["command"] == ["python", "-m", "vision_jobs.pipes"]
     assert env_secret_problems(container["env"], "vision") == []
     assert {v["mountPath"] for v in container["volumeMounts"]} >= {"/dev/shm", "/tmp"}
 

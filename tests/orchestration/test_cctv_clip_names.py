@@ -9,6 +9,7 @@ from datetime import datetime
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from cityplatform.layout import ClipName
 from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore
@@ -43,12 +44,13 @@ def test_a_vendor_named_clip_becomes_the_platform_s_partition(
 ) -> None:
     zone = load_settings().zone
     vendor = ClipName("cam-02", datetime.fromisoformat("2026-12-05T15:00:00+00:00").astimezone(zone))
-    requests = {r.partition_key: r.run_key for r in sensor_result.run_requests}
-    assert set(requests) == {vendor.format(), "cam-01_20261205T151500"}
-    obj = store.stat(LANDING, VENDOR)
-    assert obj is not None and requests[vendor.format()] == f"{VENDOR}@{obj.etag}"
     added = {k for r in sensor_result.dynamic_partitions_requests for k in r.partition_keys or []}
-    assert added == set(requests)
+    assert added == {vendor.format(), "cam-01_20261205T151500"}
+    (batch,) = sensor_result.run_requests  # both new clips in one run: a range of clip partitions
+    assert (batch.tags[ASSET_PARTITION_RANGE_START_TAG], batch.tags[ASSET_PARTITION_RANGE_END_TAG]) == (
+        min(added),
+        max(added),
+    )
     found = find_clip(store, vendor, camera_registry())  # what the clip's runs read
     assert found is not None and found.key == VENDOR
 

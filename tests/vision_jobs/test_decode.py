@@ -8,7 +8,7 @@ writes for 25 fps footage at ``-r 50``), a variable frame rate, and files cut sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -199,3 +199,49 @@ def test_a_clip_cut_short_is_truncated_by_what_its_stream_holds(
     with pytest.raises(UnreadableClip, match="truncated") as error:
         analyse_clip(cut, registry.get("cam-01"), detector, job_config, START)
     assert f"of the {info.declared_seconds:.2f} s its header declares" in error.value.detail
+
+
+def test_a_clip_above_the_largest_resolution_is_refused_before_a_frame_is_decoded(
+    short_clip: tuple[Path, ClipTruth], registry: CameraRegistry, detector: UltralyticsDetector
+) -> None:
+    """A small cap stands in for an 8000x6000 clip: the 640x360 clip's declared size alone refuses it."""
+    path, _ = short_clip
+    started: list[str] = []
+
+    def progress(clip: str, frames: int) -> Callable[[int], None]:
+        started.append(clip)  # called once a clip's frames start to flow
+        return lambda n: None
+
+    capped = JobConfig(max_resolution=(480, 270))
+    with pytest.raises(UnreadableClip, match=r"640x360 exceeds .* 480x270") as error:
+        analyse_clip(path, registry.get("cam-01"), detector, capped, START, progress)
+    assert error.value.reason == "resolution-too-large"
+    assert started == []
+    portrait = JobConfig(max_resolution=(360, 640))  # the cap holds in either orientation
+    assert analyse_clip(path, registry.get("cam-01"), detector, portrait, START).frames_analysed > 0
+
+
+def test_a_stream_that_grows_past_the_cap_midway_is_refused_there(
+    tmp_path: Path, registry: CameraRegistry, detector: UltralyticsDetector
+) -> None:
+    """Two MPEG-TS streams back to back: the header says 160x96, the second half is 320x192."""
+    parts = []
+    for width, height in ((160, 96), (320, 192)):
+        part = tmp_path / f"{width}.ts"
+        with av.open(str(part), "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for number in range(20):
+                image = np.full((height, width, 3), 40 + 5 * number, np.uint8)
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+            container.mux(stream.encode(None))
+        parts.append(part.read_bytes())
+    grown = tmp_path / "grown.ts"
+    grown.write_bytes(b"".join(parts))
+    assert (probe(grown).width, probe(grown).height) == (160, 96)
+    with pytest.raises(UnreadableClip, match="320x192 exceeds") as error:
+        list(read_frames(grown, stride=1, long_side=160, largest=(200, 120)))
+    assert error.value.reason == "resolution-too-large"
+    capped = JobConfig(max_resolution=(200, 120))
+    with pytest.raises(UnreadableClip, match="resolution-too-large"):
+        analyse_clip(grown, registry.get("cam-01"), detector, capped, START)

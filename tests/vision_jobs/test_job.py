@@ -84,6 +84,31 @@ def test_bad_clips_are_quarantined_with_their_reason_and_the_batch_goes_on(
     assert reports[-1].ok
 
 
+def test_a_clip_above_the_cap_and_same_named_unusable_clips_are_each_quarantined(
+    store: ObjectStore, good_uri: str, registry: CameraRegistry, detector: UltralyticsDetector
+) -> None:
+    """The 640x360 clip under a 480x270 cap (standing in for 8000x6000 under 4K); two ``holiday.mp4``
+    in two folders: one record each, neither overwrites the other."""
+    unusable = [f"cctv/{folder}/holiday.mp4" for folder in ("cam-01", "cam-02")]
+    for key in unusable:
+        store.put_bytes(LANDING, key, b"\x00" * 10)
+    capped = JobConfig(max_resolution=(480, 270))
+    reports = run_batch(
+        store, [good_uri, *(f"s3://{LANDING}/{k}" for k in unusable)], registry, detector, capped
+    )
+    assert [(r.status, r.reason) for r in reports] == [
+        ("quarantined", "resolution-too-large"),
+        ("quarantined", "unknown-name"),
+        ("quarantined", "unknown-name"),
+    ]
+    assert "640x360 exceeds" in (reports[0].detail or "")
+    records = {r.outputs[0] for r in reports[1:]}
+    unplaced = {f"cctv/unplaced/{k.removeprefix('cctv/')}.reason.json" for k in unusable}
+    assert records == {f"s3://{QUARANTINE}/{key}" for key in unplaced}
+    for uri in records:
+        assert json.loads(store.get_bytes(QUARANTINE, uri.split("/", 3)[3]))["reason"] == "unknown-name"
+
+
 def test_one_parquet_per_table_in_camera_date_hour_partitions(
     store: ObjectStore, reports: list[ClipReport], short_clip: tuple[Path, ClipTruth]
 ) -> None:

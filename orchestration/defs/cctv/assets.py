@@ -1,17 +1,22 @@
-"""CCTV assets: a landing clip -> detections, per-minute line counts, the minutes observed and zone
+"""CCTV assets: landing clips -> detections, per-minute line counts, the minutes observed and zone
 occupancy, per clip.
 
-The heavy work runs in ``python -m vision_jobs.pipes`` through Dagster Pipes, so torch and the
-model load in a process of their own (a GPU worker in production), never in the code server.
+A partition is one clip; a run takes a range of them (the clips the sensor found in one tick, or a
+backfill's range) and analyses them together in ``python -m vision_jobs.pipes`` through Dagster
+Pipes, so torch and the model load once per run in a process of their own (a pod on a GPU node in
+production, see ``orchestration.lib.vision_workers``), never in the code server. Each clip still
+has its own outputs and its own quarantine; a quarantined clip fails the run after the other clips
+of the run are written and recorded.
 """
 
-import sys
 from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import Any
 
 import dagster as dg
 
 from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, read_parquet
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectInfo, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
 from orchestration.defs.cctv.partitions import clip_partitions
@@ -21,6 +26,7 @@ from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
 from orchestration.lib.retries import STORAGE_RETRY
+from orchestration.lib.vision_workers import VisionWorkers
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
 DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
@@ -34,6 +40,7 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
     key=RAW_CLIPS,
     group_name="cctv",
     partitions_def=clip_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"s3", "video"},
     description=(
         "A raw CCTV clip at `s3://landing/cctv/{camera}/date=YYYY-MM-DD/{camera}_YYYYMMDDTHHMMSS.mp4` "
@@ -52,21 +59,32 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
 )
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
-    name = ClipName.parse(context.partition_key, storage.settings().zone)
-    clip = find_clip(storage.store(), name, camera_registry())
-    if clip is None:
+    found, missing = _landed(storage, context.partition_keys)
+    if not found:
         raise dg.Failure(
-            f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
+            f"no clip of {_label(context)} is in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
         )
     return dg.MaterializeResult(
         metadata={
-            "uri": dg.MetadataValue.path(clip.uri),
-            "bytes": clip.size,
-            "etag": clip.etag,
-            "camera_id": name.camera_id,
-            "start_local": name.start.isoformat(),
+            "clips": len(found),
+            "bytes": sum(clip.size for clip in found.values()),
+            "uris": {key: clip.uri for key, clip in found.items()},
+            "etags": {key: clip.etag for key, clip in found.items()},
+            "missing": missing,
         }
     )
+
+
+def _label(context: dg.AssetExecutionContext) -> str:
+    keys = context.partition_key_range
+    return keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
+
+
+def _landed(storage: CityStorage, keys: list[str]) -> tuple[dict[str, ObjectInfo], list[str]]:
+    """The landing object of each clip partition, and the partitions whose clip is not there."""
+    store, zone, registry = storage.store(), storage.settings().zone, camera_registry()
+    objects = {key: find_clip(store, ClipName.parse(key, zone), registry) for key in keys}
+    return {k: o for k, o in objects.items() if o is not None}, [k for k, o in objects.items() if o is None]
 
 
 def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
@@ -127,6 +145,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         ),
     ],
     partitions_def=clip_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # a backfill is one run: one model load
     pool="vision",  # as many analyses at once as the instance's `vision` pool allows (GPUs)
     retry_policy=STORAGE_RETRY,
 )
@@ -135,41 +154,62 @@ def clip_analysis(
     context: dg.AssetExecutionContext,
     storage: CityStorage,
     vision: VisionInputs,
-    pipes_subprocess_client: dg.PipesSubprocessClient,
+    vision_workers: VisionWorkers,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    name = ClipName.parse(context.partition_key, storage.settings().zone)
-    store = storage.store()
-    clip = find_clip(store, name, camera_registry())
-    if clip is None:
+    found, missing = _landed(storage, context.partition_keys)
+    if not found:
         raise dg.Failure(
-            f"clip {context.partition_key} is not in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
+            f"no clip of {_label(context)} is in s3://{LANDING}/{CCTV_PREFIX}", allow_retries=False
         )
-    invocation = pipes_subprocess_client.run(
-        command=[sys.executable, "-m", "vision_jobs.pipes"],
-        context=context,
-        extras={"clip_uri": clip.uri, **vision.extras(storage.settings())},
-    )
-    results = [r for r in invocation.get_results() if isinstance(r, dg.MaterializeResult)]
-    quarantined = [m for m in invocation.get_custom_messages() if m.get("status") == "quarantined"]
-    if quarantined or len(results) != len(TABLES):
-        reason = quarantined[0] if quarantined else {"reason": "no results", "record": []}
+    extras = {"clip_uris": [clip.uri for clip in found.values()], **vision.extras(storage.settings())}
+    invocation = vision_workers.run(context, extras=extras)
+    results = [
+        r
+        for r in invocation.get_results(implicit_materializations=False)
+        if isinstance(r, dg.MaterializeResult)
+    ]
+    reports = [m["clip"] for m in invocation.get_custom_messages() if "clip" in m]
+    quarantined = [r for r in reports if r["status"] == "quarantined"]
+    if len(reports) != len(found) or (len(results) != len(TABLES) and len(quarantined) < len(found)):
+        raise dg.Failure(f"{_label(context)}: the vision process reported no results", allow_retries=False)
+    if results:
+        yield from results
+        starts = {clip.uri: ClipName.parse(key, storage.settings().zone).start for key, clip in found.items()}
+        yield from _checks(storage, _label(context), results, reports, starts)
+    if quarantined or missing:
+        reasons = [f"{PurePosixPath(r['uri']).name}: {r['reason']}: {r['detail']}" for r in quarantined]
         raise dg.Failure(
-            f"clip {context.partition_key} quarantined: {reason.get('reason')}: {reason.get('detail')}",
-            metadata={"quarantine_record": ", ".join(reason.get("record", []))},
+            f"{len(quarantined)} of {len(found)} clips quarantined ({'; '.join(reasons)})"
+            + (f"; no clip in landing for {', '.join(missing)}" if missing else ""),
+            metadata={"quarantine_records": [uri for r in quarantined for uri in r["outputs"]]},
             allow_retries=False,
         )
-    yield from results
+
+
+def _checks(
+    storage: CityStorage,
+    label: str,
+    results: list[dg.MaterializeResult],
+    reports: list[dict[str, Any]],
+    starts: dict[str, Any],
+) -> Iterator[dg.AssetCheckResult]:
+    """Every clip's parquet against its contract; a daylight clip (``starts``: landing URI -> its
+    start, whatever name its recorder gave it) with no detection at all."""
+    store = storage.store()
     for result in results:
-        bucket, key = parse_s3_uri(str(plain(result.metadata["path"])))
-        table = (CCTV_SCHEMAS[TABLES[result.asset_key]], read_parquet(store, bucket, key))
-        yield contract_check(store, result.asset_key, context.partition_key, [table])
-    detections = next(r for r in results if r.asset_key == DETECTIONS)
-    count = int(plain(detections.metadata["detections"]))
-    daylight = name.start.hour in DAYLIGHT_HOURS
+        schema = CCTV_SCHEMAS[TABLES[result.asset_key]]
+        paths = plain(result.metadata["paths"])
+        tables = [(schema, read_parquet(store, *parse_s3_uri(str(path)))) for path in paths]
+        yield contract_check(store, result.asset_key, label, tables)
+    done = [r for r in reports if r["status"] == "done"]
+    blind = [r["uri"] for r in done if r["detections"] == 0 and starts[r["uri"]].hour in DAYLIGHT_HOURS]
     yield dg.AssetCheckResult(
         check_name="camera_sees_traffic",
         asset_key=DETECTIONS,
-        passed=count > 0 or not daylight,
+        passed=not blind,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"detections": count, "daylight": daylight},
+        metadata={
+            "detections": sum(r["detections"] for r in done),
+            "daylight_clips_without_detections": blind,
+        },
     )

@@ -7,5 +7,8 @@ from orchestration.defs.cctv.assets import RAW_CLIPS, TABLES
 analyse_clip_job = dg.define_asset_job(
     "cctv_analyse_clip",
     selection=dg.AssetSelection.assets(RAW_CLIPS, *TABLES),  # the analysis writes every table at once
-    description="Register one landing clip and analyse it (detect, track, count, blur) via Pipes.",
+    description=(
+        "Register landing clips (one partition, or a range: a batch) and analyse them together with one "
+        "model load (detect, track, count, blur) via Pipes."
+    ),
 )
