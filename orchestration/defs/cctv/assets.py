@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
+from cityplatform.layout import CCTV_PREFIX, LANDING_CCTV_TRUTH_PREFIX, ClipName, bronze_cctv_prefix
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
@@ -44,8 +44,13 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
     tags=RETAINED,
     metadata={
         "dagster/uri": f"s3://{LANDING}/{CCTV_PREFIX}",
-        # images cut from a clip go when the clip goes, and so does its partition
-        KEPT_WITH: [f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}", f"s3://{QUARANTINE}/{CCTV_PREFIX}"],
+        # images cut from a clip go when the clip goes, and so does its partition; so does the
+        # simulator's truth of a clip, whose boxes follow each (simulated) person frame by frame
+        KEPT_WITH: [
+            f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}",
+            f"s3://{QUARANTINE}/{CCTV_PREFIX}",
+            f"s3://{LANDING}/{LANDING_CCTV_TRUTH_PREFIX}",
+        ],
         RETIRES_PARTITIONS: True,
     },
     retry_policy=STORAGE_RETRY,
@@ -162,7 +167,7 @@ def clip_analysis(
     for result in results:
         bucket, key = parse_s3_uri(str(plain(result.metadata["path"])))
         table = (CCTV_SCHEMAS[TABLES[result.asset_key]], read_parquet(store, bucket, key))
-        yield contract_check(store, result.asset_key, context.partition_key, [table])
+        yield contract_check(store, result.asset_key, context.partition_key, name.start.date(), [table])
     detections = next(r for r in results if r.asset_key == DETECTIONS)
     count = int(plain(detections.metadata["detections"]))
     daylight = name.start.hour in DAYLIGHT_HOURS
