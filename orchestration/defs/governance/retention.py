@@ -374,6 +374,7 @@ def retention_deletions(
     asset=DELETIONS,
     name=CHECK_NAME,
     blocking=True,
+    pool=WAREHOUSE_POOL,  # reads the warehouse, which a dbt build elsewhere would hold locked
     description=(
         "No object in the retained locations, no noncurrent version of one, and no day of a "
         "day-partitioned warehouse table is older than its dataset's retention_days on the run "
