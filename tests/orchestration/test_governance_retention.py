@@ -32,11 +32,13 @@ from cityplatform.layout import (
     parse_lineage_event_key,
     quarantine_readings_key,
     quarantine_record_key,
+    scorecard_key,
     unplaced_clip_key,
 )
 from cityplatform.objectstore import (
     BRONZE,
     CORE_BUCKETS,
+    GOVERNANCE,
     LANDING,
     LINEAGE,
     QUARANTINE,
@@ -47,6 +49,7 @@ from cityplatform.objectstore import (
 )
 from cityplatform.settings import load_settings
 from governance.lineage.naming import child_run_id, dataset_from_uri, warehouse_dataset
+from governance.registry.departments import load_departments, mart_buckets
 from governance.registry.ownership import load_ownership
 from governance.retention import Location, WarehouseTable
 from orchestration.defs.cctv.partitions import clip_partitions
@@ -57,10 +60,13 @@ from orchestration.defs.governance.retention import (
     retained_specs,
     retained_tables,
 )
+from orchestration.defs.marts.assets import MANIFEST, department_marts
 from orchestration.lib.code_location import RESOURCE_KEY
 from tests.lineage_spec import event_errors
 from tests.orchestration.governance_env import run, today
 from vision_jobs.clips import BadClipKey, clip_name_of, parse_clip_uri
+
+PUBLISHED = department_marts(MANIFEST)  # department id -> its marts
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
@@ -88,6 +94,11 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
         f"s3://{BRONZE}/{bronze_readings_key('noise', day)}": "iot/bronze/readings",
         f"s3://{QUARANTINE}/{quarantine_readings_key(day)}": "iot/quarantine/readings",
+    }
+    # each department's copy of its first mart
+    placed |= {
+        f"s3://{d.bucket}/{mart_export_key(PUBLISHED[d.id][0], day)}": f"marts/published/{d.id}"
+        for d in load_departments()
     }
     # a failed contract check's copies of the rows it rejected, for each dataset
     evidence = {
@@ -199,13 +210,13 @@ def seeded(
     warehouse table by day gets rows of an expired day and of the last day of its period.
     """
     put_rows(day_tables(tables, beyond_period=1) | day_tables(tables, beyond_period=0), tables)
-    for bucket in (*CORE_BUCKETS, "marts-traffic"):
+    for bucket in (*CORE_BUCKETS, *mart_buckets()):
         store.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
     long_ago = today() - timedelta(days=4000)
     outside = {
         f"s3://{BRONZE}/{landing_manifest_key(long_ago)}": "iot/raw/readings manifest",
         f"s3://{LANDING}/{landing_registry_key('sensors')}": "sensor registry",
-        f"s3://marts-traffic/{mart_export_key('fct_segment_traffic_hourly', long_ago)}": "published mart",
+        f"s3://{GOVERNANCE}/{scorecard_key('traffic', long_ago)}": "scorecard (the audit trail)",
     }
     for uri in outside:
         put(store, uri)
@@ -380,7 +391,9 @@ def test_lineage_shows_each_dataset_deleted_from_as_a_truncated_input(
     complete = events["COMPLETE"]
     assert complete["job"]["name"] == job
     assert complete["run"]["facets"]["parent"]["run"]["runId"] == retention_run.run_id
-    deleted_from = {dataset_from_uri(location.uri).uri for location in locations}
+    # each object's dataset: its location, or for a department's copy the mart it is a day of
+    deleted_from = {dataset_from_uri(loc.uri).uri for loc in locations if loc.bucket not in mart_buckets()}
+    deleted_from |= {f"s3://{d.bucket}/{PUBLISHED[d.id][0]}" for d in load_departments()}
     deleted_from |= {warehouse_dataset(table.relation).uri for table in tables}
     inputs = {f"{d['namespace']}/{d['name']}": d["facets"] for d in complete["inputs"]}
     assert set(inputs) == deleted_from

@@ -6,7 +6,8 @@ declares (``dagster/uri``) and kept for the registry's ``retention_days`` on its
 raw CCTV clips (``s3://landing/cctv/``, including objects the landing sensor could not place, which
 stay there with only a quarantine record) and their derived detections, counts, coverage and zone
 occupancy (``s3://bronze/cctv/<table>/``); the IoT landing objects, bronze readings and quarantined
-lines. Each retained asset's contract-failure evidence (``s3://quarantine/contract-failures/<asset>/``,
+lines; each department's published marts (``s3://marts-<suffix>/``: a parquet per mart and day, the
+status beside each mart, the reports by day). Each retained asset's contract-failure evidence (``s3://quarantine/contract-failures/<asset>/``,
 copies of failing rows, which may be personal) is kept for the asset's own period.
 Personal data (the clips, and the detections: tracks and positions of people) is kept no longer than
 the personal level's ``max_retention_days`` (``classifications.yaml``), which the registry enforces
@@ -25,8 +26,7 @@ meanwhile), recorded by table and day beside the objects' record. No warehouse t
 columns today (detections never reach it); the marts' period (1825 days) is the registry's.
 
 Left out on purpose: tables without a day (dimensions, snapshots, seeds: current state or history
-of the registry, replaced or versioned by dbt); the published mart exports in the departments'
-buckets (each department's copy, kept for the department's period); the sensor registry tables
+of the registry, replaced or versioned by dbt); the sensor registry tables
 (current state, replaced whole on each load); the landing manifests (keys and etags only: the record
 of what a day's ingestion read); and the governance and lineage records, this asset's own included:
 they are the audit trail retention is judged by.
@@ -60,7 +60,13 @@ from governance.retention import (
 from orchestration.defs.governance.status import run_date
 from orchestration.lib.code_location import CodeLocationCatalog
 from orchestration.lib.dbt import WAREHOUSE_POOL
-from orchestration.lib.lineage import DELETED_FROM, DELETED_FROM_TABLES, LineageResource, emits_lineage
+from orchestration.lib.lineage import (
+    DELETED_FROM,
+    DELETED_FROM_TABLES,
+    LINEAGE_DATASETS,
+    LineageResource,
+    emits_lineage,
+)
 from orchestration.lib.resources import CityStorage
 from orchestration.lib.retention_scope import (
     DAY_COLUMN,
@@ -134,6 +140,16 @@ def retained_locations(code_location: CodeLocationCatalog) -> list[Location]:
         ]
         locations += [Location(dataset, uri, _retention_days(key, spec)) for uri in uris]
     return locations
+
+
+def dataset_deleted_from(code_location: CodeLocationCatalog, expired: Expired) -> str:
+    """The lineage dataset an expired object belonged to: the one of its asset's datasets holding it
+    (a department's mart, ``LINEAGE_DATASETS``), else its location."""
+    spec = code_location.specs[dg.AssetKey.from_user_string(expired.location.dataset)]
+    holding = (
+        str(uri) for uri in spec.metadata.get(LINEAGE_DATASETS, ()) if expired.object.uri.startswith(str(uri))
+    )
+    return next(holding, expired.location.uri)
 
 
 def retained_tables(code_location: CodeLocationCatalog) -> list[WarehouseTable]:
@@ -297,13 +313,13 @@ def retire_partitions(
     kinds={"s3", "parquet"},
     description=(
         "Deletes raw CCTV clips (unplaced ones included), their images, simulator truth and derived "
-        "tables, IoT landing, bronze and quarantine objects, and each one's contract-failure "
-        "evidence once past their registry retention_days (counted from the key's date= partition, "
-        "else last modified), every version of them on a versioned bucket, because personal data "
-        "may not be kept longer than its period; and the rows of expired days (local_date) of the "
-        "warehouse's day-partitioned tables. Every deletion is recorded as parquet (dataset, key, "
-        "version or table and day, period, run id) and sent to lineage as a TRUNCATE of the dataset "
-        "it came from; a deleted clip's partition is removed."
+        "tables, IoT landing, bronze and quarantine objects, the departments' published marts, and "
+        "each one's contract-failure evidence once past their registry retention_days (counted from "
+        "the key's date= partition, else last modified), every version of them on a versioned "
+        "bucket, because personal data may not be kept longer than its period; and the rows of "
+        "expired days (local_date) of the warehouse's day-partitioned tables. Every deletion is "
+        "recorded as parquet (dataset, key, version or table and day, period, run id) and sent to "
+        "lineage as a TRUNCATE of the dataset it came from; a deleted clip's partition is removed."
     ),
     metadata={
         "dagster/uri": f"s3://{GOVERNANCE}/{RETENTION_RECORDS_PREFIX}",
@@ -332,7 +348,7 @@ def retention_deletions(
     store.put_bytes(GOVERNANCE, key, parquet_bytes(deletion_record(deleted, found.on, run_id)))
     days = erase_days(store, storage.settings().warehouse_path, found.tables, found.on, run_id)
     deleted_from = {  # lineage: truncated inputs
-        DELETED_FROM: sorted({e.location.uri for e in deleted}),
+        DELETED_FROM: sorted({dataset_deleted_from(code_location, e) for e in deleted}),
         DELETED_FROM_TABLES: sorted({e.table.relation for e in days}),
     }
     retired = retire_partitions(context.instance, code_location, deleted)  # even if S3 refused some

@@ -41,7 +41,7 @@ from orchestration.lib.lineage import LINEAGE_DATASETS, ROWS_BY_DATASET, emits_l
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage, StewardJudge
-from orchestration.lib.retention_scope import DAY_COLUMN, RETAINED_BY_DAY
+from orchestration.lib.retention_scope import DAY_COLUMN, RETAINED, RETAINED_BY_DAY
 from orchestration.lib.retries import STORAGE_RETRY
 
 PROJECT = MARTS_PROJECT
@@ -242,6 +242,7 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         pool=WAREHOUSE_POOL,
         retry_policy=STORAGE_RETRY,
         kinds={"s3", "parquet", "html"} if reported else {"s3", "parquet"},
+        tags=RETAINED,  # the department's copy goes when the registry's period ends, as the warehouse's
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
             f"day at `s3://{bucket}/MART/date=YYYY-MM-DD/MART.parquet` ({', '.join(marts)}). "
