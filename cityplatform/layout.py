@@ -80,9 +80,18 @@ def quarantine_readings_key(day: date) -> str:
     return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/quarantine.parquet"
 
 
-def contract_failures_key(asset: str, partition: str) -> str:
-    """Evidence of a failed contract check: Pandera's failure cases of one asset partition."""
-    return f"contract-failures/{asset}/{partition}.parquet"
+CONTRACT_FAILURES_PREFIX = "contract-failures/"  # in the quarantine bucket
+
+
+def contract_failures_prefix(asset: str) -> str:
+    """Every failure-case object of one asset: kept for that asset's retention period."""
+    return f"{CONTRACT_FAILURES_PREFIX}{asset}/"
+
+
+def contract_failures_key(asset: str, day: date, partition: str) -> str:
+    """Evidence of a failed contract check: Pandera's failure cases of one asset partition, under the
+    local day of the rows it copies (``date=``), so retention ages the copies as it ages the rows."""
+    return f"{contract_failures_prefix(asset)}date={day.isoformat()}/{partition}.parquet"
 
 
 @dataclass(frozen=True)
@@ -264,3 +273,8 @@ def steward_report_html_key(day: date) -> str:
 def retention_record_key(day: date, run_id: str) -> str:
     """What one retention run deleted (or planned to), by the local day it ran."""
     return f"{RETENTION_RECORDS_PREFIX}date={day.isoformat()}/{run_id}.parquet"
+
+
+def retention_warehouse_record_key(day: date, run_id: str) -> str:
+    """The warehouse rows one retention run deleted, by table and day, beside its objects' record."""
+    return f"{RETENTION_RECORDS_PREFIX}date={day.isoformat()}/{run_id}.warehouse.parquet"

@@ -1,4 +1,5 @@
-"""Which stored objects are past their dataset's retention period: pure rules, no storage access.
+"""Which stored objects and warehouse days are past their dataset's retention period: pure rules, no
+storage access.
 
 Retention periods are the registry's (``retention_days`` in ``governance/registry/ownership.yaml``);
 where each dataset lies is what its asset declares (``dagster/uri``), so the datasets in scope are
@@ -8,14 +9,15 @@ An object's age is counted from the ``date=YYYY-MM-DD`` partition in its key (th
 belongs to) or, for a key with none, from its last-modified time as a local date in the city's time
 zone. An object is past retention when more than ``retention_days`` whole days separate that day
 from today: with 30 days, today's data and the 30 days before it are kept. An object with neither a
-partition nor a last-modified time is kept: nothing is deleted on a guess.
+partition nor a last-modified time is kept: nothing is deleted on a guess. A warehouse table's rows
+are aged the same way by the local day in their day column (:func:`oldest_kept`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from cityplatform.layout import partition_date
@@ -40,6 +42,38 @@ class Location:
 
     def holds(self, obj: ObjectInfo) -> bool:
         return obj.bucket == self.bucket and obj.key.startswith(self.prefix)
+
+
+@dataclass(frozen=True)
+class WarehouseTable:
+    """A warehouse table whose rows each belong to a local day, kept for that dataset's period."""
+
+    dataset: str  # the asset key whose registry entry sets the period, e.g. "marts/traffic/fct_x"
+    relation: str  # database.schema.table, as dbt names it
+    day_column: str
+    retention_days: int
+
+    @property
+    def schema(self) -> str:
+        return self.relation.split(".")[-2]
+
+    @property
+    def name(self) -> str:
+        return self.relation.split(".")[-1]
+
+
+@dataclass(frozen=True)
+class ExpiredDay:
+    """The rows of one local day of a warehouse table that are past the table's period."""
+
+    table: WarehouseTable
+    day: date
+    rows: int
+
+
+def oldest_kept(today: date, retention_days: int) -> date:
+    """The oldest day a period of ``retention_days`` still keeps on ``today``: every day before goes."""
+    return today - timedelta(days=retention_days)
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,6 @@ def past_retention(
             continue
         partition = partition_date(obj.key)
         day = partition or _local_day(obj, timezone)
-        if day is not None and (today - day).days > location.retention_days:
+        if day is not None and day < oldest_kept(today, location.retention_days):
             expired.append(Expired(location, obj, day, partitioned=partition is not None))
     return sorted(expired, key=lambda item: (item.day, item.object.uri))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -54,9 +55,11 @@ def contract_check(
     store: ObjectStore,
     asset_key: dg.AssetKey,
     partition: str,
+    day: date,
     tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame]],
 ) -> dg.AssetCheckResult:
-    """The ``contract`` check of ``asset_key``: each table against its contract, every row."""
+    """The ``contract`` check of ``asset_key``: each table against its contract, every row (``day``:
+    the local day of the partition's rows, which dates the failure cases kept)."""
     rows = 0
     outcomes: list[RuleOutcome] = []
     cases: list[pl.DataFrame] = []
@@ -77,7 +80,7 @@ def contract_check(
         metadata["failures_by_check"] = {
             f"{c}: {column}: {check}": n for c, column, check, n in by_check.iter_rows()
         }
-        metadata["failure_cases"] = _keep_failure_cases(store, asset_key, partition, evidence)
+        metadata["failure_cases"] = _keep_failure_cases(store, asset_key, partition, day, evidence)
     return dg.AssetCheckResult(
         check_name="contract", asset_key=asset_key, passed=not cases, metadata=metadata
     )
@@ -88,9 +91,10 @@ def _rules_metadata(outcomes: Iterable[RuleOutcome]) -> dict[str, dg.MetadataVal
 
 
 def _keep_failure_cases(
-    store: ObjectStore, asset_key: dg.AssetKey, partition: str, failure_cases: pl.DataFrame
+    store: ObjectStore, asset_key: dg.AssetKey, partition: str, day: date, failure_cases: pl.DataFrame
 ) -> dg.MetadataValue:
-    """Write the failure cases where a steward finds them and link to them."""
-    key = contract_failures_key(asset_key.to_user_string(), partition)
+    """Write the failure cases where a steward finds them and link to them. They copy rows that may
+    be personal, so retention keeps them for the asset's own period (``contract_failures_prefix``)."""
+    key = contract_failures_key(asset_key.to_user_string(), day, partition)
     store.put_bytes(QUARANTINE, key, parquet_bytes(failure_cases))
     return dg.MetadataValue.path(f"s3://{QUARANTINE}/{key}")

@@ -44,6 +44,9 @@ DBT_EXECUTABLE = os.fspath(Path(sys.executable).with_name("dbt"))
 # level, so even a warn-level file costs 1-2 s of a 30-day build here.
 PRODUCTION_FLAGS = ("--no-write-json", "--log-level-file", "none")
 PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test", *PRODUCTION_FLAGS)
+# Only one process may write the DuckDB warehouse: the dbt build, the exports and retention's
+# deletion of expired days share this pool.
+WAREHOUSE_POOL = "warehouse"
 # The run window of a build, read by the run_window macro (dbt_project/macros/run_window.sql).
 WINDOW_ENV = ("CITY_MIN_DATE", "CITY_MAX_DATE")
 

@@ -76,8 +76,10 @@ from orchestration.lib.ownership import PERSONAL_COLUMNS, owned_in_run
 Result = TypeVar("Result")
 Body = TypeVar("Body", bound=Callable[..., Any])
 
-# Result metadata: the URIs of the datasets the work deleted from (lineage: inputs truncated).
+# Result metadata: the URIs of the datasets the work deleted from (lineage: inputs truncated), and the
+# warehouse relations (``database.schema.table``) it deleted rows from.
 DELETED_FROM = "deleted_from"
+DELETED_FROM_TABLES = "deleted_from_tables"
 # Result metadata: {location: version} of inputs chosen at run time (vision_jobs.pipes reports it).
 READ_VERSIONS = "read_versions"
 # Asset metadata: the URIs of the datasets an asset writes, when it writes several; result metadata
@@ -217,8 +219,9 @@ def _note_rules(run: _AssetRun, metadata: Mapping[str, Any], check: str = CONTRA
 def _note_changed_inputs(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
     """Inputs the work changed, known only once it ran (datasets retention deleted from), with the
     facets that say how; they go out with COMPLETE (or FAIL)."""
-    for uri in plain(metadata.get(DELETED_FROM)) or ():
-        dataset = dataset_from_uri(str(uri))
+    deleted_from = [dataset_from_uri(str(uri)) for uri in plain(metadata.get(DELETED_FROM)) or ()]
+    deleted_from += [warehouse_dataset(str(t)) for t in plain(metadata.get(DELETED_FROM_TABLES)) or ()]
+    for dataset in deleted_from:
         if dataset not in run.inputs:
             run.inputs.append(dataset)
         truncated = facets.lifecycle_facet(lifecycle_state_change_dataset.LifecycleStateChange.TRUNCATE)

@@ -11,10 +11,17 @@ code location's catalogue instead of importing the domains.
   file name (without suffix) is one of the asset's dynamic partitions takes that partition with it,
   so the UI no longer offers runs on data that is gone.
 
-Assets without the tag (marts, reference tables replaced whole, governance records) are never deleted.
+- ``RETAINED_BY_DAY`` (a tag): a warehouse table (``dagster/table_name``) partitioned by local day in
+  its ``DAY_COLUMN`` (metadata): the rows of every day older than its ``retention_days`` are deleted
+  (the dbt models built day by day, ``replace_days``).
+
+Assets without either tag (tables replaced whole, reference tables, governance records) are never
+deleted.
 """
 
 RETENTION_TAG = "retention"
 RETAINED = {RETENTION_TAG: "delete_past_period"}
 KEPT_WITH = "retention/kept_with"
 RETIRES_PARTITIONS = "retention/retires_partitions"
+RETAINED_BY_DAY = {RETENTION_TAG: "delete_expired_days"}
+DAY_COLUMN = "retention/day_column"

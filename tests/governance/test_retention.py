@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from cityplatform.objectstore import ObjectInfo
-from governance.retention import Location, check_disjoint, past_retention
+from governance.retention import Location, WarehouseTable, check_disjoint, oldest_kept, past_retention
 
 SEOUL = ZoneInfo("Asia/Seoul")
 TODAY = date(2026, 11, 25)
@@ -32,6 +32,20 @@ def test_a_partition_is_kept_for_exactly_its_period_then_expires() -> None:
     (expired,) = past_retention([CLIPS], [kept, gone], TODAY, SEOUL)
     assert expired.object == gone
     assert (expired.day, expired.partitioned, expired.location) == (date(2026, 10, 25), True, CLIPS)
+
+
+def test_a_warehouse_day_is_kept_as_long_as_an_object_of_that_day() -> None:
+    """One rule for both: the oldest day kept is the period before today; the day before it goes."""
+    assert oldest_kept(TODAY, 30) == date(2026, 10, 26)
+    (expired,) = past_retention(
+        [CLIPS],
+        [obj(f"s3://landing/cctv/cam-01/date={day}/cam-01_x.mp4") for day in ("2026-10-26", "2026-10-25")],
+        TODAY,
+        SEOUL,
+    )
+    assert expired.day == oldest_kept(TODAY, 30) - timedelta(days=1)
+    table = WarehouseTable("marts/traffic/fct_x", "warehouse.traffic.fct_x", "local_date", 1825)
+    assert (table.schema, table.name) == ("traffic", "fct_x")
 
 
 def test_the_partition_in_the_key_wins_over_a_recent_last_modified() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def check_of(store: ObjectStore, frame: pl.DataFrame, clip: str) -> dg.AssetCheckResult:
-    return contract_check(store, COUNTS, clip, [(CCTV_SCHEMAS["counts"], frame)])
+    return contract_check(store, COUNTS, clip, date(2026, 11, 24), [(CCTV_SCHEMAS["counts"], frame)])
 
 
 def test_failure_cases_are_written_to_quarantine_and_linked(store: ObjectStore) -> None:
@@ -26,7 +28,8 @@ def test_failure_cases_are_written_to_quarantine_and_linked(store: ObjectStore) 
     uri = check.metadata["failure_cases"].value
     bucket, key = parse_s3_uri(uri)
     assert (
-        bucket == QUARANTINE and key == "contract-failures/cctv/derived/counts/cam-01_20261124T080000.parquet"
+        bucket == QUARANTINE
+        and key == "contract-failures/cctv/derived/counts/date=2026-11-24/cam-01_20261124T080000.parquet"
     )
     evidence = read_parquet(store, bucket, key)
     assert evidence.height == sum(check.metadata["failures_by_check"].value.values())

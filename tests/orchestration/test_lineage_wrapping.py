@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -97,7 +98,9 @@ def readings(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     bad = pl.DataFrame({"sensor_id": ["RG-0001"], "kind": ["rain"], "rainfall_mm": [-3.0]})
     yield dg.MaterializeResult(asset_key=READINGS, metadata={"dagster/row_count": 1})
-    yield contract_check(storage.store(), READINGS, "lineage-test", [(reading_schema("rain"), bad)])
+    yield contract_check(
+        storage.store(), READINGS, "lineage-test", date(2026, 4, 2), [(reading_schema("rain"), bad)]
+    )
     yield dg.MaterializeResult(
         asset_key=COPY, check_results=[dg.AssetCheckResult(asset_key=COPY, check_name="kept", passed=True)]
     )

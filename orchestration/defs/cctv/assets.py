@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from cityplatform.layout import CCTV_PREFIX, ClipName, bronze_cctv_prefix
+from cityplatform.layout import CCTV_PREFIX, LANDING_CCTV_TRUTH_PREFIX, ClipName, bronze_cctv_prefix
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectInfo, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
@@ -51,8 +51,13 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
     tags=RETAINED,
     metadata={
         "dagster/uri": f"s3://{LANDING}/{CCTV_PREFIX}",
-        # images cut from a clip go when the clip goes, and so does its partition
-        KEPT_WITH: [f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}", f"s3://{QUARANTINE}/{CCTV_PREFIX}"],
+        # images cut from a clip go when the clip goes, and so does its partition; so does the
+        # simulator's truth of a clip, whose boxes follow each (simulated) person frame by frame
+        KEPT_WITH: [
+            f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}",
+            f"s3://{QUARANTINE}/{CCTV_PREFIX}",
+            f"s3://{LANDING}/{LANDING_CCTV_TRUTH_PREFIX}",
+        ],
         RETIRES_PARTITIONS: True,
     },
     retry_policy=STORAGE_RETRY,
@@ -196,11 +201,13 @@ def _checks(
     """Every clip's parquet against its contract; a daylight clip (``starts``: landing URI -> its
     start, whatever name its recorder gave it) with no detection at all."""
     store = storage.store()
+    # failure cases are dated by the batch's earliest clip, so they go no later than any clip's rows
+    day = min(start.date() for start in starts.values())
     for result in results:
         schema = CCTV_SCHEMAS[TABLES[result.asset_key]]
         paths = plain(result.metadata["paths"])
         tables = [(schema, read_parquet(store, *parse_s3_uri(str(path)))) for path in paths]
-        yield contract_check(store, result.asset_key, label, tables)
+        yield contract_check(store, result.asset_key, label, day, tables)
     done = [r for r in reports if r["status"] == "done"]
     blind = [r["uri"] for r in done if r["detections"] == 0 and starts[r["uri"]].hour in DAYLIGHT_HOURS]
     yield dg.AssetCheckResult(

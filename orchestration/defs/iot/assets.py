@@ -215,7 +215,7 @@ def bronze_readings(
     tables = (
         (reading_schema(k), read_parquet(store, BRONZE, bronze_readings_key(k, day))) for k in SENSOR_KINDS
     )
-    yield contract_check(store, BRONZE_READINGS, day.isoformat(), tables)
+    yield contract_check(store, BRONZE_READINGS, day.isoformat(), day, tables)
 
 
 def _snapshot_for(context: dg.AssetExecutionContext, storage: CityStorage, day: date) -> LandingManifest:

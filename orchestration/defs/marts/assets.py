@@ -35,24 +35,24 @@ from orchestration.defs.marts.reports import (
     run_check_statuses,
 )
 from orchestration.defs.marts.status import write_blocked, write_published
-from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
+from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, WAREHOUSE_POOL, CityDbt, partition_window
 from orchestration.lib.dbt_checks import check_description, readable_test_names
 from orchestration.lib.lineage import LINEAGE_DATASETS, ROWS_BY_DATASET, emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage, StewardJudge
+from orchestration.lib.retention_scope import DAY_COLUMN, RETAINED, RETAINED_BY_DAY
 from orchestration.lib.retries import STORAGE_RETRY
 
 PROJECT = MARTS_PROJECT
 PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
 GROUP = "marts"  # the first part of every key here
 DEPARTMENTS = frozenset(department.id for department in load_departments())
-# Only one process may write the DuckDB warehouse: the dbt build and the exports share this pool.
-WAREHOUSE_POOL = "warehouse"
 # A model's meta key: the parent models whose day before its day also reads (run_start() - 1 day).
 READS_DAY_BEFORE = "reads_day_before"
 # A source's meta key: its assets are partitioned by CCTV clip (dynamic), not by day.
 PARTITIONED_BY_CLIP = "partitioned_by_clip"
+DAY = "local_date"  # the local day a model's row belongs to, which its day partitions are built by
 
 
 class MartsTranslator(DagsterDbtTranslator):
@@ -69,6 +69,12 @@ class MartsTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return marts_group(layer_and_name(dbt_resource_props["fqn"], dbt_resource_props["resource_type"])[0])
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), **_retention(dbt_resource_props)[0]}
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**super().get_metadata(dbt_resource_props), **_retention(dbt_resource_props)[1]}
 
     def get_asset_check_spec(
         self,
@@ -105,6 +111,15 @@ class MartsTranslator(DagsterDbtTranslator):
         ):
             return dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
         return None
+
+
+def _retention(dbt_resource_props: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A model whose rows belong to a local day (a ``local_date`` column: the day-partitioned models,
+    and the staging tables of a run's days) has its expired days deleted by governance retention:
+    (tags, metadata) that say so; nothing for any other node (dimensions, snapshots, seeds)."""
+    if dbt_resource_props["resource_type"] != "model" or DAY not in dbt_resource_props.get("columns", {}):
+        return {}, {}
+    return RETAINED_BY_DAY, {DAY_COLUMN: DAY}
 
 
 def layer_and_name(fqn: list[str], resource_type: str) -> tuple[str, str]:
@@ -227,6 +242,7 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         pool=WAREHOUSE_POOL,
         retry_policy=STORAGE_RETRY,
         kinds={"s3", "parquet", "html"} if reported else {"s3", "parquet"},
+        tags=RETAINED,  # the department's copy goes when the registry's period ends, as the warehouse's
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
             f"day at `s3://{bucket}/MART/date=YYYY-MM-DD/MART.parquet` ({', '.join(marts)}). "
