@@ -1,9 +1,10 @@
 """Ingest one day: manifest objects from landing -> bronze parquet per kind + one quarantine file.
 
-Writing replaces the day's objects under fixed keys, so re-running a day never appends twice. A day
+Each run writes the day whole as a new generation and publishes it atomically
+(``ingestion.publication``), so re-running a day never appends twice and readers never see half a day. A day
 is read ``CHUNK_BYTES`` of landing objects per kind at a time, so memory does not grow with the
 day. An incremental ingestion (a new delivery of a day already ingested) parses only the objects
-the day's saved state (``ingest_state_key``) has not seen, carrying the state's first deliveries so
+the day's published state (``ingest_state_key``) has not seen, carrying the state's first deliveries so
 duplicates of earlier objects are still caught; the day's bronze and quarantine come out exactly as
 a full ingestion would write them. The state must cover a prefix of the manifest's objects, judged
 against the same registry, with the day's bronze in place: otherwise (an object changed, or one
@@ -58,6 +59,7 @@ from ingestion.iot import (
     quarantine_objects,
 )
 from ingestion.landing import LandingManifest
+from ingestion.publication import QUARANTINE_FILE, Publication, load_publication, new_generation, publish
 
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.
@@ -104,7 +106,8 @@ class KindIngest:
 @dataclass
 class DayIngest:
     results: dict[str, KindIngest]  # sensor kind (or unknown folder) -> result
-    written: dict[str, ParquetRecord] = field(default_factory=dict)  # kind (or "quarantine") -> record
+    written: dict[str, ParquetRecord]  # kind (or QUARANTINE_FILE) -> record
+    publication: Publication  # what readers now read of the day
 
     @property
     def lines_in(self) -> int:
@@ -256,20 +259,15 @@ def sensors_digest(known_sensors: Iterable[str]) -> str:
 
 def _resume_from(
     store: ObjectStore, manifest: LandingManifest, sensors: str
-) -> tuple[dict[str, KindIngest], dict[str, int]] | None:
-    """Each kind's totals so far and how many of its manifest objects they cover, from the day's
-    saved state, if the state covers a prefix of every kind's objects at the same etags under the
-    same registry; else None (the day is ingested whole)."""
-    if store.stat(BRONZE, ingest_state_key(manifest.day, "state.json")) is None:
+) -> tuple[Publication, dict[str, KindIngest], dict[str, int]] | None:
+    """The day's publication, each kind's totals so far and how many of its manifest objects they
+    cover, from the published state, if it covers a prefix of every kind's objects at the same etags
+    under the same registry; else None (the day is ingested whole)."""
+    published = load_publication(store, manifest.day)
+    if published is None or not published.state:
         return None
-    state = json.loads(store.get_bytes(BRONZE, ingest_state_key(manifest.day, "state.json")))
+    state = json.loads(store.get_bytes(BRONZE, published.state["state.json"]))
     if state["sensors"] != sensors or set(state["objects"]) - set(manifest.objects):
-        return None
-    # every kind's bronze must be there with its record (a day written before records were kept is
-    # ingested whole once)
-    if any(
-        store.parquet_record(BRONZE, bronze_readings_key(kind, manifest.day)) is None for kind in SENSOR_KINDS
-    ):
         return None
     done: dict[str, int] = {}
     for folder, ingested in state["objects"].items():
@@ -277,8 +275,8 @@ def _resume_from(
         if current[: len(ingested)] != ingested:
             return None
         done[folder] = len(ingested)
-    seen = read_parquet(store, BRONZE, ingest_state_key(manifest.day, "seen.parquet"))
-    quarantine = read_parquet(store, QUARANTINE, quarantine_readings_key(manifest.day))
+    seen = read_parquet(store, BRONZE, published.state["seen.parquet"])
+    quarantine = published.read_quarantine(store)
     start = {
         folder: KindIngest(
             folder,
@@ -290,17 +288,23 @@ def _resume_from(
         )
         for folder, counts in state["counts"].items()
     }
-    return start, done
+    return published, start, done
 
 
 def _save_state(
-    store: ObjectStore, manifest: LandingManifest, results: Mapping[str, KindIngest], sensors: str
-) -> None:
+    store: ObjectStore,
+    manifest: LandingManifest,
+    results: Mapping[str, KindIngest],
+    sensors: str,
+    generation: str,
+) -> dict[str, str]:
+    """Write the state a later delivery goes on from; its keys by name."""
     seen = pl.concat(
         [pl.DataFrame(schema={"kind": pl.String, **SEEN_SCHEMA})]
         + [r.seen.select(pl.lit(kind).alias("kind"), pl.all()) for kind, r in results.items()]
     )
-    store.put_bytes(BRONZE, ingest_state_key(manifest.day, "seen.parquet"), parquet_bytes(seen))
+    keys = {name: ingest_state_key(manifest.day, generation, name) for name in ("seen.parquet", "state.json")}
+    store.put_bytes(BRONZE, keys["seen.parquet"], parquet_bytes(seen))
     state = {
         "sensors": sensors,
         "objects": {folder: [f"{o.key}@{o.etag}" for o in objs] for folder, objs in manifest.objects.items()},
@@ -309,9 +313,8 @@ def _save_state(
             for kind, r in results.items()
         },
     }
-    store.put_bytes(
-        BRONZE, ingest_state_key(manifest.day, "state.json"), json.dumps(state).encode(), "application/json"
-    )
+    store.put_bytes(BRONZE, keys["state.json"], json.dumps(state).encode(), "application/json")
+    return keys
 
 
 def ingest_manifest(
@@ -322,16 +325,18 @@ def ingest_manifest(
     tz: ZoneInfo,
     incremental: bool = False,
 ) -> DayIngest:
-    """Validate every landing line of the manifest's day and write bronze and quarantine to S3,
-    fetching and ingesting each kind ``CHUNK_BYTES`` of landing objects at a time.
+    """Validate every landing line of the manifest's day, write bronze and quarantine to S3 as a new
+    generation and publish it (``ingestion.publication``), fetching and ingesting each kind
+    ``CHUNK_BYTES`` of landing objects at a time.
 
-    ``incremental``: parse only the objects the day's saved state has not ingested yet, when that
-    gives what a full ingestion would (see the module's note); the day is replaced either way.
+    ``incremental``: parse only the objects the day's published state has not ingested yet, when
+    that gives what a full ingestion would (see the module's note); the day is replaced either way.
     """
     day = manifest.day
+    generation = new_generation()
     sensors = sensors_digest(known_sensors)
     resumed = _resume_from(store, manifest, sensors) if incremental else None
-    start, done = resumed or ({}, {})
+    previous, start, done = resumed or (None, {}, {})
     fresh = {folder: objs[done.get(folder, 0) :] for folder, objs in manifest.objects.items()}
 
     def fetch(objects: Sequence[ObjectInfo]) -> list[LandingFile]:
@@ -342,14 +347,14 @@ def ingest_manifest(
 
     written: dict[str, ParquetRecord] = {}
     with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
-        # A kind with nothing new keeps its bronze object; one with new objects gets the stored
+        # A kind with nothing new keeps its published file; one with new objects gets the stored
         # rows (copied, not parsed) followed by the new ones.
-        rewrite = [k for k in SENSOR_KINDS if k not in start or fresh.get(k)]
+        rewrite = [k for k in SENSOR_KINDS if previous is None or k not in start or fresh.get(k)]
         sinks = {k: ParquetSink(Path(tmp) / f"{k}.parquet", bronze_schema(k)) for k in rewrite}
         for kind in rewrite:
-            if kind in start:
+            if previous is not None and kind in start:
                 stored = Path(tmp) / f"{kind}.stored.parquet"
-                store.get_file(BRONZE, bronze_readings_key(kind, day), stored)
+                store.get_file(BRONZE, previous.bronze_key(kind), stored)
                 for batch in pq.ParquetFile(stored).iter_batches():
                     sinks[kind].write(pl.DataFrame(pl.from_arrow(batch)))
                 stored.unlink()
@@ -365,19 +370,21 @@ def ingest_manifest(
         for kind in SENSOR_KINDS:
             if kind in sinks:
                 sinks[kind].close()
-                written[kind] = store.put_parquet_file(
-                    BRONZE, bronze_readings_key(kind, day), sinks[kind].path
-                )
-            elif kept := store.parquet_record(BRONZE, bronze_readings_key(kind, day)):
-                written[kind] = kept  # nothing new of this kind: its bronze and record stay
+                key = bronze_readings_key(kind, day, generation)
+                written[kind] = store.put_parquet_file(BRONZE, key, sinks[kind].path)
+            elif previous is not None:
+                written[kind] = previous.files[kind]  # nothing new of this kind: its file stays
     known = ", ".join(SENSOR_KINDS)
     for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
         results[folder] = start.get(folder) or KindIngest(folder)
         for chunk in byte_chunks(fresh[folder]):
             results[folder].add(quarantine_objects(folder, fetch(chunk), IngestReason.UNKNOWN_KIND, detail))
-    day_ingest = DayIngest(results, written)
     quarantine = pl.concat([r.quarantined for r in results.values()])
-    day_ingest.written["quarantine"] = store.put_parquet(QUARANTINE, quarantine_readings_key(day), quarantine)
-    _save_state(store, manifest, results, sensors)
-    return day_ingest
+    written[QUARANTINE_FILE] = store.put_parquet(
+        QUARANTINE, quarantine_readings_key(day, generation), quarantine
+    )
+    state = _save_state(store, manifest, results, sensors, generation)
+    publication = Publication(day, generation, written, state)
+    publish(store, publication)
+    return DayIngest(results, written, publication)

@@ -10,7 +10,8 @@ the same ``contract_rules``, all met (``passed_contract``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import copy
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -50,23 +51,27 @@ def passed_contract(schema: pa.DataFrameSchema) -> dict[str, dg.MetadataValue]:
     }
 
 
+# Re-readable chunks of one table: called once to validate them, again only to gather duplicates.
+Chunks = Callable[[], Iterable[pl.DataFrame]]
+
+
 def contract_check(
     store: ObjectStore,
     asset_key: dg.AssetKey,
     partition: str,
-    tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame]],
+    tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame | Chunks]],
 ) -> dg.AssetCheckResult:
-    """The ``contract`` check of ``asset_key``: each table against its contract, every row."""
+    """The ``contract`` check of ``asset_key``: each table against its contract, every row. A table
+    given as chunks is validated chunk by chunk (:func:`chunked_failure_cases`), so the check's
+    memory follows a chunk, not the table."""
     rows = 0
     outcomes: list[RuleOutcome] = []
     cases: list[pl.DataFrame] = []
-    for schema, frame in tables:
-        rows += frame.height
-        try:
-            validate_every_row(schema, frame)
-            found = None
-        except pandera.errors.SchemaErrors as exc:
-            found = exc.failure_cases
+    for schema, table in tables:
+        chunks: Chunks = (lambda frame=table: [frame]) if isinstance(table, pl.DataFrame) else table
+        checked, found = chunked_failure_cases(schema, chunks)
+        rows += checked
+        if found is not None:
             as_text = found.select(pl.all().cast(pl.String, strict=False))  # a failure can be of any type
             cases.append(as_text.with_columns(contract=pl.lit(schema.name)))
         outcomes += rule_outcomes(schema, found)
@@ -81,6 +86,54 @@ def contract_check(
     return dg.AssetCheckResult(
         check_name="contract", asset_key=asset_key, passed=not cases, metadata=metadata
     )
+
+
+def chunked_failure_cases(schema: pa.DataFrameSchema, chunks: Chunks) -> tuple[int, pl.DataFrame | None]:
+    """Rows checked and Pandera's failure cases of the table ``chunks()`` yields, as validating it
+    whole gives them (row indices counted over the whole table), holding one chunk at a time.
+
+    Rules of a row (or of the schema) are checked chunk by chunk, a schema-level failure reported
+    once. The table-wide rule, ``unique`` columns, is checked on those columns alone; only when
+    some repeat are their whole rows gathered and validated against the rule, for the same evidence.
+    """
+    unique = list(schema.unique or [])
+    per_row = copy.copy(schema)
+    per_row.unique = None
+    rows = 0
+    keys: list[pl.DataFrame] = []
+    cases: list[pl.DataFrame] = []
+    for chunk in chunks():
+        if (found := _failure_cases(per_row, chunk)) is not None:
+            if rows:  # schema-level failures (no row index) are the first chunk's again
+                found = found.filter(pl.col("index").is_not_null())
+            cases.append(found.with_columns(pl.col("index") + rows))
+        if unique and set(unique) <= set(chunk.columns):
+            keys.append(chunk.select(unique))
+        rows += chunk.height
+    repeated = (
+        pl.concat(keys).select(pl.struct(unique).is_duplicated()).to_series().arg_true() if keys else None
+    )
+    del keys
+    if repeated is not None and repeated.len():
+        offset, gathered = 0, []
+        for chunk in chunks():
+            inside = repeated.filter((repeated >= offset) & (repeated < offset + chunk.height))
+            gathered.append(chunk[(inside - offset).to_list()])
+            offset += chunk.height
+        uniqueness = pa.DataFrameSchema(name=schema.name, unique=unique)
+        if (found := _failure_cases(uniqueness, pl.concat(gathered))) is not None:
+            cases.append(
+                found.with_columns(repeated.gather(found["index"]).cast(found.schema["index"]).alias("index"))
+            )
+    return rows, pl.concat(cases) if cases else None
+
+
+def _failure_cases(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
+    try:
+        validate_every_row(schema, frame)
+    except pandera.errors.SchemaErrors as exc:
+        return exc.failure_cases
+    return None
 
 
 def _rules_metadata(outcomes: Iterable[RuleOutcome]) -> dict[str, dg.MetadataValue]:
