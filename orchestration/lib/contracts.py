@@ -13,12 +13,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandera.errors
 import pandera.polars as pa
 import polars as pl
+import pyarrow.parquet as pq
 
 from cityplatform.layout import contract_failures_key
 from cityplatform.objectstore import QUARANTINE, ObjectStore, parquet_bytes
@@ -85,6 +87,13 @@ def contract_check(
         metadata["failure_cases"] = _keep_failure_cases(store, asset_key, partition, evidence)
     return dg.AssetCheckResult(
         check_name="contract", asset_key=asset_key, passed=not cases, metadata=metadata
+    )
+
+
+def parquet_chunks(path: Path, rows: int) -> Chunks:
+    """A local parquet file as chunks of at most ``rows`` rows, read again at each call."""
+    return lambda: (
+        pl.DataFrame(pl.from_arrow(batch)) for batch in pq.ParquetFile(path).iter_batches(batch_size=rows)
     )
 
 

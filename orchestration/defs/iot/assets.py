@@ -2,13 +2,12 @@
 
 import io
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pyarrow.parquet as pq
 
 from cityplatform.layout import (
     IOT_READINGS_PREFIX,
@@ -27,7 +26,7 @@ from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractErro
 from ingestion.day import ingest_manifest, registered_sensor_ids
 from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
 from ingestion.landing import LandingManifest
-from orchestration.lib.contracts import contract_check, passed_contract
+from orchestration.lib.contracts import contract_check, parquet_chunks, passed_contract
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
@@ -225,16 +224,8 @@ def bronze_readings(
         for kind in SENSOR_KINDS:  # the files just published, as readers read them, chunk by chunk
             path = Path(tmp) / f"{kind}.parquet"
             store.get_file(BRONZE, ingest.publication.bronze_key(kind), path)
-            tables.append((reading_schema(kind), _parquet_chunks(path)))
+            tables.append((reading_schema(kind), parquet_chunks(path, CONTRACT_CHUNK_ROWS)))
         yield contract_check(store, BRONZE_READINGS, day.isoformat(), tables)
-
-
-def _parquet_chunks(path: Path) -> Callable[[], Iterator[pl.DataFrame]]:
-    """A local parquet file as chunks of at most ``CONTRACT_CHUNK_ROWS`` rows, re-readable."""
-    return lambda: (
-        pl.DataFrame(pl.from_arrow(batch))
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=CONTRACT_CHUNK_ROWS)
-    )
 
 
 def _snapshot_for(context: dg.AssetExecutionContext, storage: CityStorage, day: date) -> LandingManifest:
