@@ -32,6 +32,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from cityplatform.layout import (
+    LANDING_IOT_PREFIX,
     bronze_readings_key,
     bronze_registry_key,
     ingest_state_key,
@@ -41,6 +42,7 @@ from cityplatform.layout import (
 from cityplatform.objectstore import (
     BRONZE,
     QUARANTINE,
+    ObjectChanged,
     ObjectInfo,
     ObjectStore,
     ParquetRecord,
@@ -57,6 +59,7 @@ from ingestion.iot import (
     bronze_schema,
     ingest_kind,
     quarantine_objects,
+    quarantine_unread,
 )
 from ingestion.landing import LandingManifest
 from ingestion.publication import QUARANTINE_FILE, Publication, load_publication, new_generation, publish
@@ -247,6 +250,11 @@ class ParquetSink:
         self._writer.close()
 
 
+def _folder_of(key: str) -> str:
+    """The folder under ``landing/iot/`` a landing object lies in (its sensor kind, or not)."""
+    return key.removeprefix(LANDING_IOT_PREFIX).split("/", 1)[0]
+
+
 def registered_sensor_ids(store: ObjectStore) -> list[str]:
     """Sensor ids from the bronze registry (materialised by ``iot/bronze/sensor_registry``)."""
     return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
@@ -339,11 +347,21 @@ def ingest_manifest(
     previous, start, done = resumed or (None, {}, {})
     fresh = {folder: objs[done.get(folder, 0) :] for folder, objs in manifest.objects.items()}
 
+    # folder -> key -> why: objects whose content is no longer the one the manifest recorded
+    changed: dict[str, dict[str, str]] = {folder: {} for folder in manifest.objects}
+
     def fetch(objects: Sequence[ObjectInfo]) -> list[LandingFile]:
-        return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
+        """The objects at the content the manifest recorded (its etag); the others are set aside."""
+        files = []
+        for obj, data in zip(objects, store.get_many_pinned(objects), strict=True):
+            if isinstance(data, ObjectChanged):
+                changed[_folder_of(obj.key)][obj.key] = f"changed since its manifest: {data}"
+            else:
+                files.append(LandingFile(obj.key, data))
+        return files
 
     def load_chunks(kind: str) -> Iterator[list[LandingFile]]:
-        return (fetch(chunk) for chunk in byte_chunks(fresh.get(kind, [])))
+        return (files for chunk in byte_chunks(fresh.get(kind, [])) if (files := fetch(chunk)))
 
     written: dict[str, ParquetRecord] = {}
     with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
@@ -379,7 +397,11 @@ def ingest_manifest(
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
         results[folder] = start.get(folder) or KindIngest(folder)
         for chunk in byte_chunks(fresh[folder]):
-            results[folder].add(quarantine_objects(folder, fetch(chunk), IngestReason.UNKNOWN_KIND, detail))
+            if files := fetch(chunk):
+                results[folder].add(quarantine_objects(folder, files, IngestReason.UNKNOWN_KIND, detail))
+    for folder, unread in changed.items():
+        if unread:
+            results[folder].add(quarantine_unread(folder, unread, IngestReason.CHANGED_SINCE_MANIFEST))
     quarantine = pl.concat([r.quarantined for r in results.values()])
     written[QUARANTINE_FILE] = store.put_parquet(
         QUARANTINE, quarantine_readings_key(day, generation), quarantine
