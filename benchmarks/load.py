@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,10 @@ from cityplatform.objectstore import ObjectInfo, parquet_bytes
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import build_city, build_iot_day
+from governance.contracts import chunked_failure_cases, parquet_chunks
 from governance.contracts.iot import reading_schema
 from ingestion.day import ParquetSink, byte_chunks, ingest_kinds
 from ingestion.iot import LandingFile, bronze_schema
-from orchestration.defs.iot.assets import CONTRACT_CHUNK_ROWS
-from orchestration.lib.contracts import chunked_failure_cases, parquet_chunks
 
 BENCH_DAY = date(2026, 11, 24)
 BASELINE_SENSORS = 500
@@ -107,16 +107,18 @@ def ingest_landed(root: Path) -> dict[str, object]:
         parquet_bytes(pl.concat([r.quarantined for r in results.values()]))
     )
     ingested = time.perf_counter()
+    ingest_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     # the asset's blocking contract check of what it wrote, chunk by chunk as it runs
     failures = 0
     for kind, sink in sinks.items():
-        _, found = chunked_failure_cases(reading_schema(kind), parquet_chunks(sink.path, CONTRACT_CHUNK_ROWS))
+        _, found = chunked_failure_cases(reading_schema(kind), parquet_chunks(sink.path))
         failures += 0 if found is None else found.height
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
         "contract_seconds": seconds - (ingested - start),
         "contract_failures": failures,
+        "ingest_peak_rss": ingest_rss,
         "lines_in": sum(r.lines_in for r in results.values()),
         "accepted": sum(r.accepted_rows for r in results.values()),
         "quarantined": sum(r.quarantined.height for r in results.values()),
@@ -167,6 +169,7 @@ def main() -> None:
             print(
                 f"{name}: {sensors} sensors at {cadence}-minute cadence, {lines:,} readings: "
                 f"{report['seconds']:.1f} s (contract check {report['contract_seconds']:.1f} s), "
+                f"peak RSS before the check {report['ingest_peak_rss'] / 2**20:,.0f} MiB, "
                 f"{rate:,.0f} readings/s, peak RSS {rss / 2**20:,.0f} MiB "
                 f"({report['accepted']:,} accepted + {report['quarantined']:,} quarantined "
                 f"+ {report['other_day']:,} of another day)",

@@ -1,14 +1,15 @@
 """Ingest one day: manifest objects from landing -> bronze parquet per kind + one quarantine file.
 
-Each run writes the day whole as a new generation and publishes it atomically
-(``ingestion.publication``), so re-running a day never appends twice and readers never see half a day. A day
-is read ``CHUNK_BYTES`` of landing objects per kind at a time, so memory does not grow with the
-day. An incremental ingestion (a new delivery of a day already ingested) parses only the objects
-the day's published state (``ingest_state_key``) has not seen, carrying the state's first deliveries so
-duplicates of earlier objects are still caught; the day's bronze and quarantine come out exactly as
-a full ingestion would write them. The state must cover a prefix of the manifest's objects, judged
-against the same registry, with the day's bronze in place: otherwise (an object changed, or one
-slotted before another already ingested) the day is ingested whole again.
+Each run writes the day whole as a generation of its own and publishes it atomically
+(``ingestion.publication``), so re-running a day never appends twice and readers never see half a
+day. Each landing object is read at the etag the manifest recorded; one changed since is quarantined
+unread (``changed_since_manifest``). A day is read ``CHUNK_BYTES`` of landing objects per kind at a
+time, so memory does not grow with the day. An incremental ingestion (a new delivery of a day
+already ingested) parses only the objects the day's published state (``ingest_state_key``) has not
+seen, carrying the state's first deliveries so duplicates of earlier objects are still caught; the
+day's bronze and quarantine come out exactly as a full ingestion would write them. The state must
+cover a prefix of the manifest's objects, judged against the same registry: otherwise (an object
+changed, or one slotted before another already ingested) the day is ingested whole again.
 
 The manifest includes the next day's first slots, for the day's late readings; their lines of the next
 day are left to that day's ingestion and counted as ``other_day``. Objects in a folder that is no

@@ -10,21 +10,17 @@ the same ``contract_rules``, all met (``passed_contract``).
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandera.errors
 import pandera.polars as pa
 import polars as pl
-import pyarrow.parquet as pq
 
 from cityplatform.layout import contract_failures_key
 from cityplatform.objectstore import QUARANTINE, ObjectStore, parquet_bytes
-from governance.contracts import validate_every_row
+from governance.contracts import Chunks, chunked_failure_cases
 from governance.lineage.quality import RuleOutcome, rule_outcomes
 from orchestration.lib.metadata import plain
 
@@ -51,10 +47,6 @@ def passed_contract(schema: pa.DataFrameSchema) -> dict[str, dg.MetadataValue]:
         **_rules_metadata(rule_outcomes(schema)),
         "dagster/column_schema": dg.MetadataValue.table_schema(contract_columns(schema)),
     }
-
-
-# Re-readable chunks of one table: called once to validate them, again only to gather duplicates.
-Chunks = Callable[[], Iterable[pl.DataFrame]]
 
 
 def contract_check(
@@ -88,61 +80,6 @@ def contract_check(
     return dg.AssetCheckResult(
         check_name="contract", asset_key=asset_key, passed=not cases, metadata=metadata
     )
-
-
-def parquet_chunks(path: Path, rows: int) -> Chunks:
-    """A local parquet file as chunks of at most ``rows`` rows, read again at each call."""
-    return lambda: (
-        pl.DataFrame(pl.from_arrow(batch)) for batch in pq.ParquetFile(path).iter_batches(batch_size=rows)
-    )
-
-
-def chunked_failure_cases(schema: pa.DataFrameSchema, chunks: Chunks) -> tuple[int, pl.DataFrame | None]:
-    """Rows checked and Pandera's failure cases of the table ``chunks()`` yields, as validating it
-    whole gives them (row indices counted over the whole table), holding one chunk at a time.
-
-    Rules of a row (or of the schema) are checked chunk by chunk, a schema-level failure reported
-    once. The table-wide rule, ``unique`` columns, is checked on those columns alone; only when
-    some repeat are their whole rows gathered and validated against the rule, for the same evidence.
-    """
-    unique = list(schema.unique or [])
-    per_row = copy.copy(schema)
-    per_row.unique = None
-    rows = 0
-    keys: list[pl.DataFrame] = []
-    cases: list[pl.DataFrame] = []
-    for chunk in chunks():
-        if (found := _failure_cases(per_row, chunk)) is not None:
-            if rows:  # schema-level failures (no row index) are the first chunk's again
-                found = found.filter(pl.col("index").is_not_null())
-            cases.append(found.with_columns(pl.col("index") + rows))
-        if unique and set(unique) <= set(chunk.columns):
-            keys.append(chunk.select(unique))
-        rows += chunk.height
-    repeated = (
-        pl.concat(keys).select(pl.struct(unique).is_duplicated()).to_series().arg_true() if keys else None
-    )
-    del keys
-    if repeated is not None and repeated.len():
-        offset, gathered = 0, []
-        for chunk in chunks():
-            inside = repeated.filter((repeated >= offset) & (repeated < offset + chunk.height))
-            gathered.append(chunk[(inside - offset).to_list()])
-            offset += chunk.height
-        uniqueness = pa.DataFrameSchema(name=schema.name, unique=unique)
-        if (found := _failure_cases(uniqueness, pl.concat(gathered))) is not None:
-            cases.append(
-                found.with_columns(repeated.gather(found["index"]).cast(found.schema["index"]).alias("index"))
-            )
-    return rows, pl.concat(cases) if cases else None
-
-
-def _failure_cases(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
-    try:
-        validate_every_row(schema, frame)
-    except pandera.errors.SchemaErrors as exc:
-        return exc.failure_cases
-    return None
 
 
 def _rules_metadata(outcomes: Iterable[RuleOutcome]) -> dict[str, dg.MetadataValue]:

@@ -9,11 +9,12 @@ import polars as pl
 import pytest
 
 from cityplatform.objectstore import QUARANTINE, ObjectStore, parse_s3_uri, read_parquet
+from governance.contracts import Chunks
 from governance.contracts.cctv import CCTV_SCHEMAS
 from governance.contracts.iot import reading_schema
 from orchestration.defs.cctv.assets import COUNTS
 from orchestration.defs.iot.assets import BRONZE_READINGS as READINGS
-from orchestration.lib.contracts import Chunks, contract_check, rules_in
+from orchestration.lib.contracts import contract_check, rules_in
 
 pytestmark = pytest.mark.integration
 

@@ -21,12 +21,13 @@ from cityplatform.layout import (
 )
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parquet_bytes
 from cityplatform.sensor_kinds import SENSOR_KINDS
+from governance.contracts import parquet_chunks
 from governance.contracts.iot import reading_schema
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
 from ingestion.day import ingest_manifest, registered_sensor_ids
 from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
 from ingestion.landing import LandingManifest
-from orchestration.lib.contracts import contract_check, parquet_chunks, passed_contract
+from orchestration.lib.contracts import contract_check, passed_contract
 from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
@@ -40,8 +41,6 @@ SENSOR_REGISTRY = dg.AssetKey(["iot", "bronze", "sensor_registry"])
 # A run with this tag set to "true" (the landing sensor's) parses only the landing objects the day's
 # last ingestion has not; any other run (a re-materialisation, a backfill) ingests the day whole.
 INCREMENTAL_TAG = "iot/incremental"
-# Rows of a kind's bronze the contract check holds at a time: its memory does not grow with the day.
-CONTRACT_CHUNK_ROWS = 250_000
 
 
 def _column_schema(kind: str) -> dg.TableSchema:
@@ -224,7 +223,7 @@ def bronze_readings(
         for kind in SENSOR_KINDS:  # the files just published, as readers read them, chunk by chunk
             path = Path(tmp) / f"{kind}.parquet"
             store.get_file(BRONZE, ingest.publication.bronze_key(kind), path)
-            tables.append((reading_schema(kind), parquet_chunks(path, CONTRACT_CHUNK_ROWS)))
+            tables.append((reading_schema(kind), parquet_chunks(path)))
         yield contract_check(store, BRONZE_READINGS, day.isoformat(), tables)
 
 
