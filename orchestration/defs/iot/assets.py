@@ -193,6 +193,7 @@ def bronze_readings(
             "dagster/row_count": ingest.accepted,
             "landing_fingerprint": manifest.fingerprint,
             "generation": ingest.publication.generation,
+            "publication": dg.MetadataValue.path(f"s3://{BRONZE}/{readings_publication_key(day)}"),
         },
     )
     yield dg.MaterializeResult(
@@ -203,7 +204,6 @@ def bronze_readings(
             "bytes": ingest.written["quarantine"].info.size,
             "files": {"quarantine": ingest.written["quarantine"].metadata()},
             "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{ingest.publication.quarantine_key}"),
-            "publication": dg.MetadataValue.path(f"s3://{BRONZE}/{readings_publication_key(day)}"),
         },
     )
     yield dg.AssetCheckResult(
