@@ -3,7 +3,8 @@ with bounded memory, against the single-day 500-sensor figure.
 
 Each side runs in its own child process, as ``iot/bronze/readings`` does minus S3 (landing files
 read from local disk chunk by chunk, Pandera contract on every row, de-duplication, quarantine,
-zstd bronze parquet written row group by row group), so its peak resident memory is the OS's own
+zstd bronze parquet written row group by row group, then the bronze contract check of what was
+written, chunk by chunk as the asset runs it), so its peak resident memory is the OS's own
 accounting of that process alone (``os.wait4``'s ``ru_maxrss``), imports included. Throughput is
 readings per second of the ingestion itself, timed inside the child.
 
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,8 @@ from cityplatform.objectstore import ObjectInfo, parquet_bytes
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import build_city, build_iot_day
+from governance.contracts import chunked_failure_cases, parquet_chunks
+from governance.contracts.iot import reading_schema
 from ingestion.day import ParquetSink, byte_chunks, ingest_kinds
 from ingestion.iot import LandingFile, bronze_schema
 
@@ -102,9 +106,19 @@ def ingest_landed(root: Path) -> dict[str, object]:
     (out / "quarantine.parquet").write_bytes(
         parquet_bytes(pl.concat([r.quarantined for r in results.values()]))
     )
+    ingested = time.perf_counter()
+    ingest_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    # the asset's blocking contract check of what it wrote, chunk by chunk as it runs
+    failures = 0
+    for kind, sink in sinks.items():
+        _, found = chunked_failure_cases(reading_schema(kind), parquet_chunks(sink.path))
+        failures += 0 if found is None else found.height
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "contract_seconds": seconds - (ingested - start),
+        "contract_failures": failures,
+        "ingest_peak_rss": ingest_rss,
         "lines_in": sum(r.lines_in for r in results.values()),
         "accepted": sum(r.accepted_rows for r in results.values()),
         "quarantined": sum(r.quarantined.height for r in results.values()),
@@ -148,13 +162,15 @@ def main() -> None:
             root = Path(tmp) / name
             lines = land_day(sensors, cadence, args.fault_rate, root)
             report, rss = measure(root)
-            if not report["reconciles"] or report["lines_in"] != lines:
+            if not report["reconciles"] or report["lines_in"] != lines or report["contract_failures"]:
                 raise SystemExit(f"{name}: the day does not reconcile: {report}")
             rate = lines / report["seconds"]
             rows.append((name, sensors, cadence, lines, report, rss, rate))
             print(
                 f"{name}: {sensors} sensors at {cadence}-minute cadence, {lines:,} readings: "
-                f"{report['seconds']:.1f} s, {rate:,.0f} readings/s, peak RSS {rss / 2**20:,.0f} MiB "
+                f"{report['seconds']:.1f} s (contract check {report['contract_seconds']:.1f} s), "
+                f"peak RSS before the check {report['ingest_peak_rss'] / 2**20:,.0f} MiB, "
+                f"{rate:,.0f} readings/s, peak RSS {rss / 2**20:,.0f} MiB "
                 f"({report['accepted']:,} accepted + {report['quarantined']:,} quarantined "
                 f"+ {report['other_day']:,} of another day)",
                 flush=True,

@@ -50,12 +50,19 @@ from rich.progress import track
 from rich.table import Table
 
 from cityplatform.embedded_s3 import temporary_server
-from cityplatform.layout import ClipName, bronze_clip_key, bronze_readings_key, bronze_registry_key
-from cityplatform.objectstore import BRONZE, CORE_BUCKETS, ObjectStore, parquet_bytes
+from cityplatform.layout import (
+    ClipName,
+    bronze_clip_key,
+    bronze_readings_key,
+    bronze_registry_key,
+    quarantine_readings_key,
+)
+from cityplatform.objectstore import BRONZE, CORE_BUCKETS, QUARANTINE, ObjectStore, parquet_bytes
 from cityplatform.settings import load_settings
 from citysim import City, build_city, simulate_day
 from governance.contracts.registry import REGISTRY_SCHEMAS
-from ingestion.iot import bronze_schema
+from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
+from ingestion.publication import QUARANTINE_FILE, Publication, new_generation, publish
 from orchestration.lib.dbt import (
     DBT_PROJECT_DIR,
     PRODUCTION_BUILD,
@@ -85,6 +92,8 @@ def write_bronze_day(
     readings = simulate_day(city, simulated, tz=tz, seed=seed)
     shift = datetime.combine(day, time(), tz) - datetime.combine(simulated, time(), tz)
     rows = 0
+    generation = new_generation()
+    files = {}
     for kind, kind_readings in readings.kinds.items():
         sensors = len(kind_readings.sensor_ids)
         slots = len(readings.slots)
@@ -100,8 +109,13 @@ def write_bronze_day(
                 "line_no": pl.int_range(1, slots * sensors + 1, eager=True),
             }
         ).cast(bronze_schema(kind))
-        store.put_bytes(BRONZE, bronze_readings_key(kind, day), parquet_bytes(frame))
+        files[kind] = store.put_parquet(BRONZE, bronze_readings_key(kind, day, generation), frame)
         rows += frame.height
+    quarantine = pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    files[QUARANTINE_FILE] = store.put_parquet(
+        QUARANTINE, quarantine_readings_key(day, generation), quarantine
+    )
+    publish(store, Publication(day, generation, files, state={}))  # what dbt reads
     return rows
 
 

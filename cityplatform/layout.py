@@ -58,8 +58,20 @@ def partition_date(key: str) -> date | None:
     return date.fromisoformat(match.group(1)) if match else None
 
 
-def bronze_readings_key(kind: str, day: date) -> str:
-    return f"{IOT_READINGS_PREFIX}kind={kind}/date={day.isoformat()}/readings.parquet"
+def bronze_readings_folder(kind: str, day: date) -> str:
+    """Every generation of one kind's bronze readings of one day."""
+    return f"{IOT_READINGS_PREFIX}kind={kind}/date={day.isoformat()}/"
+
+
+def bronze_readings_key(kind: str, day: date, generation: str) -> str:
+    """One kind's bronze readings of one day as one ingestion run wrote them: each run writes a
+    generation of its own, which readers see only once the day's publication names it."""
+    return f"{bronze_readings_folder(kind, day)}gen={generation}/readings.parquet"
+
+
+def readings_publication_key(day: date) -> str:
+    """The day's publication (bronze bucket): which generation's files readers read, written last."""
+    return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/publication.json"
 
 
 def bronze_registry_key(table: str) -> str:
@@ -70,14 +82,22 @@ def landing_manifest_key(day: date) -> str:
     return f"iot/landing_manifests/date={day.isoformat()}/manifest.json"
 
 
-def ingest_state_key(day: date, name: str) -> str:
+def ingest_state_folder(day: date) -> str:
+    return f"iot/ingest_state/date={day.isoformat()}/"
+
+
+def ingest_state_key(day: date, generation: str, name: str) -> str:
     """What a day's IoT ingestion leaves for its next delivery to go on from (bronze bucket, outside
-    the readings prefix that readers glob)."""
-    return f"iot/ingest_state/date={day.isoformat()}/{name}"
+    the readings prefix), one generation per run like the readings themselves."""
+    return f"{ingest_state_folder(day)}gen={generation}/{name}"
 
 
-def quarantine_readings_key(day: date) -> str:
-    return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/quarantine.parquet"
+def quarantine_readings_folder(day: date) -> str:
+    return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/"
+
+
+def quarantine_readings_key(day: date, generation: str) -> str:
+    return f"{quarantine_readings_folder(day)}gen={generation}/quarantine.parquet"
 
 
 CONTRACT_FAILURES_PREFIX = "contract-failures/"  # in the quarantine bucket

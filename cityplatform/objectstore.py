@@ -69,6 +69,14 @@ class ObjectStoreError(RuntimeError):
     """A storage problem explained in one line, with what to do about it."""
 
 
+class ObjectChanged(ObjectStoreError):
+    """An object no longer holds the content it was listed with (its etag or version is gone)."""
+
+    def __init__(self, obj: ObjectInfo, code: str) -> None:
+        super().__init__(f"{obj.uri} changed since it was listed at etag {obj.etag} ({code})")
+        self.obj = obj
+
+
 class ObjectStoreTLSError(ObjectStoreError):
     """TLS with S3 failed (an untrusted certificate, or no TLS on that port): waiting will not help."""
 
@@ -318,9 +326,23 @@ class ObjectStore:
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         """The object's bytes; a GET whose answer breaks off is tried again (:data:`GET_ATTEMPTS`)."""
+        return self._get(bucket, key, {}, None)
 
+    def get_pinned(self, obj: ObjectInfo) -> bytes:
+        """``obj``'s bytes as listed: its version (``version_id``) where the bucket keeps versions,
+        else only while its etag is still the listed one (``If-Match``). Raises
+        :class:`ObjectChanged` when the object has changed since (a listing is a promise of content)."""
+        headers = {} if obj.version_id else {"If-Match": f'"{obj.etag}"'}
+        try:
+            return self._get(obj.bucket, obj.key, headers, obj.version_id)
+        except S3Error as exc:
+            if exc.code in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion"}:
+                raise ObjectChanged(obj, exc.code) from exc
+            raise
+
+    def _get(self, bucket: str, key: str, headers: dict[str, str], version_id: str | None) -> bytes:
         def get() -> bytes:
-            response = self.client.get_object(bucket, key)
+            response = self.client.get_object(bucket, key, request_headers=headers, version_id=version_id)
             try:
                 return response.read()
             finally:
@@ -344,6 +366,19 @@ class ObjectStore:
         """Fetch several objects concurrently, in the order given (network-bound, so threads)."""
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda o: self.get_bytes(o.bucket, o.key), objects))
+
+    def get_many_pinned(self, objects: Iterable[ObjectInfo], workers: int = 8) -> list[bytes | ObjectChanged]:
+        """:meth:`get_pinned` of several objects concurrently, in the order given; an object that
+        changed since it was listed comes back as its :class:`ObjectChanged`, the others' bytes."""
+
+        def get(obj: ObjectInfo) -> bytes | ObjectChanged:
+            try:
+                return self.get_pinned(obj)
+            except ObjectChanged as changed:
+                return changed
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(get, objects))
 
     def stat(self, bucket: str, key: str) -> ObjectInfo | None:
         try:

@@ -1,13 +1,15 @@
 """Ingest one day: manifest objects from landing -> bronze parquet per kind + one quarantine file.
 
-Writing replaces the day's objects under fixed keys, so re-running a day never appends twice. A day
-is read ``CHUNK_BYTES`` of landing objects per kind at a time, so memory does not grow with the
-day. An incremental ingestion (a new delivery of a day already ingested) parses only the objects
-the day's saved state (``ingest_state_key``) has not seen, carrying the state's first deliveries so
-duplicates of earlier objects are still caught; the day's bronze and quarantine come out exactly as
-a full ingestion would write them. The state must cover a prefix of the manifest's objects, judged
-against the same registry, with the day's bronze in place: otherwise (an object changed, or one
-slotted before another already ingested) the day is ingested whole again.
+Each run writes the day whole as a generation of its own and publishes it atomically
+(``ingestion.publication``), so re-running a day never appends twice and readers never see half a
+day. Each landing object is read at the etag the manifest recorded; one changed since is quarantined
+unread (``changed_since_manifest``). A day is read ``CHUNK_BYTES`` of landing objects per kind at a
+time, so memory does not grow with the day. An incremental ingestion (a new delivery of a day
+already ingested) parses only the objects the day's published state (``ingest_state_key``) has not
+seen, carrying the state's first deliveries so duplicates of earlier objects are still caught; the
+day's bronze and quarantine come out exactly as a full ingestion would write them. The state must
+cover a prefix of the manifest's objects, judged against the same registry: otherwise (an object
+changed, or one slotted before another already ingested) the day is ingested whole again.
 
 The manifest includes the next day's first slots, for the day's late readings; their lines of the next
 day are left to that day's ingestion and counted as ``other_day``. Objects in a folder that is no
@@ -31,6 +33,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from cityplatform.layout import (
+    LANDING_IOT_PREFIX,
     bronze_readings_key,
     bronze_registry_key,
     ingest_state_key,
@@ -40,6 +43,7 @@ from cityplatform.layout import (
 from cityplatform.objectstore import (
     BRONZE,
     QUARANTINE,
+    ObjectChanged,
     ObjectInfo,
     ObjectStore,
     ParquetRecord,
@@ -56,8 +60,10 @@ from ingestion.iot import (
     bronze_schema,
     ingest_kind,
     quarantine_objects,
+    quarantine_unread,
 )
 from ingestion.landing import LandingManifest
+from ingestion.publication import QUARANTINE_FILE, Publication, load_publication, new_generation, publish
 
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.
@@ -104,7 +110,8 @@ class KindIngest:
 @dataclass
 class DayIngest:
     results: dict[str, KindIngest]  # sensor kind (or unknown folder) -> result
-    written: dict[str, ParquetRecord] = field(default_factory=dict)  # kind (or "quarantine") -> record
+    written: dict[str, ParquetRecord]  # kind (or QUARANTINE_FILE) -> record
+    publication: Publication  # what readers now read of the day
 
     @property
     def lines_in(self) -> int:
@@ -244,6 +251,11 @@ class ParquetSink:
         self._writer.close()
 
 
+def _folder_of(key: str) -> str:
+    """The folder under ``landing/iot/`` a landing object lies in (its sensor kind, or not)."""
+    return key.removeprefix(LANDING_IOT_PREFIX).split("/", 1)[0]
+
+
 def registered_sensor_ids(store: ObjectStore) -> list[str]:
     """Sensor ids from the bronze registry (materialised by ``iot/bronze/sensor_registry``)."""
     return read_parquet(store, BRONZE, bronze_registry_key("sensors"))["sensor_id"].to_list()
@@ -256,20 +268,15 @@ def sensors_digest(known_sensors: Iterable[str]) -> str:
 
 def _resume_from(
     store: ObjectStore, manifest: LandingManifest, sensors: str
-) -> tuple[dict[str, KindIngest], dict[str, int]] | None:
-    """Each kind's totals so far and how many of its manifest objects they cover, from the day's
-    saved state, if the state covers a prefix of every kind's objects at the same etags under the
-    same registry; else None (the day is ingested whole)."""
-    if store.stat(BRONZE, ingest_state_key(manifest.day, "state.json")) is None:
+) -> tuple[Publication, dict[str, KindIngest], dict[str, int]] | None:
+    """The day's publication, each kind's totals so far and how many of its manifest objects they
+    cover, from the published state, if it covers a prefix of every kind's objects at the same etags
+    under the same registry; else None (the day is ingested whole)."""
+    published = load_publication(store, manifest.day)
+    if published is None or not published.state:
         return None
-    state = json.loads(store.get_bytes(BRONZE, ingest_state_key(manifest.day, "state.json")))
+    state = json.loads(store.get_bytes(BRONZE, published.state["state.json"]))
     if state["sensors"] != sensors or set(state["objects"]) - set(manifest.objects):
-        return None
-    # every kind's bronze must be there with its record (a day written before records were kept is
-    # ingested whole once)
-    if any(
-        store.parquet_record(BRONZE, bronze_readings_key(kind, manifest.day)) is None for kind in SENSOR_KINDS
-    ):
         return None
     done: dict[str, int] = {}
     for folder, ingested in state["objects"].items():
@@ -277,8 +284,8 @@ def _resume_from(
         if current[: len(ingested)] != ingested:
             return None
         done[folder] = len(ingested)
-    seen = read_parquet(store, BRONZE, ingest_state_key(manifest.day, "seen.parquet"))
-    quarantine = read_parquet(store, QUARANTINE, quarantine_readings_key(manifest.day))
+    seen = read_parquet(store, BRONZE, published.state["seen.parquet"])
+    quarantine = published.read_quarantine(store)
     start = {
         folder: KindIngest(
             folder,
@@ -290,17 +297,23 @@ def _resume_from(
         )
         for folder, counts in state["counts"].items()
     }
-    return start, done
+    return published, start, done
 
 
 def _save_state(
-    store: ObjectStore, manifest: LandingManifest, results: Mapping[str, KindIngest], sensors: str
-) -> None:
+    store: ObjectStore,
+    manifest: LandingManifest,
+    results: Mapping[str, KindIngest],
+    sensors: str,
+    generation: str,
+) -> dict[str, str]:
+    """Write the state a later delivery goes on from; its keys by name."""
     seen = pl.concat(
         [pl.DataFrame(schema={"kind": pl.String, **SEEN_SCHEMA})]
         + [r.seen.select(pl.lit(kind).alias("kind"), pl.all()) for kind, r in results.items()]
     )
-    store.put_bytes(BRONZE, ingest_state_key(manifest.day, "seen.parquet"), parquet_bytes(seen))
+    keys = {name: ingest_state_key(manifest.day, generation, name) for name in ("seen.parquet", "state.json")}
+    store.put_bytes(BRONZE, keys["seen.parquet"], parquet_bytes(seen))
     state = {
         "sensors": sensors,
         "objects": {folder: [f"{o.key}@{o.etag}" for o in objs] for folder, objs in manifest.objects.items()},
@@ -309,9 +322,8 @@ def _save_state(
             for kind, r in results.items()
         },
     }
-    store.put_bytes(
-        BRONZE, ingest_state_key(manifest.day, "state.json"), json.dumps(state).encode(), "application/json"
-    )
+    store.put_bytes(BRONZE, keys["state.json"], json.dumps(state).encode(), "application/json")
+    return keys
 
 
 def ingest_manifest(
@@ -322,34 +334,46 @@ def ingest_manifest(
     tz: ZoneInfo,
     incremental: bool = False,
 ) -> DayIngest:
-    """Validate every landing line of the manifest's day and write bronze and quarantine to S3,
-    fetching and ingesting each kind ``CHUNK_BYTES`` of landing objects at a time.
+    """Validate every landing line of the manifest's day, write bronze and quarantine to S3 as a new
+    generation and publish it (``ingestion.publication``), fetching and ingesting each kind
+    ``CHUNK_BYTES`` of landing objects at a time.
 
-    ``incremental``: parse only the objects the day's saved state has not ingested yet, when that
-    gives what a full ingestion would (see the module's note); the day is replaced either way.
+    ``incremental``: parse only the objects the day's published state has not ingested yet, when
+    that gives what a full ingestion would (see the module's note); the day is replaced either way.
     """
     day = manifest.day
+    generation = new_generation()
     sensors = sensors_digest(known_sensors)
     resumed = _resume_from(store, manifest, sensors) if incremental else None
-    start, done = resumed or ({}, {})
+    previous, start, done = resumed or (None, {}, {})
     fresh = {folder: objs[done.get(folder, 0) :] for folder, objs in manifest.objects.items()}
 
+    # folder -> key -> why: objects whose content is no longer the one the manifest recorded
+    changed: dict[str, dict[str, str]] = {folder: {} for folder in manifest.objects}
+
     def fetch(objects: Sequence[ObjectInfo]) -> list[LandingFile]:
-        return [LandingFile(o.key, data) for o, data in zip(objects, store.get_many(objects), strict=True)]
+        """The objects at the content the manifest recorded (its etag); the others are set aside."""
+        files = []
+        for obj, data in zip(objects, store.get_many_pinned(objects), strict=True):
+            if isinstance(data, ObjectChanged):
+                changed[_folder_of(obj.key)][obj.key] = f"changed since its manifest: {data}"
+            else:
+                files.append(LandingFile(obj.key, data))
+        return files
 
     def load_chunks(kind: str) -> Iterator[list[LandingFile]]:
-        return (fetch(chunk) for chunk in byte_chunks(fresh.get(kind, [])))
+        return (files for chunk in byte_chunks(fresh.get(kind, [])) if (files := fetch(chunk)))
 
     written: dict[str, ParquetRecord] = {}
     with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
-        # A kind with nothing new keeps its bronze object; one with new objects gets the stored
+        # A kind with nothing new keeps its published file; one with new objects gets the stored
         # rows (copied, not parsed) followed by the new ones.
-        rewrite = [k for k in SENSOR_KINDS if k not in start or fresh.get(k)]
+        rewrite = [k for k in SENSOR_KINDS if previous is None or k not in start or fresh.get(k)]
         sinks = {k: ParquetSink(Path(tmp) / f"{k}.parquet", bronze_schema(k)) for k in rewrite}
         for kind in rewrite:
-            if kind in start:
+            if previous is not None and kind in start:
                 stored = Path(tmp) / f"{kind}.stored.parquet"
-                store.get_file(BRONZE, bronze_readings_key(kind, day), stored)
+                store.get_file(BRONZE, previous.bronze_key(kind), stored)
                 for batch in pq.ParquetFile(stored).iter_batches():
                     sinks[kind].write(pl.DataFrame(pl.from_arrow(batch)))
                 stored.unlink()
@@ -365,19 +389,25 @@ def ingest_manifest(
         for kind in SENSOR_KINDS:
             if kind in sinks:
                 sinks[kind].close()
-                written[kind] = store.put_parquet_file(
-                    BRONZE, bronze_readings_key(kind, day), sinks[kind].path
-                )
-            elif kept := store.parquet_record(BRONZE, bronze_readings_key(kind, day)):
-                written[kind] = kept  # nothing new of this kind: its bronze and record stay
+                key = bronze_readings_key(kind, day, generation)
+                written[kind] = store.put_parquet_file(BRONZE, key, sinks[kind].path)
+            elif previous is not None:
+                written[kind] = previous.files[kind]  # nothing new of this kind: its file stays
     known = ", ".join(SENSOR_KINDS)
     for folder in sorted(set(manifest.objects) - set(SENSOR_KINDS)):
         detail = f"landing/iot/{folder}/ is no sensor kind (known: {known})"
         results[folder] = start.get(folder) or KindIngest(folder)
         for chunk in byte_chunks(fresh[folder]):
-            results[folder].add(quarantine_objects(folder, fetch(chunk), IngestReason.UNKNOWN_KIND, detail))
-    day_ingest = DayIngest(results, written)
+            if files := fetch(chunk):
+                results[folder].add(quarantine_objects(folder, files, IngestReason.UNKNOWN_KIND, detail))
+    for folder, unread in changed.items():
+        if unread:
+            results[folder].add(quarantine_unread(folder, unread, IngestReason.CHANGED_SINCE_MANIFEST))
     quarantine = pl.concat([r.quarantined for r in results.values()])
-    day_ingest.written["quarantine"] = store.put_parquet(QUARANTINE, quarantine_readings_key(day), quarantine)
-    _save_state(store, manifest, results, sensors)
-    return day_ingest
+    written[QUARANTINE_FILE] = store.put_parquet(
+        QUARANTINE, quarantine_readings_key(day, generation), quarantine
+    )
+    state = _save_state(store, manifest, results, sensors, generation)
+    publication = Publication(day, generation, written, state)
+    publish(store, publication)
+    return DayIngest(results, written, publication)

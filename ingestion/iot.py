@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -68,6 +68,7 @@ class IngestReason(StrEnum):
     IMPLAUSIBLE_TIME = "implausible_time"
     UNKNOWN_SLOT = "unknown_slot"
     UNKNOWN_KIND = "unknown_kind"
+    CHANGED_SINCE_MANIFEST = "changed_since_manifest"  # the object, not read: one row for it
 
 
 # The first deliveries of readings an earlier chunk of the day held (``ingest_kind``'s ``seen``).
@@ -526,6 +527,23 @@ def quarantine_objects(
     sources = pl.Series("source_file", [f.key for f in files], dtype=pl.String)
     quarantined = _finished([_quarantine_lines(lines, sources, folder, reason, pl.lit(detail))])
     return IngestResult(folder, lines.height, pl.DataFrame(), quarantined, other_day=0)
+
+
+def quarantine_unread(folder: str, unread: Mapping[str, str], reason: StrEnum) -> IngestResult:
+    """Objects not read at all (``unread``: key -> why), one quarantine row each (line 0, no text):
+    what they hold now is not what the day's snapshot promised, so none of it is ingested."""
+    quarantined = pl.DataFrame(
+        {
+            "kind": folder,
+            "source_file": list(unread),
+            "line_no": 0,
+            "reason": str(reason),
+            "detail": list(unread.values()),
+            "raw_line": "",
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    return IngestResult(folder, len(unread), pl.DataFrame(), quarantined, other_day=0)
 
 
 def ingest_kind(

@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from cityplatform.embedded_s3 import EmbeddedS3, temporary_server
 from cityplatform.objectstore import CORE_BUCKETS, GOVERNANCE, ObjectStore
 from cityplatform.settings import Settings, load_settings
 from governance.registry.departments import mart_buckets
+from ingestion.publication import Publication, load_publication
 
 # The tests run fixed days from 2026 on, and the daily partitions are fixed when the code location is
 # first loaded in a process (orchestration.lib.partitions): they start early enough for all of them.
@@ -38,6 +40,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from orchestration.lib.dbt import MARTS_PROJECT
 
     MARTS_PROJECT.preparer.prepare(MARTS_PROJECT)
+
+
+def published(store: ObjectStore, day: date) -> Publication:
+    """The day's IoT publication, which a test expects there: what readers of the day read."""
+    publication = load_publication(store, day)
+    assert publication is not None, f"{day} has no publication"
+    return publication
 
 
 @contextmanager

@@ -26,11 +26,11 @@ from cityplatform.exits import (
 from cityplatform.layout import (
     DEPARTMENT_REPORT_LATEST_KEY,
     bronze_cctv_prefix,
-    bronze_readings_key,
     landing_cctv_prefix,
     landing_iot_prefix,
     mart_export_key,
-    quarantine_readings_key,
+    quarantine_readings_folder,
+    readings_publication_key,
 )
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json, stage_progress
@@ -156,10 +156,10 @@ def _print_summary(summary: DemoSummary, settings: Settings) -> None:
             f"  S3 endpoint      {endpoint} ({summary.server.backend}; keys: CITY_S3_ACCESS_KEY/SECRET_KEY)\n"
             f"  landing          s3://{LANDING}/{landing_iot_prefix('<kind>', the_day)} and "
             f"s3://{LANDING}/{landing_cctv_prefix('<camera>', the_day)}\n"
-            f"  bronze IoT       s3://{BRONZE}/{bronze_readings_key('<kind>', the_day)}\n"
+            f"  bronze IoT       s3://{BRONZE}/{readings_publication_key(the_day)} names the day's files\n"
             f"  bronze CCTV      s3://{BRONZE}/"
             f"{bronze_cctv_prefix('{detections,counts,evidence}', the_day)}\n"
-            f"  quarantine       s3://{QUARANTINE}/{quarantine_readings_key(the_day)}\n"
+            f"  quarantine       s3://{QUARANTINE}/{quarantine_readings_folder(the_day)}gen=<generation>/\n"
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
             f"  marts            s3://<department's bucket, above>/{mart_export_key('<mart>', the_day)}\n"
             f"  steward report   {settings.reports_dir / 'steward-report.html'}\n"

@@ -26,17 +26,16 @@ from cityplatform.layout import (
     CCTV_TABLES,
     DEPARTMENT_REPORTS_PREFIX,
     bronze_cctv_prefix,
-    bronze_readings_key,
     landing_manifest_key,
     mart_export_key,
-    quarantine_readings_key,
+    readings_publication_key,
 )
-from cityplatform.objectstore import BRONZE, QUARANTINE, ObjectStore, ObjectStoreError
+from cityplatform.objectstore import BRONZE, ObjectStore, ObjectStoreError
 from cityplatform.output import JSON_OPTION, print_json, stage_progress
-from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.verify import Location, verify
 from cityplatform.yamlfiles import RegistryError
 from governance.registry.departments import load_departments
+from ingestion.publication import QUARANTINE_FILE, load_publication
 from orchestration.defs.marts.status import read_status
 
 
@@ -45,17 +44,20 @@ def _folder(key: str) -> str:
 
 
 def _iot_locations(store: ObjectStore, day: date) -> list[Location]:
-    """A day's bronze readings of each kind and its quarantined lines; a day whose landing manifest
-    exists was ingested, so each of those files must be there."""
-    ingested = store.stat(BRONZE, landing_manifest_key(day)) is not None
+    """The files a day's publication names, each kind's bronze readings and the quarantined lines,
+    as readers read them (a generation no publication names is no reader's); a day whose landing
+    manifest exists was ingested, so it must have a publication."""
+    publication = load_publication(store, day)
+    if publication is None:
+        if store.stat(BRONZE, landing_manifest_key(day)) is None:
+            return []
+        key = readings_publication_key(day)  # missing: nothing of the ingested day can be read
+        return [Location("iot/bronze/readings", BRONZE, key, (key,))]
     locations = []
-    for kind in SENSOR_KINDS:
-        key = bronze_readings_key(kind, day)
-        locations.append(Location("iot/bronze/readings", BRONZE, _folder(key), (key,) if ingested else ()))
-    key = quarantine_readings_key(day)
-    locations.append(
-        Location("iot/quarantine/readings", QUARANTINE, _folder(key), (key,) if ingested else ())
-    )
+    for name, record in publication.files.items():
+        dataset = "iot/quarantine/readings" if name == QUARANTINE_FILE else "iot/bronze/readings"
+        key = record.info.key
+        locations.append(Location(dataset, record.info.bucket, _folder(key), (key,)))
     return locations
 
 

@@ -3,7 +3,8 @@
         The source's files of the run's days, plus `late_days` after them (a reading may arrive up
         to an hour late, in the next day's file), as one relation. A typed empty relation when there
         are none, so a feed that has not delivered yet (CCTV) reads as empty instead of failing.
-        The file pattern is the source's meta.glob; its date=YYYY-MM-DD part selects the days.
+        The files are those the days' publications name (meta.published), else those meta.glob
+        matches; the date=YYYY-MM-DD part of their keys selects the days.
     -#}
     {%- set relation = source(source_name, table_name) -%}
     {%- if not execute -%}
@@ -14,7 +15,7 @@
     {%- set last = (modules.datetime.date.fromisoformat(window[1])
                     + modules.datetime.timedelta(days=late_days)).isoformat() -%}
     {%- set listing -%}
-        select file from {{ bronze_globs(node, window[0], last) }}
+        select file from {{ bronze_files(node, window[0], last) }}
         where regexp_extract(file, 'date=([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) between '{{ window[0] }}' and '{{ last }}'
         order by file
     {%- endset -%}
@@ -44,20 +45,47 @@
     {%- endif -%}
     {%- set node = graph.sources['source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name] -%}
     {%- set window = run_window() -%}
-    {{ bronze_globs(node, window[0], window[1]) }}
+    {{ bronze_files(node, window[0], window[1]) }}
 {% endmacro %}
 
 
-{% macro bronze_globs(node, first, last) %}
+{% macro bronze_files(node, first, last) %}
     {#-
-        The source's files dated from `first` to `last` (YYYY-MM-DD, or the months around them), as a
-        relation of `file`: its meta.glob with date=* narrowed to each day (date=YYYY-MM-DD*) for a
+        The source's files dated from `first` to `last`, as a relation of `file`. A source published
+        per day (meta.published, the pattern of its days' publication.json) is read through them:
+        each names one file per table (by the table's name), written before it, so a reader never
+        meets a generation still being written or one left half-written by a killed run. Any other
+        source: the files its meta.glob matches.
+    -#}
+    {%- if node.meta.published -%}
+        {%- set listing = "select file from " ~ bronze_globs(node.name, node.meta.published, first, last) -%}
+        {%- set publications = run_query(listing).columns[0].values() -%}
+        {%- if publications | length == 0 -%}
+            (select cast(null as varchar) as file where false)
+        {%- else -%}
+            (select json_extract_string(content, '$.files.{{ node.name }}.uri') as file
+             from read_text([
+             {%- for publication in publications %}
+                 '{{ publication }}'{{ "," if not loop.last }}
+             {%- endfor %}
+             ]))
+        {%- endif -%}
+    {%- else -%}
+        {{ bronze_globs(node.name, node.meta.glob, first, last) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro bronze_globs(name, pattern, first, last) %}
+    {#-
+        The objects of `pattern` dated from `first` to `last` (YYYY-MM-DD, or the months around
+        them), as a relation of `file`: the pattern with date=* narrowed to each day (date=YYYY-MM-DD*) for a
         run of under a week, else to each month (date=YYYY-MM-*), so a daily run asks S3 for two
         prefixes and a backfill for one per month, never for the source's whole history (bronze
         keys put the date right after the table for this).
     -#}
-    {%- if 'date=*' not in node.meta.glob -%}
-        {{ exceptions.raise_compiler_error(node.name ~ ": meta.glob must contain date=*, got " ~ node.meta.glob) }}
+    {%- if 'date=*' not in pattern -%}
+        {{ exceptions.raise_compiler_error(name ~ ": the file pattern must contain date=*, got " ~ pattern) }}
     {%- endif -%}
     {%- set start = modules.datetime.date.fromisoformat(first) -%}
     {%- set days = (modules.datetime.date.fromisoformat(last) - start).days + 1 -%}
@@ -70,7 +98,7 @@
     {%- endfor -%}
     (
     {%- for value in dates %}
-        select file from glob('{{ node.meta.glob | replace("date=*", "date=" ~ value) }}')
+        select file from glob('{{ pattern | replace("date=*", "date=" ~ value) }}')
         {{- " union all" if not loop.last }}
     {%- endfor %}
     )

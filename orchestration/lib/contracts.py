@@ -16,13 +16,12 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
-import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
 from cityplatform.layout import contract_failures_key
 from cityplatform.objectstore import QUARANTINE, ObjectStore, parquet_bytes
-from governance.contracts import validate_every_row
+from governance.contracts import Chunks, chunked_failure_cases
 from governance.lineage.quality import RuleOutcome, rule_outcomes
 from orchestration.lib.metadata import plain
 
@@ -56,20 +55,20 @@ def contract_check(
     asset_key: dg.AssetKey,
     partition: str,
     day: date,
-    tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame]],
+    tables: Iterable[tuple[pa.DataFrameSchema, pl.DataFrame | Chunks]],
 ) -> dg.AssetCheckResult:
     """The ``contract`` check of ``asset_key``: each table against its contract, every row (``day``:
-    the local day of the partition's rows, which dates the failure cases kept)."""
+    the local day of the partition's rows, which dates the failure cases kept). A table given as
+    chunks is validated chunk by chunk (:func:`chunked_failure_cases`), so the check's memory
+    follows a chunk, not the table."""
     rows = 0
     outcomes: list[RuleOutcome] = []
     cases: list[pl.DataFrame] = []
-    for schema, frame in tables:
-        rows += frame.height
-        try:
-            validate_every_row(schema, frame)
-            found = None
-        except pandera.errors.SchemaErrors as exc:
-            found = exc.failure_cases
+    for schema, table in tables:
+        chunks: Chunks = (lambda frame=table: [frame]) if isinstance(table, pl.DataFrame) else table
+        checked, found = chunked_failure_cases(schema, chunks)
+        rows += checked
+        if found is not None:
             as_text = found.select(pl.all().cast(pl.String, strict=False))  # a failure can be of any type
             cases.append(as_text.with_columns(contract=pl.lit(schema.name)))
         outcomes += rule_outcomes(schema, found)

@@ -56,7 +56,7 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
         ):
             assert expected in result.output, expected
         assert "reconciles (in = accepted + quarantined): True" in result.output
-        assert "s3://bronze/iot/readings/kind=<kind>/date=2026-05-05/readings.parquet" in result.output
+        assert "s3://bronze/iot/readings/date=2026-05-05/publication.json" in result.output
         log = tmp_path / "city" / "logs" / "demo-2026-05-05.log"
         assert "Running with dbt" in log.read_text() and "Running with dbt" not in result.output
         keys = json.loads((tmp_path / "city" / "secrets" / "departments.json").read_text())["traffic"]

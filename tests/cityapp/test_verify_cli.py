@@ -19,7 +19,6 @@ from cityplatform.exits import EXIT_CONFIG, EXIT_DATA, EXIT_STORAGE
 from cityplatform.layout import (
     ClipName,
     bronze_clip_key,
-    bronze_readings_key,
     landing_iot_key,
     mart_export_key,
 )
@@ -49,7 +48,7 @@ def write_day(store: ObjectStore, day: date, warehouse: Path) -> dict[str, str]:
     store.put_bytes(LANDING, landing_iot_key("air_quality", at), body.encode())
     manifest = LandingManifest.from_listing(store, day, SEOUL)
     manifest.save(store)
-    ingest_manifest(store, manifest, known_sensors=KNOWN, tz=SEOUL)
+    ingest = ingest_manifest(store, manifest, known_sensors=KNOWN, tz=SEOUL)
     counts = bronze_clip_key("counts", ClipName("cam-verify", at))
     store.put_parquet(BRONZE, counts, pl.DataFrame({"minute": [at], "vehicles": [3]}))
     with duckdb.connect(str(warehouse)) as con:
@@ -69,7 +68,7 @@ def write_day(store: ObjectStore, day: date, warehouse: Path) -> dict[str, str]:
     )
     write_published(store, bucket, {MART: CheckStatus()}, first=day, last=day, run_id="verify-test")
     return {
-        "bronze": f"s3://{BRONZE}/{bronze_readings_key('air_quality', day)}",
+        "bronze": f"s3://{BRONZE}/{ingest.publication.bronze_key('air_quality')}",
         "cctv": f"s3://{BRONZE}/{counts}",
         "mart": f"s3://{bucket}/{mart_export_key(MART, day)}",
     }

@@ -16,9 +16,16 @@ from typing import Any
 import pytest
 import yaml
 
-from cityplatform.layout import ClipName, bronze_clip_key, bronze_readings_key, bronze_registry_key
+from cityplatform.layout import (
+    ClipName,
+    bronze_clip_key,
+    bronze_readings_key,
+    bronze_registry_key,
+    readings_publication_key,
+)
 from governance.registry.departments import load_departments
 from governance.registry.ownership import load_ownership, load_staff
+from ingestion.publication import new_generation
 from orchestration.lib.dbt import DBT_PROJECT_DIR, MARTS_PROJECT
 from vision_jobs.registry import load_registry
 
@@ -104,7 +111,11 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
     day = date(2026, 3, 14)
     for (source, table), node in sources.items():
         if source == "iot" and "glob" in node["meta"]:
-            assert fnmatch.fnmatch(f"s3://bronze/{bronze_readings_key(table, day)}", node["meta"]["glob"])
+            generation = new_generation()
+            assert fnmatch.fnmatch(
+                f"s3://bronze/{bronze_readings_key(table, day, generation)}", node["meta"]["glob"]
+            )
+            assert fnmatch.fnmatch(f"s3://bronze/{readings_publication_key(day)}", node["meta"]["published"])
             assert node["meta"]["dagster"]["asset_key"] == ["iot", "bronze", "readings"]
         elif source == "iot":
             assert node["meta"]["location"] == f"s3://bronze/{bronze_registry_key(table)}"

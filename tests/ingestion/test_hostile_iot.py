@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from cityplatform.layout import bronze_readings_key, landing_iot_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.layout import landing_iot_key
+from cityplatform.objectstore import LANDING, ObjectStore
 from ingestion.day import DayIngest, ingest_manifest
 from ingestion.iot import MAX_JSON_DEPTH, MAX_LINE_CHARS
 from ingestion.landing import LandingManifest
@@ -302,12 +302,9 @@ def landed(store: ObjectStore) -> Landed:
     keys, good = land(store)
     manifest = LandingManifest.from_listing(store, DAY, SEOUL)
     ingest = ingest_manifest(store, manifest, known_sensors=KNOWN, tz=SEOUL)
-    quarantine = read_parquet(store, QUARANTINE, quarantine_readings_key(DAY))
+    quarantine = ingest.publication.read_quarantine(store)
     bronze = pl.concat(
-        [
-            read_parquet(store, BRONZE, bronze_readings_key(k, DAY)).select("source_file", "line_no")
-            for k in MEASURES
-        ]
+        [ingest.publication.read_bronze(store, k).select("source_file", "line_no") for k in MEASURES]
     )
     return Landed(ingest, keys, good, quarantine, bronze)
 

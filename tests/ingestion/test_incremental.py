@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from cityplatform.layout import bronze_readings_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.objectstore import LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import build_city, build_iot_day
 from ingestion.day import DayIngest, ingest_manifest
 from ingestion.landing import LandingManifest, ingested_days
+from tests.conftest import published
 
 SEOUL = ZoneInfo("Asia/Seoul")
 DAY = date(2031, 5, 20)  # this module's own day on the shared server
@@ -25,8 +25,9 @@ BATCH_UNTIL = datetime(2031, 5, 20, 23, 0, tzinfo=SEOUL)
 
 
 def read_day(store: ObjectStore) -> tuple[list[pl.DataFrame], pl.DataFrame]:
-    bronze = [read_parquet(store, BRONZE, bronze_readings_key(kind, DAY)) for kind in SENSOR_KINDS]
-    return bronze, read_parquet(store, QUARANTINE, quarantine_readings_key(DAY))
+    publication = published(store, DAY)
+    bronze = [publication.read_bronze(store, kind) for kind in SENSOR_KINDS]
+    return bronze, publication.read_quarantine(store)
 
 
 def same_day(a: tuple[list[pl.DataFrame], pl.DataFrame], b: tuple[list[pl.DataFrame], pl.DataFrame]) -> bool:

@@ -2,12 +2,14 @@
 process killed with SIGKILL, one landing state offered to two sensor ticks, and a failed day that
 the repair sensor requests again until it succeeds.
 
-Every check is against the simulator's ground truth, read the way readers read bronze (every
-parquet under a kind's day folder, as dbt's glob does): 0 readings lost, 0 duplicated.
+Every check is against the simulator's ground truth, read the way readers read bronze (the files
+the day's publication names): 0 readings lost, 0 duplicated. Between a killed run and its re-run,
+readers see exactly the day published before it (or no day), never a part of the killed run's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -25,11 +27,12 @@ from dagster._core.test_utils import freeze_time
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.layout import IOT_READINGS_PREFIX, landing_manifest_key
-from cityplatform.objectstore import BRONZE, ObjectStore
+from cityplatform.layout import bronze_readings_folder, landing_manifest_key
+from cityplatform.objectstore import BRONZE, ObjectStore, parquet_record_key
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, build_city, write_iot_day
+from ingestion.publication import generation_of, load_publication
 from orchestration.defs.iot.repair import REPAIR_ATTEMPT_TAG, backoff, days_to_repair
 from orchestration.lib.resources import CityStorage
 from tests.conftest import running_s3_server
@@ -67,23 +70,23 @@ def land(store: ObjectStore, city: City, day: date) -> DayTruth:
 
 
 def lost_and_duplicated(store: ObjectStore, truth: DayTruth, day: date) -> tuple[int, int]:
-    """Readings of the truth missing from bronze, and bronze rows beyond one per landing line."""
+    """Readings of the truth missing from bronze, and bronze rows beyond one per landing line, read
+    as readers read bronze: the files the day's publication names."""
+    publication = load_publication(store, day)
+    assert publication is not None, f"{day} has no publication"
     lost = duplicated = 0
     for kind in SENSOR_KINDS:
-        prefix = f"{IOT_READINGS_PREFIX}kind={kind}/date={day.isoformat()}/"
-        files = [o for o in store.list_objects(BRONZE, prefix) if o.key.endswith(".parquet")]
-        rows = pl.concat(
-            [pl.read_parquet(data).select("source_file", "line_no") for data in store.get_many(files)]
-        )
+        rows = publication.read_bronze(store, kind).select("source_file", "line_no")
         unique = rows.unique().height
         lost += max(truth.expected_accepted[kind] - unique, 0)
         duplicated += rows.height - unique + max(unique - truth.expected_accepted[kind], 0)
     return lost, duplicated
 
 
-def wait_for(found: object, timeout: float = 120.0) -> None:
-    """Poll ``found()`` every 50 ms until it is true (a fault is injected at a point of the run)."""
-    Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.05), retry=retry_if_result(lambda r: not r))(
+def wait_for(found: object, timeout: float = 120.0, poll: float = 0.05) -> None:
+    """Poll ``found()`` every ``poll`` seconds until it is true (a fault is injected at a point of
+    the run)."""
+    Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(poll), retry=retry_if_result(lambda r: not r))(
         found
     )
 
@@ -128,29 +131,70 @@ defs().resolve_job_def("iot_ingest_day").execute_in_process(partition_key=sys.ar
 """
 
 
-def test_a_run_killed_partway_and_re_executed_leaves_each_reading_once(
-    store: ObjectStore, city: City, definitions: dg.Definitions, instance: dg.DagsterInstance
-) -> None:
-    truth = land(store, city, KILLED_DAY)
-    # The run in a process of its own (its own ephemeral instance), killed once bronze writing began.
+def kill_while_writing(store: ObjectStore, day: date, published: str | None) -> None:
+    """Run the day's ingestion in a process of its own (its own ephemeral instance) and SIGKILL it
+    as soon as a file of its own generation is in bronze, before it can publish."""
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    process = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, KILLED_DAY.isoformat()], env=env)
+    process = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, day.isoformat()], env=env)
+
+    def writing() -> bool:
+        generations = {
+            generation_of(o.key)
+            for kind in SENSOR_KINDS
+            for o in store.list_objects(BRONZE, bronze_readings_folder(kind, day))
+        }
+        return bool(generations - {published}) or process.poll() is not None
+
     try:
-        first_kind = f"{IOT_READINGS_PREFIX}kind="
-        wait_for(
-            lambda: (
-                any(f"date={KILLED_DAY}" in o.key for o in store.list_objects(BRONZE, first_kind))
-                or process.poll() is not None
-            )
-        )
+        wait_for(writing, poll=0.02)  # the run publishes a few writes after its first
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it was killed"
 
-    result = ingest(definitions, instance, KILLED_DAY)
-    assert result.success
+
+def reader_view(store: ObjectStore, day: date) -> dict[str, tuple[str, int, str]] | None:
+    """What a reader of the day reads now: each file its publication names, with the rows and sha256
+    read back from the object (equal to the record, so no file is half there); None: no day yet."""
+    publication = load_publication(store, day)
+    if publication is None:
+        return None
+    view = {}
+    for name, record in publication.files.items():
+        data = store.get_bytes(record.info.bucket, record.info.key)
+        read = (record.info.uri, pl.read_parquet(data).height, hashlib.sha256(data).hexdigest())
+        assert read[1:] == (record.rows, record.sha256), f"{record.info.uri} is not what was published"
+        view[name] = read
+    return view
+
+
+def test_a_run_killed_partway_and_re_executed_leaves_each_reading_once(
+    store: ObjectStore, city: City, definitions: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    truth = land(store, city, KILLED_DAY)
+    # A first ingestion killed while it writes: readers see no day at all.
+    kill_while_writing(store, KILLED_DAY, published=None)
+    assert reader_view(store, KILLED_DAY) is None
+    assert ingest(definitions, instance, KILLED_DAY).success
     assert lost_and_duplicated(store, truth, KILLED_DAY) == (0, 0)
+    before = reader_view(store, KILLED_DAY)
+    first = load_publication(store, KILLED_DAY)
+    assert before is not None and first is not None
+
+    # A re-ingestion killed while it writes its generation: readers see exactly the day before it.
+    kill_while_writing(store, KILLED_DAY, published=first.generation)
+    assert reader_view(store, KILLED_DAY) == before
+    assert lost_and_duplicated(store, truth, KILLED_DAY) == (0, 0)
+
+    # Re-executed: the day reconciles, and only the files it names are left.
+    assert ingest(definitions, instance, KILLED_DAY).success
+    assert lost_and_duplicated(store, truth, KILLED_DAY) == (0, 0)
+    final = load_publication(store, KILLED_DAY)
+    assert final is not None and final.generation > first.generation
+    folders = [bronze_readings_folder(kind, KILLED_DAY) for kind in SENSOR_KINDS]
+    left = {o.key for folder in folders for o in store.list_objects(BRONZE, folder)}
+    named = {final.bronze_key(kind) for kind in SENSOR_KINDS}
+    assert left == named | {parquet_record_key(key) for key in named}
 
 
 def test_one_landing_state_offered_to_two_ticks_is_ingested_once(

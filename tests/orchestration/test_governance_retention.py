@@ -32,6 +32,7 @@ from cityplatform.layout import (
     parse_lineage_event_key,
     quarantine_readings_key,
     quarantine_record_key,
+    readings_publication_key,
     scorecard_key,
     unplaced_clip_key,
 )
@@ -71,6 +72,7 @@ PUBLISHED = department_marts(MANIFEST)  # department id -> its marts
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
 JOB = "governance_retention"
+GENERATION = "20260101T000000000000Z-0a0b0c"  # an ingestion run's, as published
 
 
 def objects_dated(day: date) -> dict[str, str]:
@@ -92,8 +94,9 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{BRONZE}/{clip.output_key('coverage')}": "cctv/derived/coverage",
         f"s3://{BRONZE}/{clip.output_key('occupancy')}": "cctv/derived/zone_occupancy",
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
-        f"s3://{BRONZE}/{bronze_readings_key('noise', day)}": "iot/bronze/readings",
-        f"s3://{QUARANTINE}/{quarantine_readings_key(day)}": "iot/quarantine/readings",
+        f"s3://{BRONZE}/{bronze_readings_key('noise', day, GENERATION)}": "iot/bronze/readings",
+        f"s3://{BRONZE}/{readings_publication_key(day)}": "iot/bronze/readings",
+        f"s3://{QUARANTINE}/{quarantine_readings_key(day, GENERATION)}": "iot/quarantine/readings",
     }
     # each department's copy of its first mart
     placed |= {

@@ -13,12 +13,13 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from cityplatform.layout import bronze_readings_key, landing_iot_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.layout import landing_iot_key
+from cityplatform.objectstore import LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
 from orchestration.lib.resources import CityStorage
+from tests.conftest import published
 
 # The landing sensor lists the whole landing prefix: a server of its own.
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
@@ -123,7 +124,7 @@ def test_the_late_reading_is_in_its_days_bronze_only_and_quarantined_nowhere(
     sensor_id, observed = reading.row(0)
 
     def bronze(day: date) -> pl.DataFrame:
-        return read_parquet(store, BRONZE, bronze_readings_key(KIND, day))
+        return published(store, day).read_bronze(store, KIND)
 
     def matches(day: date) -> pl.DataFrame:
         at = datetime.fromisoformat(observed)
@@ -132,11 +133,9 @@ def test_the_late_reading_is_in_its_days_bronze_only_and_quarantined_nowhere(
     assert matches(DAY)["source_file"].to_list() == [slot_key(NEXT, time(0, 10))]
     assert matches(NEXT).height == 0
     for day, truth in truths.items():
-        counts = {
-            kind: read_parquet(store, BRONZE, bronze_readings_key(kind, day)).height for kind in SENSOR_KINDS
-        }
+        counts = {kind: published(store, day).files[kind].rows for kind in SENSOR_KINDS}
         assert counts == truth.expected_accepted, day
-        assert read_parquet(store, QUARANTINE, quarantine_readings_key(day)).height == 0, day
+        assert published(store, day).read_quarantine(store).height == 0, day
 
 
 def test_each_day_reconciles_with_the_other_days_lines_counted(

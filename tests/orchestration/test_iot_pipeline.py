@@ -17,15 +17,12 @@ import pytest
 
 from cityplatform.layout import (
     REGISTRY_TABLES,
-    bronze_readings_key,
     bronze_registry_key,
     landing_iot_prefix,
-    quarantine_readings_key,
 )
 from cityplatform.objectstore import (
     BRONZE,
     LANDING,
-    QUARANTINE,
     ObjectStore,
     parquet_record_key,
     parse_s3_uri,
@@ -37,6 +34,7 @@ from citysim import DayTruth, build_city, write_iot_day
 from ingestion.landing import LandingManifest
 from orchestration.defs.iot.assets import BRONZE_READINGS, QUARANTINE_READINGS, RAW_READINGS
 from orchestration.lib.resources import CityStorage
+from tests.conftest import published
 
 pytestmark = pytest.mark.integration
 
@@ -68,11 +66,11 @@ def first_run(
 
 
 def bronze_counts(store: ObjectStore) -> dict[str, int]:
-    return {kind: read_parquet(store, BRONZE, bronze_readings_key(kind, DAY)).height for kind in SENSOR_KINDS}
+    return {kind: published(store, DAY).read_bronze(store, kind).height for kind in SENSOR_KINDS}
 
 
 def quarantine(store: ObjectStore) -> pl.DataFrame:
-    return read_parquet(store, QUARANTINE, quarantine_readings_key(DAY))
+    return published(store, DAY).read_quarantine(store)
 
 
 def test_bronze_holds_exactly_the_valid_lines(
@@ -128,9 +126,9 @@ def test_rerunning_the_partition_replaces_instead_of_appending(
     first_run: dg.ExecuteInProcessResult,
     truth: DayTruth,
 ) -> None:
-    before = read_parquet(store, BRONZE, bronze_readings_key("traffic", DAY))
+    before = published(store, DAY).read_bronze(store, "traffic")
     run(definitions, instance, "iot_ingest_day", DAY.isoformat())
-    after = read_parquet(store, BRONZE, bronze_readings_key("traffic", DAY))
+    after = published(store, DAY).read_bronze(store, "traffic")
     assert after.equals(before)
     assert bronze_counts(store) == truth.expected_accepted
     assert quarantine(store).height == len(truth.faults)
@@ -203,7 +201,5 @@ def test_bronze_launched_alone_for_a_day_never_snapshotted_takes_the_snapshot_it
     }
     raw = instance.get_latest_materialization_event(RAW_READINGS)
     assert raw is not None and raw.asset_materialization.metadata["fingerprint"].value == manifest.fingerprint
-    counts = {
-        kind: read_parquet(store, BRONZE, bronze_readings_key(kind, day)).height for kind in SENSOR_KINDS
-    }
+    counts = {kind: published(store, day).read_bronze(store, kind).height for kind in SENSOR_KINDS}
     assert counts == truth.expected_accepted

@@ -16,14 +16,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cityplatform.layout import bronze_readings_key, mart_export_key, quarantine_readings_key
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.layout import mart_export_key
+from cityplatform.objectstore import LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, build_city, write_iot_day
 from citysim.landing import registry_objects
 from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT
+from tests.conftest import published
 from tests.production.conftest import POOL_LIMITS
 from tests.production.topology import Platform
 
@@ -111,12 +112,12 @@ def assert_queued_and_run_by_workers(platform: Platform, run_id: str) -> None:
 
 
 def bronze_counts(store: ObjectStore, day: date) -> dict[str, int]:
-    return {kind: read_parquet(store, BRONZE, bronze_readings_key(kind, day)).height for kind in SENSOR_KINDS}
+    return {kind: published(store, day).read_bronze(store, kind).height for kind in SENSOR_KINDS}
 
 
 def assert_reconciles(store: ObjectStore, day: date, truth: DayTruth) -> None:
     assert bronze_counts(store, day) == truth.expected_accepted, day
-    assert read_parquet(store, QUARANTINE, quarantine_readings_key(day)).height == len(truth.faults), day
+    assert published(store, day).read_quarantine(store).height == len(truth.faults), day
 
 
 def unpublished(store: ObjectStore, day: date) -> list[str]:

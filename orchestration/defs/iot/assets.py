@@ -1,8 +1,10 @@
 """IoT assets: landing snapshot -> validated bronze readings + quarantine, per local day."""
 
 import io
+import tempfile
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -11,15 +13,15 @@ from cityplatform.layout import (
     IOT_READINGS_PREFIX,
     LANDING_IOT_PREFIX,
     REGISTRY_TABLES,
-    bronze_readings_key,
     bronze_registry_key,
     landing_iot_prefix,
     landing_manifest_key,
     landing_registry_key,
-    quarantine_readings_key,
+    readings_publication_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parquet_bytes, read_parquet
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, parquet_bytes
 from cityplatform.sensor_kinds import SENSOR_KINDS
+from governance.contracts import parquet_chunks
 from governance.contracts.iot import reading_schema
 from governance.contracts.registry import REGISTRY_SCHEMAS, RegistryContractError, validate_registry
 from ingestion.day import ingest_manifest, registered_sensor_ids
@@ -107,8 +109,10 @@ def _snapshot_metadata(manifest: LandingManifest) -> dict[str, object]:
             deps=[RAW_READINGS, SENSOR_REGISTRY],
             kinds={"s3", "parquet", "pandera"},
             description=(
-                "Contract-valid 5-minute readings, one parquet per sensor kind and day at "
-                "`s3://bronze/iot/readings/kind={kind}/date=YYYY-MM-DD/`. Every row passed the Pandera "
+                "Contract-valid 5-minute readings, one parquet per sensor kind and day under "
+                "`s3://bronze/iot/readings/kind={kind}/date=YYYY-MM-DD/`, published atomically per "
+                "day: readers read the files `s3://bronze/iot/readings/date=YYYY-MM-DD/publication.json` "
+                "names. Every row passed the Pandera "
                 "contract of its kind; duplicates, late arrivals and unknown sensors are quarantined."
             ),
             tags=RETAINED,
@@ -188,6 +192,8 @@ def bronze_readings(
             "files": {k: ingest.written[k].metadata() for k in SENSOR_KINDS},
             "dagster/row_count": ingest.accepted,
             "landing_fingerprint": manifest.fingerprint,
+            "generation": ingest.publication.generation,
+            "publication": dg.MetadataValue.path(f"s3://{BRONZE}/{readings_publication_key(day)}"),
         },
     )
     yield dg.MaterializeResult(
@@ -197,7 +203,7 @@ def bronze_readings(
             "by_reason": ingest.reasons,
             "bytes": ingest.written["quarantine"].info.size,
             "files": {"quarantine": ingest.written["quarantine"].metadata()},
-            "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
+            "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{ingest.publication.quarantine_key}"),
         },
     )
     yield dg.AssetCheckResult(
@@ -212,10 +218,13 @@ def bronze_readings(
             for kind, r in ingest.results.items()
         },
     )
-    tables = (
-        (reading_schema(k), read_parquet(store, BRONZE, bronze_readings_key(k, day))) for k in SENSOR_KINDS
-    )
-    yield contract_check(store, BRONZE_READINGS, day.isoformat(), day, tables)
+    with tempfile.TemporaryDirectory(prefix="contract-") as tmp:
+        tables = []
+        for kind in SENSOR_KINDS:  # the files just published, as readers read them, chunk by chunk
+            path = Path(tmp) / f"{kind}.parquet"
+            store.get_file(BRONZE, ingest.publication.bronze_key(kind), path)
+            tables.append((reading_schema(kind), parquet_chunks(path)))
+        yield contract_check(store, BRONZE_READINGS, day.isoformat(), day, tables)
 
 
 def _snapshot_for(context: dg.AssetExecutionContext, storage: CityStorage, day: date) -> LandingManifest:
