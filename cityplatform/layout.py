@@ -70,6 +70,12 @@ def landing_manifest_key(day: date) -> str:
     return f"iot/landing_manifests/date={day.isoformat()}/manifest.json"
 
 
+def ingest_state_key(day: date, name: str) -> str:
+    """What a day's IoT ingestion leaves for its next delivery to go on from (bronze bucket, outside
+    the readings prefix that readers glob)."""
+    return f"iot/ingest_state/date={day.isoformat()}/{name}"
+
+
 def quarantine_readings_key(day: date) -> str:
     return f"{IOT_READINGS_PREFIX}date={day.isoformat()}/quarantine.parquet"
 
@@ -140,6 +146,7 @@ def department_report_key(day: date) -> str:
 # CCTV: clips land as ``cctv/<camera>/date=<day>/<clip name>.<ext>`` (a rejected clip keeps that key
 # in quarantine); the vision job's tables are ``cctv/<table>/date=<day>/camera=<id>/hour=<hh>/``,
 # date first so that a build of some days lists only their objects, however many cameras and years.
+CCTV_TABLES = ("detections", "counts", "coverage", "occupancy")  # the vision job's parquet tables
 CCTV_PREFIX = "cctv/"  # every CCTV object, in landing, bronze and quarantine alike
 LANDING_CCTV_TRUTH_PREFIX = "cctv-truth/"  # the simulator's ground truth, outside what the job reads
 _CLIP_STAMP = "%Y%m%dT%H%M%S"

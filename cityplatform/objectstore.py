@@ -6,20 +6,25 @@ everything above this module sees buckets, keys and etags, never a server.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import ssl
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+import pyarrow.parquet as pq
 import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, S3Error
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from cityplatform.settings import Settings
 
@@ -31,6 +36,11 @@ LINEAGE = "lineage"
 GOVERNANCE = "governance"  # ownership ledger, scorecards, steward reports, retention records
 CORE_BUCKETS = (LANDING, BRONZE, QUARANTINE, LINEAGE, GOVERNANCE)
 
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
+# Beside every parquet object the platform writes: its row count and checksum (``city verify``).
+# The name ends in ``.json``, so readers that glob ``*.parquet`` never see it.
+PARQUET_RECORD_SUFFIX = ".manifest.json"
+
 _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}
 
 # Seconds. Data requests may wait a while for a busy server to start answering (a large PUT is
@@ -39,6 +49,17 @@ _CREDENTIAL_ERRORS = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDeni
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 60.0
 PROBE_READ_TIMEOUT = 5.0
+# A data request rides out a server restart of a few seconds: a refused connection is tried again
+# after 0, 1, 2, 4, 8 and 8 s (about 23 s in all) before the caller sees an ObjectStoreError; a
+# ping tries once more only, so a server that is down is reported at once.
+CONNECT_RETRIES = 6
+BACKOFF_MAX = 8.0
+# A connection dropped while a GET's body streams (the server stopped mid-answer) is outside
+# urllib3's retries: the whole GET is tried again, this many times in all.
+GET_ATTEMPTS = 4
+
+# What a request raises when the server is not there or goes away (never a local file's error).
+_TRANSIENT = (urllib3.exceptions.HTTPError, ConnectionError)
 
 
 CauseT = TypeVar("CauseT", bound=BaseException)
@@ -64,6 +85,25 @@ class ObjectInfo:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class ParquetRecord:
+    """What a parquet write recorded, beside the object and in its run's metadata, so that
+    ``city verify`` can tell a changed, lost or stray file from the one written."""
+
+    info: ObjectInfo
+    rows: int
+    sha256: str  # of the object's bytes
+
+    def metadata(self) -> dict[str, object]:
+        """The record as a run's asset metadata (and as the sidecar's JSON)."""
+        return {"uri": self.info.uri, "rows": self.rows, "sha256": self.sha256, "bytes": self.info.size}
+
+
+def parquet_record_key(key: str) -> str:
+    """Where the record of the parquet object ``key`` lives: beside it, in the same bucket."""
+    return f"{key}{PARQUET_RECORD_SUFFIX}"
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -93,12 +133,19 @@ class ObjectStore:
         self.secure = secure
         self.ca_file = ca_file
 
-        def client(read_timeout: float, read_retries: int | None) -> Minio:
-            # Fail fast when the server is down (one connect retry, not urllib3's long default loop),
-            # but ride out a server that answers 5xx for a few seconds: a restarting SeaweedFS or a
-            # MinIO node rejoining serves errors until its volumes are back (0.5 + 1 + 2 + 4 s of backoff).
+        def client(read_timeout: float, read_retries: int, connect_retries: int) -> Minio:
+            # Ride out a server that restarts (refused connections, see CONNECT_RETRIES) or answers
+            # 5xx for a few seconds: a restarting SeaweedFS or a MinIO node rejoining serves errors
+            # until its volumes are back (0.5 + 1 + 2 + 4 s). A TLS failure is tried once more only.
             retries = urllib3.Retry(
-                total=4, connect=1, read=read_retries, backoff_factor=0.5, status_forcelist=[500, 502, 503]
+                total=connect_retries + 4,
+                connect=connect_retries,
+                read=read_retries,
+                status=4,
+                other=1,
+                backoff_factor=0.5,
+                backoff_max=BACKOFF_MAX,
+                status_forcelist=[500, 502, 503],
             )
             http = urllib3.PoolManager(
                 timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout),
@@ -116,8 +163,9 @@ class ObjectStore:
                 http_client=http,
             )
 
-        self.client = client(READ_TIMEOUT, None)
-        self._probe = client(PROBE_READ_TIMEOUT, 0)
+        self.client = client(READ_TIMEOUT, 2, CONNECT_RETRIES)
+        self._gone = False  # the last request found the server gone (see _answering)
+        self._probe = client(PROBE_READ_TIMEOUT, 0, 1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ObjectStore:
@@ -174,6 +222,10 @@ class ObjectStore:
                 f"TLS with S3 at {self.url} failed ({tls.reason or tls}): does that port serve HTTPS? "
                 "Check CITY_S3_SECURE and CITY_S3_ENDPOINT."
             )
+        if _cause(exc, urllib3.exceptions.ProtocolError) is not None:
+            return ObjectStoreError(
+                f"S3 at {self.url} dropped the connection in the middle of a request: is it restarting?"
+            )
         if _cause(exc, urllib3.exceptions.ReadTimeoutError) is not None:
             return ObjectStoreError(
                 f"S3 at {self.url} accepted the connection but did not answer in time: is CITY_S3_ENDPOINT "
@@ -183,8 +235,29 @@ class ObjectStore:
             f"S3 at {self.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
         )
 
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Requests inside, whose connection failures (after the retries) become one-line
+        :class:`ObjectStoreError`s: callers handle one kind of storage error, never urllib3's.
+
+        Once a request has failed so, the next ones ping first (one quick try) until S3 answers
+        again: a thread pool of a thousand queued writes fails in one retry period, not a thousand.
+        """
+        if self._gone:
+            self.ping()
+            self._gone = False
+        try:
+            yield
+        except _TRANSIENT as exc:
+            self._gone = True
+            raise self.unreachable(exc) from exc
+
     def ensure_buckets(self, names: Iterable[str]) -> list[str]:
         """Create missing buckets; return the ones created (idempotent)."""
+        with self._answering():
+            return self._ensure_buckets(names)
+
+    def _ensure_buckets(self, names: Iterable[str]) -> list[str]:
         created = []
         for name in names:
             if not self.client.bucket_exists(name):
@@ -199,20 +272,73 @@ class ObjectStore:
     def put_bytes(
         self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> ObjectInfo:
-        result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        with self._answering():
+            result = self.client.put_object(
+                bucket, key, io.BytesIO(data), len(data), content_type=content_type
+            )
         return ObjectInfo(bucket, key, (result.etag or "").strip('"'), len(data))
 
+    def put_file(
+        self, bucket: str, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        """Stream a local file to an object (a city's day of bronze need not be held in memory)."""
+        result = self.client.fput_object(bucket, key, str(path), content_type=content_type)
+        return ObjectInfo(bucket, key, (result.etag or "").strip('"'), path.stat().st_size)
+
+    def put_parquet(self, bucket: str, key: str, frame: pl.DataFrame) -> ParquetRecord:
+        """Write ``frame`` as the platform's parquet, then its record beside it (after the data, so a
+        write cut short leaves a file without a record, which ``city verify`` reports)."""
+        data = parquet_bytes(frame)
+        info = self.put_bytes(bucket, key, data, PARQUET_CONTENT_TYPE)
+        return self._record(ParquetRecord(info, frame.height, hashlib.sha256(data).hexdigest()))
+
+    def put_parquet_file(self, bucket: str, key: str, path: Path) -> ParquetRecord:
+        """:meth:`put_parquet` for a parquet file written locally (streamed, never held in memory)."""
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        rows = pq.ParquetFile(path).metadata.num_rows
+        info = self.put_file(bucket, key, path, PARQUET_CONTENT_TYPE)
+        return self._record(ParquetRecord(info, rows, digest.hexdigest()))
+
+    def parquet_record(self, bucket: str, key: str) -> ParquetRecord | None:
+        """The record written beside the parquet object ``key``, or None if it has none."""
+        record_key = parquet_record_key(key)
+        if self.stat(bucket, record_key) is None:
+            return None
+        document = json.loads(self.get_bytes(bucket, record_key))
+        info = ObjectInfo(bucket, key, "", int(document["bytes"]))
+        return ParquetRecord(info, int(document["rows"]), str(document["sha256"]))
+
+    def _record(self, record: ParquetRecord) -> ParquetRecord:
+        document = json.dumps(record.metadata(), indent=1).encode()
+        self.put_bytes(record.info.bucket, parquet_record_key(record.info.key), document, "application/json")
+        return record
+
     def get_bytes(self, bucket: str, key: str) -> bytes:
-        response = self.client.get_object(bucket, key)
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+        """The object's bytes; a GET whose answer breaks off is tried again (:data:`GET_ATTEMPTS`)."""
+
+        def get() -> bytes:
+            response = self.client.get_object(bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        with self._answering():
+            return Retrying(
+                stop=stop_after_attempt(GET_ATTEMPTS),
+                wait=wait_exponential(multiplier=0.5, max=BACKOFF_MAX),
+                retry=retry_if_exception_type(urllib3.exceptions.ProtocolError),
+                reraise=True,
+            )(get)
 
     def get_file(self, bucket: str, key: str, path: Path) -> None:
         """Stream an object to a local file (model weights run to hundreds of MB)."""
-        self.client.fget_object(bucket, key, str(path))
+        with self._answering():
+            self.client.fget_object(bucket, key, str(path))
 
     def get_many(self, objects: Iterable[ObjectInfo], workers: int = 8) -> list[bytes]:
         """Fetch several objects concurrently, in the order given (network-bound, so threads)."""
@@ -221,7 +347,8 @@ class ObjectStore:
 
     def stat(self, bucket: str, key: str) -> ObjectInfo | None:
         try:
-            st = self.client.stat_object(bucket, key)
+            with self._answering():
+                st = self.client.stat_object(bucket, key)
         except S3Error as exc:
             if exc.code in {"NoSuchKey", "NoSuchBucket", "NoSuchObject"}:
                 return None
@@ -232,30 +359,34 @@ class ObjectStore:
         """Every object under ``prefix``, recursively, in key order. With ``versions``, every version
         of every key instead, noncurrent ones and delete markers included: on a versioned bucket a
         plain delete only hides an object, and erasing it means deleting each of these."""
-        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions):
-            if obj.is_dir:
-                continue
-            yield ObjectInfo(
-                bucket,
-                obj.object_name or "",
-                (obj.etag or "").strip('"'),
-                obj.size or 0,
-                obj.last_modified,
-                obj.version_id if versions else None,
-            )
+        listing = self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
+        with self._answering():  # the listing pages lazily: each page's request may fail
+            for obj in listing:
+                if obj.is_dir:
+                    continue
+                yield ObjectInfo(
+                    bucket,
+                    obj.object_name or "",
+                    (obj.etag or "").strip('"'),
+                    obj.size or 0,
+                    obj.last_modified,
+                    obj.version_id if versions else None,
+                )
 
     def delete_keys(self, bucket: str, keys: Iterable[str]) -> list[str]:
         """Delete these keys (batched requests); return the ones S3 refused, so a caller can record
         exactly what went."""
         errors = self.client.remove_objects(bucket, (DeleteObject(k) for k in keys))
-        return [error.name or f"<{error.code}>" for error in errors]  # a keyless error still counts
+        with self._answering():
+            return [error.name or f"<{error.code}>" for error in errors]  # a keyless error still counts
 
     def erase_versions(self, bucket: str, objects: Iterable[ObjectInfo]) -> list[str]:
         """Delete exactly these versions (from ``list_objects(versions=True)``), which is how data
         leaves a versioned bucket for good; return the keys S3 refused."""
         targets = (DeleteObject(o.key, o.version_id) for o in objects)
         errors = self.client.remove_objects(bucket, targets)
-        return [error.name or f"<{error.code}>" for error in errors]
+        with self._answering():
+            return [error.name or f"<{error.code}>" for error in errors]
 
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         """Delete everything under ``prefix``; return how many objects went."""

@@ -7,8 +7,8 @@ the city, the seed and the date, not on how the readings around them are generat
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 import numpy as np
 
@@ -27,9 +27,13 @@ class Window:
     peak: int
     end: int
 
-    def envelope(self) -> np.ndarray:
-        """0 outside the window, smooth sin-squared rise to 1 at the peak and fall back to 0."""
-        slots = np.arange(SLOTS_PER_DAY)
+    def shifted(self, slots: int) -> Window:
+        return Window(self.start + slots, self.peak + slots, self.end + slots)
+
+    def envelope(self, slots: np.ndarray | None = None) -> np.ndarray:
+        """0 outside the window, smooth sin-squared rise to 1 at the peak and fall back to 0; at the
+        day's slots unless ``slots`` says which (a slot before the day is negative)."""
+        slots = np.arange(SLOTS_PER_DAY) if slots is None else slots
         rise = np.sin(0.5 * np.pi * (slots - self.start) / (self.peak - self.start)) ** 2
         fall = np.cos(0.5 * np.pi * (slots - self.peak) / (self.end - self.peak)) ** 2
         shape = np.where(slots <= self.peak, rise, fall)
@@ -68,17 +72,36 @@ class EventPlan:
     storm: StormPlan | None
 
 
-def plan_events(city: City, day: date, seed: int, events: Collection[EventKind]) -> EventPlan:
-    rng = np.random.default_rng([seed, day.toordinal(), EVENT_STREAM])
-    # Every plan is drawn whether wanted or not, so turning one event off leaves the others unchanged.
-    pollution = _plan_pollution(rng, city)
-    congestion = _plan_congestion(rng, city)
-    storm = _plan_storm(rng, city)
+def plan_events(
+    city: City, day: date, seed: int, events: Collection[EventKind], *, storm_start: datetime | None = None
+) -> EventPlan:
+    """The day's events. ``storm_start`` (a local wall-clock time, any day) replaces the day's own
+    storm by the storm drawn for ``storm_start``'s date, moved to start raining then: give the same
+    value to consecutive days and a storm started late on one runs on over midnight into the next
+    (its rain and river response continue where the day before left them). ``None``: the day's own."""
+    pollution, congestion, storm = _draw(city, day, seed)
+    if storm_start is not None:
+        storm = _placed_storm(city, day, seed, storm_start)
     return EventPlan(
         pollution=pollution if EventKind.POLLUTION_EPISODE in events else None,
         congestion=congestion if EventKind.CONGESTION in events else None,
         storm=storm if EventKind.STORM in events else None,
     )
+
+
+def _draw(city: City, day: date, seed: int) -> tuple[PollutionPlan, CongestionPlan, StormPlan]:
+    rng = np.random.default_rng([seed, day.toordinal(), EVENT_STREAM])
+    # Every plan is drawn whether wanted or not, so turning one event off leaves the others unchanged.
+    return _plan_pollution(rng, city), _plan_congestion(rng, city), _plan_storm(rng, city)
+
+
+def _placed_storm(city: City, day: date, seed: int, storm_start: datetime) -> StormPlan:
+    """The storm of ``storm_start``'s date with its rain starting at ``storm_start``, in ``day``'s
+    slots: negative on a later day, past the day's last slot on an earlier one (no rain that day)."""
+    storm = _draw(city, storm_start.date(), seed)[2]
+    slot_of_day = (storm_start.hour * 60 + storm_start.minute) // 5
+    start = (storm_start.date() - day).days * SLOTS_PER_DAY + slot_of_day
+    return replace(storm, rain_window=storm.rain_window.shifted(start - storm.rain_window.start))
 
 
 def _window(

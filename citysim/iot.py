@@ -16,7 +16,7 @@ import polars as pl
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from citysim import signals
 from citysim.city import City, Sensor
-from citysim.clock import slot_starts
+from citysim.clock import SLOT, slot_starts
 from citysim.events import EventPlan, StormPlan, Window, plan_events
 from citysim.truth import ALL_EVENTS, EventKind, MeasurePeak, SimEvent
 
@@ -64,11 +64,18 @@ class DayReadings:
 
 
 def simulate_day(
-    city: City, day: date, *, tz: tzinfo, seed: int = 42, events: Collection[EventKind] = ALL_EVENTS
+    city: City,
+    day: date,
+    *,
+    tz: tzinfo,
+    seed: int = 42,
+    events: Collection[EventKind] = ALL_EVENTS,
+    storm_start: datetime | None = None,
 ) -> DayReadings:
     """Every sensor's clean readings for ``day``, local time in the city's zone ``tz``; same city,
-    seed, date and events -> same values, whatever the zone."""
-    plan = plan_events(city, day, seed, events)
+    seed, date and events -> same values, whatever the zone. ``storm_start`` places the storm
+    (:func:`citysim.events.plan_events`); ``None`` keeps the day's own."""
+    plan = plan_events(city, day, seed, events, storm_start=storm_start)
     kinds = {}
     for kind, generate in GENERATORS.items():
         sensors = city.sensors_of(kind)
@@ -139,7 +146,12 @@ def _describe_events(
 def _describe_storm(
     city: City, storm: StormPlan, kinds: dict[str, KindReadings], slots: tuple[datetime, ...]
 ) -> SimEvent:
-    """The storm's window runs from the first rain until its rivers are back below attention level."""
+    """The storm's window runs from the first rain until its rivers are back below attention level.
+
+    A storm placed across midnight (``storm_start``) is described by each day as far as it sees it:
+    its start may be on the day before, its end the day's last slot (still above attention) or a
+    later one (still raining), its peaks those of the day's own readings.
+    """
     rivers = kinds["river_level"]
     gauges = _ids_in_district(city, rivers, storm.district_id)
     columns = [rivers.sensor_ids.index(g) for g in gauges]
@@ -147,19 +159,20 @@ def _describe_storm(
     above = np.flatnonzero((rivers.values["level_m"][:, columns] >= attention).any(axis=1))
     end = max(storm.rain_window.end, int(above[-1]) if above.size else 0)
     window = Window(storm.rain_window.start, storm.rain_window.peak, end)
+    seen = Window(max(window.start, 0), window.peak, min(window.end, len(slots) - 1))
     rain_gauges = _ids_in_district(city, kinds["rain"], storm.district_id)
     peaks = {
-        "level_m": _peak(rivers, gauges, "level_m", slots, window),
-        "rainfall_mm": _peak(kinds["rain"], rain_gauges, "rainfall_mm", slots, window),
+        "level_m": _peak(rivers, gauges, "level_m", slots, seen),
+        "rainfall_mm": _peak(kinds["rain"], rain_gauges, "rainfall_mm", slots, seen),
     }
     return SimEvent(
         kind=EventKind.STORM,
         district_id=storm.district_id,
         segment_id=None,
         sensor_ids=gauges + rain_gauges,
-        start=slots[window.start],
+        start=slots[0] + window.start * SLOT,
         peak=peaks["level_m"].at,
-        end=slots[window.end],
+        end=slots[0] + window.end * SLOT,
         peaks=peaks,
     )
 

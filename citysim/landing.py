@@ -14,7 +14,7 @@ import io
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +50,15 @@ def build_iot_day(
     seed: int = 42,
     fault_rate: float = 0.01,
     events: Collection[EventKind] = ALL_EVENTS,
+    storm_start: datetime | None = None,
 ) -> IotDay:
     """Every landing file of ``day`` with its faults, and the truth about both; deterministic.
 
     ``tz`` is the city's zone (``Settings.zone``): slot keys and ``observed_at`` are in its local
-    time, as ingestion reads them.
+    time, as ingestion reads them. ``storm_start`` places the storm (:func:`citysim.events.plan_events`):
+    give consecutive days the same value for a storm across midnight; ``None`` keeps each day's own.
     """
-    readings = simulate_day(city, day, tz=tz, seed=seed, events=events)
+    readings = simulate_day(city, day, tz=tz, seed=seed, events=events, storm_start=storm_start)
     observed_at = [slot.isoformat() for slot in readings.slots]
     keys_by_kind = {kind: [landing_iot_key(kind, slot) for slot in readings.slots] for kind in readings.kinds}
     objects: dict[str, bytes] = {}
@@ -127,6 +129,7 @@ def write_iot_day(
     seed: int = 42,
     fault_rate: float = 0.01,
     events: Collection[EventKind] = ALL_EVENTS,
+    storm_start: datetime | None = None,
 ) -> DayTruth:
     """Put the registry, then the day's files, into ``landing``; return the day's truth.
 
@@ -134,7 +137,9 @@ def write_iot_day(
     """
     for key, data in registry_objects(city).items():
         store.put_bytes(LANDING, key, data, content_type="text/csv")
-    day_objects = build_iot_day(city, day, tz=tz, seed=seed, fault_rate=fault_rate, events=events)
+    day_objects = build_iot_day(
+        city, day, tz=tz, seed=seed, fault_rate=fault_rate, events=events, storm_start=storm_start
+    )
     with ThreadPoolExecutor(max_workers=PUT_WORKERS) as pool:
         puts = [
             pool.submit(store.put_bytes, LANDING, key, data, "application/x-ndjson")

@@ -141,8 +141,17 @@ def storm_rain(city: City, sensors: Sequence[Sensor], plan: EventPlan) -> np.nda
     """Expected 5-minute rain at each sensor: the storm's envelope, fading with distance from its centre."""
     if plan.storm is None:
         return np.zeros((SLOTS_PER_DAY, len(sensors)))
-    reach = np.exp(-((_distances(city, sensors, plan.storm.district_id) / STORM_SPREAD_KM) ** 2))
-    return plan.storm.peak_rain_mm * plan.storm.rain_window.envelope()[:, None] * reach
+    return (
+        plan.storm.peak_rain_mm
+        * plan.storm.rain_window.envelope()[:, None]
+        * storm_reach(city, sensors, plan)
+    )
+
+
+def storm_reach(city: City, sensors: Sequence[Sensor], plan: EventPlan) -> np.ndarray:
+    """Share of the storm that reaches each sensor (1 at its centre), by distance."""
+    assert plan.storm is not None
+    return np.exp(-((_distances(city, sensors, plan.storm.district_id) / STORM_SPREAD_KM) ** 2))
 
 
 def rain(
@@ -169,15 +178,21 @@ def river_level(
     if plan.storm is None:
         return {"level_m": level}
     storm = plan.storm
+    window = storm.rain_window
     lag = np.arange(8 * storm.river_lag_slots)
     theta = storm.river_lag_slots / 2  # gamma(shape 3) kernel: mode at the lag
     kernel = lag**2 * np.exp(-lag / theta)
-    response = np.convolve(storm.rain_window.envelope(), kernel)[:SLOTS_PER_DAY]
-    response = (response / response.max())[:, None]
+    # Rain up to the kernel's length before midnight still feeds the day's river (a storm placed late
+    # the day before); the scale is the whole storm's peak response, whichever day holds it.
+    before = lag.size - 1
+    rain_then = window.envelope(np.arange(-before, SLOTS_PER_DAY))
+    response = np.convolve(rain_then, kernel)[before : before + SLOTS_PER_DAY]
+    whole = np.convolve(window.envelope(np.arange(window.start, window.end + 1)), kernel)
+    response = (response / whole.max())[:, None]
     warning = np.array([g.warning_level_m for g in gauges])
     alarm = np.array([g.alarm_level_m for g in gauges])
     flooded = np.array([g.district_id == storm.district_id for g in gauges])
-    reach = storm_rain(city, sensors, plan).max(axis=0) / storm.peak_rain_mm
+    reach = storm_reach(city, sensors, plan)
     rise = np.where(
         flooded,
         warning - normal + storm.alarm_fraction * (alarm - warning),

@@ -70,6 +70,14 @@ class IngestReason(StrEnum):
     UNKNOWN_KIND = "unknown_kind"
 
 
+# The first deliveries of readings an earlier chunk of the day held (``ingest_kind``'s ``seen``).
+SEEN_SCHEMA = {
+    "sensor_id": pl.String,
+    "observed_at": pl.Datetime("us", "UTC"),
+    "seen_file": pl.String,
+    "seen_line": pl.Int64,
+}
+
 QUARANTINE_SCHEMA = {
     "kind": pl.String,
     "source_file": pl.String,
@@ -95,6 +103,9 @@ class IngestResult:
     accepted: pl.DataFrame
     quarantined: pl.DataFrame
     other_day: int  # lines of the files read that belong to another day, which ingests them
+    # The first delivery of each reading (sensor_id, observed_at) these files hold, where no earlier
+    # chunk held it: its file and line (``seen_file``, ``seen_line``), for the chunks that follow.
+    first_seen: pl.DataFrame | None = None
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -526,6 +537,7 @@ def ingest_kind(
     tz: ZoneInfo,
     max_lateness: timedelta = MAX_LATENESS,
     max_ahead: timedelta = MAX_AHEAD,
+    seen: pl.DataFrame | None = None,
 ) -> IngestResult:
     """Parse, type, contract-check, de-duplicate and split one kind's landing files of ``day``.
 
@@ -584,13 +596,22 @@ def ingest_kind(
         slot_start=pl.lit(calendar["slot_start"]).gather(pl.col("file")),
         slot_latest=pl.lit(calendar["slot_latest"]).gather(pl.col("file")),
         first_row=pl.col("row").min().over("sensor_id", "observed_at"),
+    )
+    seen_at = pl.format("{}:{}", "seen_file", "seen_line")
+    verdicts = verdicts.join(
+        seen if seen is not None else pl.DataFrame(schema=SEEN_SCHEMA),
+        on=["sensor_id", "observed_at"],
+        how="left",
+        maintain_order="left",
     ).with_columns(
         reason=pl.coalesce(
             pl.col("reason"),
             pl.when(~registered).then(pl.lit(QuarantineReason.UNKNOWN_SENSOR.value)),
             pl.when(late).then(pl.lit(QuarantineReason.LATE_ARRIVAL.value)),
             pl.when(ahead).then(pl.lit(IngestReason.IMPLAUSIBLE_TIME.value)),
-            pl.when(pl.col("row") != pl.col("first_row")).then(pl.lit(QuarantineReason.DUPLICATE.value)),
+            pl.when((pl.col("row") != pl.col("first_row")) | pl.col("seen_file").is_not_null()).then(
+                pl.lit(QuarantineReason.DUPLICATE.value)
+            ),
         )
     )
     source_file = pl.lit(sources).gather(pl.col("file")).alias("source_file")
@@ -630,11 +651,15 @@ def ingest_kind(
                     pl.lit(_minutes(max_ahead)),
                 )
             ),
-            pl.format("same sensor_id and observed_at as {}", first_seen),
+            pl.format("same sensor_id and observed_at as {}", pl.coalesce(seen_at, first_seen)),
         ).alias("detail"),
         pl.lit(lines["line"]).gather(pl.col("row")).alias("raw_line"),
     )
-    return IngestResult(kind, lines.height, accepted, _finished([owned_parse, rejected]), other_day)
+    first_seen_here = verdicts.filter(
+        (pl.col("row") == pl.col("first_row")) & pl.col("seen_file").is_null()
+    ).select("sensor_id", "observed_at", source_file.alias("seen_file"), pl.col("line_no").alias("seen_line"))
+    quarantined = _finished([owned_parse, rejected])
+    return IngestResult(kind, lines.height, accepted, quarantined, other_day, first_seen_here)
 
 
 def _minutes(limit: timedelta) -> int:

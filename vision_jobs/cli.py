@@ -163,7 +163,8 @@ def run(
     with exit_on(ValueError, code=EXIT_CONFIG):
         uris = _clip_uris(store, clip)
     detector = _detector(config)
-    with _progress() as progress:
+    # storage that goes away while clips are analysed is one line and exit 3, as at the start
+    with _progress() as progress, exit_on(ObjectStoreError, code=EXIT_STORAGE):
         reports = run_batch(store, uris, cameras, detector, config, camera, progress)
     if as_json:
         print_json([asdict(r) for r in reports])

@@ -27,7 +27,6 @@ from vision_jobs.sinks import (
     coverage_table,
     detections_table,
     occupancy_table,
-    put_parquet,
     put_quarantine,
     replace_evidence,
 )
@@ -51,6 +50,7 @@ class ClipReport:
     detections: int = 0
     crossings: dict[str, int] = field(default_factory=dict)  # "line/direction/class" -> count
     outputs: list[str] = field(default_factory=list)
+    files: dict[str, dict[str, object]] = field(default_factory=dict)  # parquet URI -> rows and sha256
 
     @property
     def ok(self) -> bool:
@@ -115,19 +115,14 @@ def run_clip(
         except UnreadableClip as exc:
             return _quarantine(store, config, uri, ref, data, exc.reason, exc.detail)
     bucket = config.output_bucket
-    outputs = [
-        put_parquet(store, bucket, ref.output_key("detections"), detections_table(ref, analysis.detections)),
-        put_parquet(store, bucket, ref.output_key("counts"), counts_table(ref, camera, analysis.counter)),
-        put_parquet(
-            store,
-            bucket,
-            ref.output_key("coverage"),
-            coverage_table(ref, camera, analysis.counter, analysis.sampled_fps),
-        ),
-        put_parquet(
-            store, bucket, ref.output_key("occupancy"), occupancy_table(ref, camera, analysis.counter)
-        ),
-    ]
+    tables = {
+        "detections": detections_table(ref, analysis.detections),
+        "counts": counts_table(ref, camera, analysis.counter),
+        "coverage": coverage_table(ref, camera, analysis.counter, analysis.sampled_fps),
+        "occupancy": occupancy_table(ref, camera, analysis.counter),
+    }
+    records = [store.put_parquet(bucket, ref.output_key(table), frame) for table, frame in tables.items()]
+    outputs = [record.info for record in records]
     outputs += replace_evidence(store, bucket, ref, analysis.evidence)
     crossings = Counter(f"{c.line_id}/{c.direction}/{c.object_class}" for c in analysis.counter.crossings)
     return ClipReport(
@@ -141,6 +136,7 @@ def run_clip(
         detections=len(analysis.detections),
         crossings=dict(sorted(crossings.items())),
         outputs=[o.uri for o in outputs],
+        files={record.info.uri: record.metadata() for record in records},
     )
 
 

@@ -42,6 +42,7 @@ def _metadata(report: ClipReport, table: str, inputs: RunInputs) -> dict[str, ob
         "camera_id": report.camera_id,
         "clip": report.uri,
         "path": output,
+        "file": {"raw_value": report.files[output], "type": "json"},  # rows and sha256 (city verify)
         "frames_read": report.frames_analysed,
         "frames_per_second": round(report.frames_per_second, 2),
         "seconds": round(report.seconds, 2),

@@ -7,7 +7,6 @@ outputs instead of adding to them, and nothing is ever written per frame.
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import UTC, datetime
 
@@ -119,12 +118,6 @@ def coverage_table(
 
 def occupancy_table(ref: ClipRef, camera: CameraConfig, counter: ClipCounter) -> pl.DataFrame:
     return pl.DataFrame(_with_camera(counter.occupancy_per_minute(), ref, camera), schema=OCCUPANCY_SCHEMA)
-
-
-def put_parquet(store: ObjectStore, bucket: str, key: str, table: pl.DataFrame) -> ObjectInfo:
-    buffer = io.BytesIO()
-    table.write_parquet(buffer, compression="zstd")
-    return store.put_bytes(bucket, key, buffer.getvalue(), content_type="application/vnd.apache.parquet")
 
 
 def put_evidence(store: ObjectStore, bucket: str, ref: ClipRef, frame: AnonymisedFrame) -> ObjectInfo:

@@ -117,9 +117,9 @@ def _describe(graph: LineageGraph, dataset: DatasetId, about: dict[str, Any]) ->
         "; ".join(f"{key} {about[key]}" for key in ("classification", "department") if about[key])
         or "no classification recorded"
     )
-    personal = "personal data" + (
-        f" (PII columns: {', '.join(about['pii_columns'])})" if about["pii_columns"] else ""
-    )
+    personal = "personal data" + (f" ({state.personal_note})" if state.personal_note else "")
+    if state.ownership_note:
+        owners += f" (from the {state.ownership_note})"
     rows = "" if about["rows"] is None else f"; {about['rows']:,} rows"
     return [
         f"location: {dataset.uri}",

@@ -16,6 +16,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from cityapp.cli import access, demo, incidents, lineage, simulate, stewards, storage
+from cityapp.cli.verify import verify_command
 from cityplatform.exits import EXIT_CONFIG, fail
 from vision_jobs.cli import app as vision_app
 
@@ -82,3 +83,4 @@ app.add_typer(access.app, name="access")
 app.add_typer(incidents.app, name="incidents")
 app.command()(demo.demo)
 app.command()(demo.ui)
+app.command("verify")(verify_command)

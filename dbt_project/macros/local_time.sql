@@ -32,3 +32,25 @@
         else interval ({{ hours[1] }}) hour
     end)
 {% endmacro %}
+
+
+{#-
+    The night of local date D runs from 22:00 on D-1 to 06:00 on D (city time): the night that ends
+    on the morning of D. One night, never pieces of two; the build of D completes it from the
+    hourly marts' rows of D-1 (22:00-23:59) and D (00:00-05:59).
+-#}
+{% macro night_date(date_column, hour_column) %}cast(case when {{ hour_column }} >= 22 then {{ date_column }} + interval 1 day else {{ date_column }} end as date){% endmacro %}
+
+
+{% macro night_start(night_date) %}timezone('{{ var("timezone") }}', cast({{ night_date }} - interval 1 day as timestamp) + interval 22 hour){% endmacro %}
+
+
+{% macro night_end(night_date) %}timezone('{{ var("timezone") }}', cast({{ night_date }} as timestamp) + interval 6 hour){% endmacro %}
+
+
+{% macro in_run_nights(date_column, hour_column) %}
+    {#- Rows of the hours that make up the run's nights: 22:00 of the day before the window on. -#}
+    {{ date_column }} between {{ run_start() }} - interval 1 day and {{ run_end() }}
+    and {{ is_night(hour_column) }}
+    and {{ night_date(date_column, hour_column) }} between {{ run_start() }} and {{ run_end() }}
+{% endmacro %}

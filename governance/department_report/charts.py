@@ -185,6 +185,12 @@ def cell(value: object, fmt: str = "{}") -> str:
     return fmt.format(value)
 
 
+def listed(column: str) -> pl.Expr:
+    """A list column as one cell's text: its items joined, or ``none`` for an empty list."""
+    items = pl.col(column)
+    return pl.when(items.list.len() == 0).then(pl.lit("none")).otherwise(items.list.join(", ")).alias(column)
+
+
 def table(frame: pl.DataFrame, columns: Sequence[tuple[str, str, str]]) -> Table:
     """The rows of ``frame`` as a table of ``(header, column, format)``, each value through :func:`cell`."""
     return (

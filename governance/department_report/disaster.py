@@ -154,7 +154,7 @@ def _legend() -> list[object]:
 
 def _alerts_table(alerts: pl.DataFrame, day: date, zone: ZoneInfo) -> Chart:
     local = {
-        name: pl.col(name).dt.convert_time_zone(zone.key).dt.strftime("%H:%M")
+        name: _local_time(name, day, zone)
         for name in ("start_at", "warning_at", "alarm_at", "peak_at", "end_at")
     }
     reached = ("warning_at", "alarm_at")  # null there means not reached, not missing
@@ -165,7 +165,8 @@ def _alerts_table(alerts: pl.DataFrame, day: date, zone: ZoneInfo) -> Chart:
         "Flood alerts",
         (ALERTS,),
         day.isoformat(),
-        f"{episodes.height} flood-alert episode(s) on {day}, times in city time.",
+        f"{episodes.height} flood-alert episode(s) on {day}, times in city time (with the date when on "
+        "another day: an episode across midnight keeps its alert id and is continued the next day).",
         table=table(
             episodes,
             [
@@ -179,7 +180,18 @@ def _alerts_table(alerts: pl.DataFrame, day: date, zone: ZoneInfo) -> Chart:
                 ("peak at", "peak_at", "{}"),
                 ("peak level (m)", "peak_level_m", "{:.2f}"),
                 ("until", "end_at", "{}"),
+                ("continued from the day before", "is_continued_from_day_before", "{}"),
                 ("still open at day end", "is_open_at_day_end", "{}"),
             ],
         ),
+    )
+
+
+def _local_time(column: str, day: date, zone: ZoneInfo) -> pl.Expr:
+    """HH:MM in city time, prefixed by the date when the instant falls on another day than ``day``."""
+    local = pl.col(column).dt.convert_time_zone(zone.key)
+    return (
+        pl.when(local.dt.date() == day)
+        .then(local.dt.strftime("%H:%M"))
+        .otherwise(local.dt.strftime("%Y-%m-%d %H:%M"))
     )

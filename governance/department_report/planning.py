@@ -19,6 +19,7 @@ from governance.department_report.charts import (
     empty_chart,
     figure,
     heatmap,
+    listed,
     missing_patch,
     on_day,
     png,
@@ -67,13 +68,14 @@ def _gaps(gaps: pl.DataFrame, day: date) -> Chart:
     )
     scatter.set_title("above the diagonal: more pressure than coverage", fontsize="small")
     evidence = table(
-        ranked,
+        ranked.with_columns(listed("missing_inputs")),
         [
             ("rank", "gap_rank", "{}"),
             ("district", "district_id", "{}"),
             ("gap", "gap_score", "{:+.2f}"),
             ("pressure", "pressure_score", "{:.2f}"),
             ("coverage", "coverage_score", "{:.2f}"),
+            ("missing measures (left out)", "missing_inputs", "{}"),
             ("no camera", "lacks_camera_coverage", "{}"),
             ("lacks a sensor kind", "lacks_sensor_kind", "{}"),
             ("cameras", "cameras", "{}"),
@@ -86,8 +88,9 @@ def _gaps(gaps: pl.DataFrame, day: date) -> Chart:
         title,
         (GAPS,),
         day.isoformat(),
-        "Districts by how far the pressure on them (incidents and traffic) outruns their monitoring coverage "
-        "(cameras, sensors, monitored roads), largest gap first; red where pressure exceeds coverage.",
+        "Districts by how far the pressure on them (incidents and traffic, per instrument) outruns their "
+        "monitoring coverage (cameras, sensors, monitored roads), largest gap first; red where pressure "
+        "exceeds coverage. A measure a district has no instrument or data for is left out of its score.",
         png=png(fig),
         alt=f"coverage gap score of every district on {day}, and pressure against coverage",
         table=evidence,

@@ -21,6 +21,7 @@ from governance.department_report.charts import (
     figure,
     heatmap,
     hour_axis,
+    listed,
     missing_patch,
     on_day,
     png,
@@ -71,15 +72,15 @@ def _priority(priority: pl.DataFrame, day: date) -> Chart:
         fontsize="small",
     )
     evidence = table(
-        ranked,
+        ranked.with_columns(listed("missing_inputs")),
         [
             ("rank", "priority_rank", "{}"),
             ("district", "district_id", "{}"),
             ("score", "priority_score", "{:.1f}"),
-            ("night activity", "night_activity", "{:,.0f}"),
-            ("night vehicles", "night_vehicles", "{:,.0f}"),
-            ("night pedestrians/h", "night_pedestrians_per_hour", "{:,.1f}"),
-            ("night noise over limit", "night_noise_exceedance_share", "{:.0%}"),
+            ("missing inputs (left out of the score)", "missing_inputs", "{}"),
+            ("night vehicles per segment", "night_vehicles_per_segment", "{:,.0f}"),
+            ("night pedestrians per camera-hour", "night_pedestrians_per_camera_hour", "{:,.1f}"),
+            ("night noise over limit (per monitor)", "night_noise_exceedance_share", "{:.0%}"),
             ("cameras", "cameras", "{}"),
             ("cameras/km²", "cameras_per_km2", "{:.2f}"),
             ("poorly covered", "is_poorly_covered", "{}"),
@@ -89,10 +90,13 @@ def _priority(priority: pl.DataFrame, day: date) -> Chart:
         title,
         (PRIORITY,),
         day.isoformat(),
-        "Districts in the order to patrol the night of the day (rank 1 first), by the mart's weighted score "
-        "of night activity, noise and camera coverage; red where camera coverage is poor.",
+        "Districts in the order to patrol the night that ends on the morning of the day (22:00 the day "
+        "before to 06:00; rank 1 first), by the mart's weighted score of night traffic per measured segment, "
+        "pedestrians per camera-hour, noise over the limit per monitor, camera coverage and population "
+        "density; an input a district has no data for is left out of its score (weights renormalised) and "
+        "listed, never counted as quiet. Red where camera coverage is poor.",
         png=png(fig),
-        alt=f"patrol priority score of every district for the night of {day}",
+        alt=f"patrol priority score of every district for the night ending on {day}",
         table=evidence,
         table_title="The evidence behind each rank",
     )

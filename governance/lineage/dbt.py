@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import sqlglot
@@ -188,3 +188,25 @@ def dbt_test_assertion(
 def tested_node(manifest: Manifest, unique_id: str) -> str | None:
     """The model (or seed, snapshot, source) a dbt test is attached to."""
     return manifest["nodes"][unique_id].get("attached_node")
+
+
+def passes_on_personal(
+    facet: cl.ColumnLineageDatasetFacet, personal: Callable[[DatasetId], Collection[str]]
+) -> list[str]:
+    """The output columns of ``facet`` that still hold personal data: derived DIRECTLY from a personal
+    column (``personal(dataset)`` names a dataset's) unchanged (IDENTITY) or transformed
+    (TRANSFORMATION: a cast, a truncated timestamp, a hash still singles a person out), unmasked.
+
+    The rule for aggregation: a column derived from personal columns only under an aggregate (count,
+    sum, avg, ... over the rows of a group) no longer describes one person and is not tagged. The
+    platform states no group-size threshold beyond that: a model aggregating personal rows into
+    groups small enough to single someone out must be classified ``personal`` in the registry."""
+    found = []
+    for column, fields in facet.fields.items():
+        for source in fields.inputFields:
+            ways = {(t.subtype, bool(t.masking)) for t in source.transformations or ()}
+            passed_on = any(subtype != "AGGREGATION" and not masked for subtype, masked in ways)
+            if passed_on and source.field in personal(DatasetId(source.namespace, source.name)):
+                found.append(column)
+                break
+    return found

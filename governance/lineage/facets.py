@@ -37,6 +37,9 @@ from governance.lineage.naming import PRODUCER
 
 PERSONAL = "personal"
 REGISTRY_SOURCE = "governance-registry"
+COLUMN_LINEAGE_SOURCE = "column-lineage"  # a pii tag derived through dbt column lineage
+OWNERSHIP_SOURCE = "ownership_source"  # tag: where the owners came from (ledger, or why not)
+LEDGER_UNREADABLE = "registry (ledger unreadable: {})"  # that source when the ledger could not be read
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Stewardship:
     department: str | None = None
     retention_days: int | None = None
     personal_columns: Sequence[str] = ()  # the registry's; none listed: every column of personal data
+    derived_personal: Sequence[str] = ()  # columns passing on a personal column (dbt column lineage)
+    ownership_source: str | None = None  # the ledger the owners come from, or why only the registry
 
 
 @attr.define
@@ -94,7 +99,10 @@ def schema_facet(columns: Sequence[Column]) -> schema_dataset.SchemaDatasetFacet
 def governance_facets(stewardship: Stewardship, columns: Sequence[str]) -> dict[str, DatasetFacet]:
     """Ownership and classification tags. A dataset classified ``personal`` is tagged PII, and so is
     each of its personal columns (the registry's ``personal_columns``, else every column) in the tags
-    facet's column-level form (``field``), so consumers can mask or refuse exactly those."""
+    facet's column-level form (``field``), so consumers can mask or refuse exactly those; so is each
+    column derived from one (``derived_personal``, source ``column-lineage``), whatever the dataset's
+    classification. Where the owners came from is a tag too (``ownership_source``): owners taken from
+    the registry alone because the ledger could not be read say so, never pass for the ledger's."""
     owners = [
         ownership_dataset.Owner(name=owner if ":" in owner else f"user:{owner}", type=role)
         for role, owner in stewardship.owners
@@ -103,6 +111,7 @@ def governance_facets(stewardship: Stewardship, columns: Sequence[str]) -> dict[
         "classification": stewardship.classification,
         "department": stewardship.department,
         "retention_days": None if stewardship.retention_days is None else str(stewardship.retention_days),
+        OWNERSHIP_SOURCE: stewardship.ownership_source,
     }
     tags = [
         tags_dataset.TagsDatasetFacetFields(key, value, REGISTRY_SOURCE)
@@ -115,6 +124,11 @@ def governance_facets(stewardship: Stewardship, columns: Sequence[str]) -> dict[
             tags_dataset.TagsDatasetFacetFields("pii", "true", REGISTRY_SOURCE, column)
             for column in stewardship.personal_columns or columns
         ]
+    tagged = {t.field for t in tags if t.field}
+    derived = [c for c in stewardship.derived_personal if c not in tagged]
+    if derived and stewardship.classification != PERSONAL:
+        tags.append(tags_dataset.TagsDatasetFacetFields("pii", "true", COLUMN_LINEAGE_SOURCE))
+    tags += [tags_dataset.TagsDatasetFacetFields("pii", "true", COLUMN_LINEAGE_SOURCE, c) for c in derived]
     result: dict[str, DatasetFacet] = {"tags": tags_dataset.TagsDatasetFacet(tags=tags, producer=PRODUCER)}
     if owners:
         result["ownership"] = ownership_dataset.OwnershipDatasetFacet(owners=owners, producer=PRODUCER)

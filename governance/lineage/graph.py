@@ -1,6 +1,8 @@
 """The dataset graph the events describe: who feeds whom, who owns what, what its checks said.
 
-A dataset's checks are its own: each Dagster asset check and dbt test on it is one. The Pandera rules a
+A dataset's checks are its own: each Dagster asset check and dbt test on it is one, a run that reads
+the dataset with its result as an input ``dataQualityAssertions`` facet (the only place the spec
+defines that facet; assertions on outputs are not read). The Pandera rules a
 contract check reports (one assertion per rule, ``params.contract`` naming the contract) are that
 check's detail, counted apart as its rules: a dataset with 3 checks reads "3 checks", not "81".
 """
@@ -15,6 +17,7 @@ from typing import Any
 import networkx as nx
 
 from cityplatform.objectstore import parse_s3_uri
+from governance.lineage.facets import COLUMN_LINEAGE_SOURCE, LEDGER_UNREADABLE, OWNERSHIP_SOURCE
 from governance.lineage.naming import DatasetId, dataset_from_uri
 
 TERMINAL_FAILURES = {"FAIL", "ABORT"}
@@ -55,6 +58,7 @@ class DatasetState:
     owners: list[tuple[str, str]] = field(default_factory=list)  # (role, owner)
     tags: dict[str, str] = field(default_factory=dict)
     pii_columns: list[str] = field(default_factory=list)
+    pii_passed_on: list[str] = field(default_factory=list)  # of pii_columns: tagged by column lineage
     columns: list[tuple[str, str | None]] = field(default_factory=list)  # (name, type): schema facet
     column_lineage: dict[str, list[ColumnSource]] = field(default_factory=dict)  # output column -> inputs
     checks_by_job: dict[tuple[str, str], list[Check]] = field(default_factory=dict)  # newest, per job
@@ -92,6 +96,21 @@ class DatasetState:
     def personal(self) -> bool:
         """Personal data: classified ``personal``, or any column tagged PII."""
         return self.tags.get("classification") == PERSONAL or bool(self.pii_columns)
+
+    @property
+    def personal_note(self) -> str:
+        """Which columns hold personal data, and which of them a dbt model passed on from upstream."""
+        registry = [c for c in self.pii_columns if c not in self.pii_passed_on]
+        parts = [f"PII columns {', '.join(registry)}"] if registry else []
+        if self.pii_passed_on:
+            parts.append(f"passed on from upstream: {', '.join(self.pii_passed_on)}")
+        return "; ".join(parts)
+
+    @property
+    def ownership_note(self) -> str | None:
+        """Said when the owners are the registry's only because the ownership ledger was unreadable."""
+        source = self.tags.get(OWNERSHIP_SOURCE) or ""
+        return source if source.startswith(LEDGER_UNREADABLE.split("{", 1)[0]) else None
 
 
 def _dataset_id(dataset: dict[str, Any]) -> DatasetId:
@@ -140,10 +159,9 @@ def _apply_complete(state: DatasetState, dataset: dict[str, Any], event: dict[st
     ]
     tags = facets.get("tags", {}).get("tags", [])
     state.tags = {t["key"]: t["value"] for t in tags if "field" not in t}
-    state.pii_columns = [t["field"] for t in tags if t.get("field") and t["key"] == "pii"]
-    state.checks_by_job[(event["job"]["namespace"], event["job"]["name"])] = _checks(
-        facets.get("dataQualityAssertions", {"assertions": []})
-    )
+    pii = [t for t in tags if t.get("field") and t["key"] == "pii"]
+    state.pii_columns = list(dict.fromkeys(t["field"] for t in pii))
+    state.pii_passed_on = [t["field"] for t in pii if t.get("source") == COLUMN_LINEAGE_SOURCE]
     state.columns = [(f["name"], f.get("type")) for f in facets.get("schema", {}).get("fields", [])]
     state.column_lineage = _column_lineage(facets.get("columnLineage", {}))
     stats = dataset.get("outputFacets", {}).get("outputStatistics", {})
@@ -171,7 +189,7 @@ class LineageGraph:
         for dataset in event.get("inputs", []):
             state = self._state(_dataset_id(dataset))
             tested = dataset.get("inputFacets", {}).get("dataQualityAssertions")
-            if tested and event.get("eventType") == "COMPLETE":  # a test job (dbt test) that read it
+            if tested and event.get("eventType") == "COMPLETE":  # a check or dbt test run that read it
                 state.checks_by_job[job] = _checks(tested)
         for dataset in event.get("outputs", []):
             state = self._state(_dataset_id(dataset))
@@ -189,6 +207,36 @@ class LineageGraph:
                 self.graph.remove_edges_from((u, state.id) for u in stale)
             for source in inputs:
                 self.graph.add_edge(source, state.id, job=job)
+
+    def personal_columns(self) -> dict[DatasetId, set[str]]:
+        """Every column that holds personal data by what the events say: those the registry tags
+        (``pii`` tags not derived by column lineage), and each column derived from one of them,
+        transitively, unchanged or transformed rather than only aggregated (the rule of
+        ``governance.lineage.dbt.passes_on_personal``). What the tags must cover; see
+        :meth:`untagged_personal`."""
+        found = {d: set(s.pii_columns) - set(s.pii_passed_on) for d, s in self.datasets.items()}
+        changed = True
+        while changed:  # to a fixed point: a column lineage may read a model derived later
+            changed = False
+            for dataset, state in self.datasets.items():
+                for column, sources in state.column_lineage.items():
+                    if column not in found[dataset] and any(
+                        source.field in found.get(source.dataset, ())
+                        and set(source.how.split(", ")) != {"AGGREGATION"}
+                        for source in sources
+                    ):
+                        found[dataset].add(column)
+                        changed = True
+        return {dataset: columns for dataset, columns in found.items() if columns}
+
+    def untagged_personal(self) -> list[tuple[DatasetId, str]]:
+        """Personal columns (:meth:`personal_columns`) whose dataset's events do not tag them ``pii``."""
+        return sorted(
+            (dataset, column)
+            for dataset, columns in self.personal_columns().items()
+            for column in columns
+            if column not in self.datasets[dataset].pii_columns
+        )
 
     def resolve(self, ref: str) -> DatasetId:
         """An asset key (``iot/bronze/readings``, or its last part when only one asset has it), a

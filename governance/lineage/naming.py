@@ -1,8 +1,10 @@
 """Names by the OpenLineage naming conventions, so our events join up with other producers' in Marquez.
 
 Datasets in object storage: namespace ``s3://<bucket>``, name = the object prefix (no trailing slash:
-a partitioned dataset is one dataset, its partitions are not). Tables in the DuckDB warehouse:
-namespace ``duckdb://warehouse``, name ``<database>.<schema>.<table>``. Jobs: namespace from
+a partitioned dataset is one dataset, its partitions are not). Tables in the DuckDB warehouse: as
+OpenLineage's dbt integration names them (``openlineage.common.provider.dbt``, adapter ``duckdb``):
+namespace ``duckdb://<the profile's path>``, the warehouse file (``CITY_WAREHOUSE_PATH``, which the
+platform's dbt profile reads), name ``<database>.<schema>.<table>``. Jobs: namespace from
 ``OPENLINEAGE_NAMESPACE`` (default ``smart-city``), name = the Dagster asset key.
 """
 
@@ -15,9 +17,9 @@ from dataclasses import dataclass
 from openlineage.client.naming.dataset import S3, LocalFileSystem
 
 from cityplatform.objectstore import parse_s3_uri
+from cityplatform.settings import load_settings
 
 DEFAULT_JOB_NAMESPACE = "smart-city"
-WAREHOUSE_NAMESPACE = "duckdb://warehouse"
 PRODUCER = "urn:smart-city-platform:governance.lineage"
 
 
@@ -53,9 +55,14 @@ def dataset_from_location(location: str) -> DatasetId:
     return DatasetId(naming.get_namespace(), naming.get_name())
 
 
+def warehouse_namespace() -> str:
+    """``duckdb://`` and the warehouse file's path, as the dbt integration names a DuckDB profile."""
+    return f"duckdb://{load_settings().warehouse_path}"
+
+
 def warehouse_dataset(relation: str) -> DatasetId:
     """A warehouse relation ``database.schema.table`` (as dbt and dagster-dbt name it)."""
-    return DatasetId(WAREHOUSE_NAMESPACE, relation.replace('"', "").lower())
+    return DatasetId(warehouse_namespace(), relation.replace('"', "").lower())
 
 
 def child_run_id(parent_run_id: str, job_name: str, attempt: int = 0) -> str:

@@ -38,6 +38,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.textpath import TextToPath
 
+from governance.lineage.facets import OWNERSHIP_SOURCE
 from governance.lineage.graph import TERMINAL_FAILURES, DatasetState, LineageGraph
 from governance.lineage.naming import DatasetId
 from governance.pages import render_page
@@ -129,6 +130,8 @@ def summary(lineage: LineageGraph, dataset: DatasetId, labels: Labels) -> dict[s
         "retention_days": state.tags.get("retention_days"),
         "personal_data": state.personal,
         "pii_columns": state.pii_columns,
+        "pii_passed_on": state.pii_passed_on,
+        "ownership_source": state.tags.get(OWNERSHIP_SOURCE),
         "status": state.check_status,
         "checks": [
             {"name": c.name, "outcome": c.outcome, "severity": c.severity, "column": c.column}
@@ -384,7 +387,7 @@ def dataset_box(state: DatasetState, labels: Labels, focus: bool = False) -> Box
     counts = f" {sum(c.success for c in state.checks)}/{len(state.checks)}" if state.checks else ""
     flags = [f"{word}{counts}"]
     if state.personal:
-        flags.append("personal data")
+        flags.append("personal data" + (" passed on" if state.pii_passed_on else ""))
     if state.last_state in TERMINAL_FAILURES:
         flags.append(f"last run {state.last_state}")
     failed_run = state.last_state in TERMINAL_FAILURES
@@ -476,7 +479,9 @@ def _facts(state: DatasetState, about: dict[str, Any]) -> list[tuple[str, dict[s
     kept = f"; kept {about['retention_days']} days" if about["retention_days"] else ""
     personal = "no"
     if state.personal:
-        personal = "yes" + (f": PII columns {', '.join(state.pii_columns)}" if state.pii_columns else "")
+        personal = "yes" + (f": {state.personal_note}" if state.personal_note else "")
+    if state.ownership_note:
+        owners += f" (owners from the {state.ownership_note})"
     return [
         ("checks", _status_cell(state)),
         ("owners", _cell(owners or "no owner recorded")),

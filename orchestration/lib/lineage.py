@@ -7,11 +7,14 @@ materialisation):
 
 - START before the work, with inputs (the upstream assets' datasets) and the output's static facets;
 - COMPLETE after it, with what every result the body gave Dagster says: row counts and output
-  statistics (``dagster/row_count``, ``bytes``, column schemas), each check's result as a data-quality
-  assertion, each Pandera rule a contract check or result names (``contract_rules``) as one more, and
-  the datasets the work deleted from (``deleted_from``: retention) as inputs truncated, and the
-  inputs it read at a version known only at run time (``read_versions``, location -> version: the
-  CCTV job's model weights and camera registry by sha256) as inputs with a ``version`` facet;
+  statistics (``dagster/row_count``, ``bytes``, column schemas), the datasets the work deleted
+  from (``deleted_from``: retention) as inputs truncated, and the inputs it read at a version known
+  only at run time (``read_versions``, location -> version: the CCTV job's model weights and camera
+  registry by sha256) as inputs with a ``version`` facet;
+- then, after COMPLETE, each check judged in the step as a run of its own, ``<asset>:<check>``, that
+  reads the dataset with the check's result (and each Pandera rule it names, ``contract_rules``) as
+  an input ``dataQualityAssertions`` facet, the spec's place for it; rules a result names outside
+  any check (a table validated before it was written) are the run ``<asset>:contract``;
 - FAIL when the body raises (ABORT when the run is interrupted), with the error message and stack
   and the ``deleted_from`` of a ``dg.Failure``'s metadata; an asset of a multi-asset that already
   materialised before the error still gets its COMPLETE.
@@ -20,8 +23,13 @@ Why around the body rather than a sensor reading the event log: START must go ou
 begins and FAIL when it breaks; a sensor only sees a step after it ended, and only while the daemon
 runs. dbt assets are wrapped by ``lineage_dbt.emits_dbt_lineage``, which starts each model as dbt
 starts it. A check judged after its asset's COMPLETE (``steward_trained``, at the end of its asset's
-step) is a run of its own through ``LineageResource.check_run``: START, then COMPLETE with its result
-as an assertion on its input, the asset's dataset.
+step, or in a step of its own: ``nothing_past_retention``) is a run of its own through
+``LineageResource.check_run``: START, then COMPLETE with its result as an assertion on its input,
+the asset's dataset.
+
+An asset may publish several datasets (a department's marts, one folder each): metadata
+``lineage_datasets`` lists their URIs (each one output; ``rows_by_dataset`` their row counts), in
+place of the one ``dagster/uri`` names.
 
 Run ids: the Dagster run id is the parent run (facet ``parent``); each asset's OpenLineage run id
 is derived from it, the asset key and the retry attempt (``governance.lineage.naming.child_run_id``).
@@ -51,6 +59,7 @@ from cityplatform.settings import load_settings
 from governance.lineage import facets
 from governance.lineage.client import lineage_client
 from governance.lineage.events import JobRun, LineageEmitter
+from governance.lineage.facets import OWNERSHIP_SOURCE
 from governance.lineage.naming import (
     PRODUCER,
     DatasetId,
@@ -71,6 +80,11 @@ Body = TypeVar("Body", bound=Callable[..., Any])
 DELETED_FROM = "deleted_from"
 # Result metadata: {location: version} of inputs chosen at run time (vision_jobs.pipes reports it).
 READ_VERSIONS = "read_versions"
+# Asset metadata: the URIs of the datasets an asset writes, when it writes several; result metadata
+# ``rows_by_dataset``: {uri: rows}.
+LINEAGE_DATASETS = "lineage_datasets"
+ROWS_BY_DATASET = "rows_by_dataset"
+CONTRACT = "contract"  # the check run of contract rules a result names outside any check
 LINEAGE_RESOURCE = "lineage"  # the resource key the wrappers add to an asset's signature
 _WRAPPED = "_emits_lineage"  # set on a wrapped body, so a test can find assets that are not
 
@@ -85,6 +99,13 @@ def dataset_of(key: dg.AssetKey, metadata: Mapping[str, Any]) -> DatasetId:
         f"{key.to_user_string()} has neither dagster/uri nor dagster/table_name metadata: "
         "lineage cannot name its dataset"
     )
+
+
+def datasets_of(key: dg.AssetKey, metadata: Mapping[str, Any]) -> list[DatasetId]:
+    """The datasets an asset writes: those ``lineage_datasets`` lists, else its one (:func:`dataset_of`)."""
+    if uris := plain(metadata.get(LINEAGE_DATASETS)):
+        return [dataset_from_uri(str(uri)) for uri in uris]
+    return [dataset_of(key, metadata)]
 
 
 def columns_of(metadata: Mapping[str, Any]) -> list[facets.Column]:
@@ -104,7 +125,17 @@ def stewardship_of(spec: dg.AssetSpec) -> facets.Stewardship:
         department=spec.tags.get("department"),
         retention_days=plain(spec.metadata.get("retention_days")),
         personal_columns=tuple(plain(spec.metadata.get(PERSONAL_COLUMNS)) or ()),
+        ownership_source=plain(spec.metadata.get(OWNERSHIP_SOURCE)),
     )
+
+
+def personal_columns_of(stewardship: facets.Stewardship, columns: Sequence[facets.Column]) -> set[str]:
+    """The columns of a dataset that hold personal data: the registry's personal columns (a dataset
+    classified personal with none listed: all of them), and those found passing one on."""
+    personal = set(stewardship.derived_personal)
+    if stewardship.classification == facets.PERSONAL:
+        personal |= set(stewardship.personal_columns or [c.name for c in columns])
+    return personal
 
 
 def dagster_run_facets(namespace: str, job_name: str, run_id: str) -> dict[str, RunFacet]:
@@ -131,35 +162,42 @@ def check_assertion(
 class _AssetRun:
     key: dg.AssetKey
     run: JobRun
-    dataset: DatasetId
+    datasets: list[DatasetId]
     inputs: list[DatasetId]
     description: str | None
     stewardship: facets.Stewardship
     columns: list[facets.Column]
     row_count: int | None = None
     size: int | None = None
-    assertions: list[data_quality_assertions_dataset.Assertion] = field(default_factory=list)
+    rows_by_dataset: dict[DatasetId, int] = field(default_factory=dict)
+    # check name -> its assertions (its result, then the rules it names): one run each, after COMPLETE
+    assertions: dict[str, list[data_quality_assertions_dataset.Assertion]] = field(default_factory=dict)
     input_facets: dict[DatasetId, dict[str, DatasetFacet]] = field(default_factory=dict)  # e.g. deletions
     extra_facets: dict[str, DatasetFacet] = field(default_factory=dict)  # e.g. dbt column lineage
     materialised: bool = False
     started: bool = False
     finished: bool = False
 
-    def output(self, final: bool) -> OutputDataset:
+    def outputs(self, final: bool) -> list[OutputDataset]:
+        """Its datasets with their facets; statistics once it materialised (``final``), each
+        dataset's own row count where it wrote several."""
         dataset_facets = facets.governance_facets(self.stewardship, [c.name for c in self.columns])
         if self.columns:
             dataset_facets["schema"] = facets.schema_facet(self.columns)
         if self.description:
             dataset_facets["documentation"] = facets.documentation_facet(self.description)
-        output_facets: dict[str, Any] = {}
-        if final and self.materialised:
-            metrics, output_facets = facets.statistics_facets(self.row_count, self.size)
-            dataset_facets |= metrics | self.extra_facets
-            if self.assertions:
-                dataset_facets["dataQualityAssertions"] = facets.assertions_facet(self.assertions)
-        return OutputDataset(
-            self.dataset.namespace, self.dataset.name, facets=dataset_facets, outputFacets=output_facets
-        )
+        outputs = []
+        for dataset in self.datasets:
+            own, output_facets = dict(dataset_facets), {}
+            if final and self.materialised:
+                several = len(self.datasets) > 1
+                rows = self.rows_by_dataset.get(dataset) if several else self.row_count
+                metrics, output_facets = facets.statistics_facets(rows, None if several else self.size)
+                own |= metrics | self.extra_facets
+            outputs.append(
+                OutputDataset(dataset.namespace, dataset.name, facets=own, outputFacets=output_facets)
+            )
+        return outputs
 
     def input_datasets(self) -> list[InputDataset]:
         return [InputDataset(d.namespace, d.name, facets=self.input_facets.get(d, {})) for d in self.inputs]
@@ -169,9 +207,11 @@ def _by_name(keys: Iterable[dg.AssetKey]) -> list[dg.AssetKey]:
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
-def _note_rules(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
-    """Each contract rule a result names (``contract_rules``), as an assertion on its dataset."""
-    run.assertions += [rule_assertion(outcome) for outcome in rules_in(metadata)]
+def _note_rules(run: _AssetRun, metadata: Mapping[str, Any], check: str = CONTRACT) -> None:
+    """Each contract rule a result names (``contract_rules``), as an assertion of the check run
+    ``check`` (a result outside any check: ``contract``)."""
+    if rules := [rule_assertion(outcome) for outcome in rules_in(metadata)]:
+        run.assertions.setdefault(check, []).extend(rules)
 
 
 def _note_changed_inputs(run: _AssetRun, metadata: Mapping[str, Any]) -> None:
@@ -216,8 +256,8 @@ class AssetLineage:
             self.runs[key] = _AssetRun(
                 key=key,
                 run=self.job_run(key.to_user_string(), facets.job_type_facets("DAGSTER", "ASSET")),
-                dataset=dataset_of(key, spec.metadata),
-                inputs=[self.dataset_of_key(dep) for dep in _by_name(assets_def.asset_deps[key])],
+                datasets=datasets_of(key, spec.metadata),
+                inputs=[d for dep in _by_name(assets_def.asset_deps[key]) for d in self.datasets_of_key(dep)],
                 description=spec.description,
                 stewardship=stewardship_of(owned_in_run(spec, self.dagster_run_id)),  # ledger applied
                 columns=columns_of(spec.metadata),
@@ -249,6 +289,28 @@ class AssetLineage:
     def dataset_of_key(self, key: dg.AssetKey) -> DatasetId:
         return dataset_of(key, self.graph.get(key).metadata)
 
+    def datasets_of_key(self, key: dg.AssetKey) -> list[DatasetId]:
+        return datasets_of(key, self.graph.get(key).metadata)
+
+    @functools.cached_property
+    def _registry_personal(self) -> dict[DatasetId, set[str]]:
+        """Each dataset of the job's assets that holds personal data, by the registry: its columns."""
+        found: dict[DatasetId, set[str]] = {}
+        for node in self.graph.asset_nodes:
+            stewardship = stewardship_of(dg.AssetSpec(node.key, tags=node.tags, metadata=node.metadata))
+            if personal := personal_columns_of(stewardship, columns_of(node.metadata)):
+                for dataset in datasets_of(node.key, node.metadata):
+                    found[dataset] = personal
+        return found
+
+    def personal_columns(self, dataset: DatasetId) -> set[str]:
+        """The personal columns of ``dataset``: as this step found them (the registry's, and those
+        its dbt models pass on), else as the registry says."""
+        for run in self.runs.values():
+            if dataset in run.datasets:
+                return personal_columns_of(run.stewardship, run.columns)
+        return self._registry_personal.get(dataset, set())
+
     def _run_for(self, key: dg.AssetKey | None) -> _AssetRun:
         if key is None:
             if len(self.runs) != 1:
@@ -261,9 +323,10 @@ class AssetLineage:
         but a ``MaterializeResult``, ``AssetCheckResult`` or ``Output`` passes untouched)."""
         if isinstance(result, dg.AssetCheckResult):
             run = self._run_for(result.asset_key)
-            _note_rules(run, result.metadata or {})
+            name = result.check_name or "asset_check"
             description = self.check_descriptions.get((run.key, result.check_name))
-            run.assertions.append(check_assertion(result, result.check_name or "asset_check", description))
+            run.assertions.setdefault(name, []).insert(0, check_assertion(result, name, description))
+            _note_rules(run, result.metadata or {}, name)
             return result
         if isinstance(result, dg.Output):
             run = self._run_for(self.keys_by_output_name.get(result.output_name))
@@ -277,6 +340,10 @@ class AssetLineage:
         run.materialised = True
         run.row_count = plain(metadata.get("dagster/row_count"))
         run.size = plain(metadata.get("bytes"))
+        run.rows_by_dataset = {
+            dataset_from_uri(str(uri)): rows
+            for uri, rows in (plain(metadata.get(ROWS_BY_DATASET)) or {}).items()
+        }
         run.columns = columns_of(metadata) or run.columns
         _note_rules(run, metadata)
         _note_changed_inputs(run, metadata)
@@ -288,12 +355,24 @@ class AssetLineage:
         for run in [self.runs[key]] if key else self.runs.values():
             if not run.started:
                 run.started = True
-                self.emitter.emit(RunState.START, run.run, run.input_datasets(), [run.output(final=False)])
+                self.emitter.emit(RunState.START, run.run, run.input_datasets(), run.outputs(final=False))
 
     def complete(self, key: dg.AssetKey) -> None:
+        """COMPLETE, then each check judged with it: a run that reads the datasets, its result an
+        input facet (the spec defines ``dataQualityAssertions`` for inputs)."""
         run = self.runs[key]
         run.finished = True
-        self.emitter.emit(RunState.COMPLETE, run.run, run.input_datasets(), [run.output(final=True)])
+        self.emitter.emit(RunState.COMPLETE, run.run, run.input_datasets(), run.outputs(final=True))
+        for check, assertions in run.assertions.items():
+            judged = self.job_run(
+                f"{key.to_user_string()}:{check}", facets.job_type_facets("DAGSTER", "ASSET_CHECK")
+            )
+            tested = {"dataQualityAssertions": facets.assertions_facet(assertions)}
+            read = [InputDataset(d.namespace, d.name, inputFacets=tested) for d in run.datasets]
+            self.emitter.emit(
+                RunState.START, judged, [InputDataset(d.namespace, d.name) for d in run.datasets]
+            )
+            self.emitter.emit(RunState.COMPLETE, judged, read)
 
     def fail(self, key: dg.AssetKey, error: BaseException) -> None:
         run = self.runs[key]
@@ -302,7 +381,7 @@ class AssetLineage:
             RunState.FAIL if isinstance(error, Exception) else RunState.ABORT,
             run.run,
             run.input_datasets(),
-            [run.output(final=False)],
+            run.outputs(final=False),
             {"errorMessage": facets.error_facet(error)},
         )
 
@@ -343,7 +422,7 @@ class LineageResource(dg.ConfigurableResource):
         emitter = self.emitter()
         op = context.op_execution_context
         graph = op.job_def.asset_layer.asset_graph
-        runs: list[tuple[dg.AssetCheckSpec, JobRun, DatasetId]] = []
+        runs: list[tuple[dg.AssetCheckSpec, JobRun, list[DatasetId]]] = []
         for spec in specs:
             job_name = f"{spec.asset_key.to_user_string()}:{spec.name}"
             run = JobRun(
@@ -352,23 +431,28 @@ class LineageResource(dg.ConfigurableResource):
                 dagster_run_facets(emitter.namespace, op.job_def.name, op.run.run_id),
                 facets.job_type_facets("DAGSTER", "ASSET_CHECK"),
             )
-            runs.append((spec, run, dataset_of(spec.asset_key, graph.get(spec.asset_key).metadata)))
-        for _, run, dataset in runs:
-            emitter.emit(RunState.START, run, [InputDataset(dataset.namespace, dataset.name)])
+            runs.append((spec, run, datasets_of(spec.asset_key, graph.get(spec.asset_key).metadata)))
+        for _, run, datasets in runs:
+            emitter.emit(RunState.START, run, [InputDataset(d.namespace, d.name) for d in datasets])
         try:
             results = judge()
         except BaseException as error:
             state = RunState.FAIL if isinstance(error, Exception) else RunState.ABORT
-            for _, run, dataset in runs:
-                read = [InputDataset(dataset.namespace, dataset.name)]
+            for _, run, datasets in runs:
+                read = [InputDataset(d.namespace, d.name) for d in datasets]
                 emitter.emit(state, run, read, extra_run_facets={"errorMessage": facets.error_facet(error)})
             raise
-        for (spec, run, dataset), result in zip(runs, results, strict=True):
-            assertions = facets.assertions_facet([check_assertion(result, spec.name, spec.description)])
-            tested = InputDataset(
-                dataset.namespace, dataset.name, inputFacets={"dataQualityAssertions": assertions}
+        for (spec, run, datasets), result in zip(runs, results, strict=True):
+            assertions = [
+                check_assertion(result, spec.name, spec.description),
+                *map(rule_assertion, rules_in(result.metadata or {})),
+            ]
+            tested = {"dataQualityAssertions": facets.assertions_facet(assertions)}
+            emitter.emit(
+                RunState.COMPLETE,
+                run,
+                [InputDataset(d.namespace, d.name, inputFacets=tested) for d in datasets],
             )
-            emitter.emit(RunState.COMPLETE, run, [tested])
         return results
 
     @contextmanager

@@ -10,14 +10,19 @@ wrapper streams its events in place of ``invocation.stream()``)::
 
 dbt's structured log says when each node starts and how it ended, so a model's START goes out
 when dbt starts building it and its COMPLETE (with column lineage from its compiled SQL) or FAIL
-when dbt reports its result; models dbt skipped get no run. A test's result is an assertion on
-its model, sent as the test's own run with the model as input (``inputFacets``), the way
-OpenLineage's dbt integration reports tests, since tests run after the model's COMPLETE.
+when dbt reports its result; models dbt skipped get no run. A model's column that passes on a
+personal column of what it reads (``governance.lineage.dbt.passes_on_personal``: unchanged or
+transformed, not only aggregated) is tagged ``pii`` like the registry's personal columns; models
+are built upstream first, so a model's tags reach the models that read it in the same step.
+A test's result is an assertion on its model, sent as the test's own run with the model as input
+(``inputFacets``), the way OpenLineage's dbt integration reports tests, since tests run after the
+model's COMPLETE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
@@ -78,6 +83,8 @@ def _finish_model(dbt: _Dbt, unique_id: str, key: dg.AssetKey, event: dict[str, 
     lineage = sql and dbt_lineage.column_lineage(dbt.manifest, unique_id, sql, dbt.dataset_of)
     if lineage:
         run.extra_facets["columnLineage"] = lineage
+        personal = dbt_lineage.passes_on_personal(lineage, dbt.runs.personal_columns)
+        run.stewardship = replace(run.stewardship, derived_personal=personal)
     run.columns = run.columns or dbt_lineage.model_columns(dbt.manifest, unique_id)
     dbt.runs.complete(key)
 

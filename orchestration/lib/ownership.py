@@ -17,7 +17,7 @@ import dagster as dg
 
 from cityplatform.objectstore import ObjectStore, ObjectStoreError
 from cityplatform.settings import load_settings
-from governance.lineage.facets import PERSONAL
+from governance.lineage.facets import LEDGER_UNREADABLE, OWNERSHIP_SOURCE, PERSONAL
 from governance.registry.registry import Registry, load_registry
 from governance.stewardship.ledger_store import (
     CurrentOwnership,
@@ -42,14 +42,15 @@ def registry_ownership(registry: Registry | None = None) -> CurrentOwnership:
 
 
 def load_current_ownership(registry: Registry | None = None) -> CurrentOwnership:
-    """At run time: the baseline with the ledger's handovers, or the baseline (logged) if the ledger
-    cannot be read, for what reports owners without judging them (lineage)."""
+    """At run time: the baseline with the ledger's handovers, or, for what reports owners without
+    judging them (lineage), the baseline if the ledger cannot be read: logged, and its source says
+    so (``registry (ledger unreadable: why)``), which lineage sends as the ``ownership_source`` tag."""
     registry = registry or load_registry()
     try:
         return current_ownership(registry, OwnershipLedger(ObjectStore.from_settings(load_settings())))
     except (ObjectStoreError, LedgerBroken) as exc:
         log.warning("owners shown from the registry baseline only: %s", exc)
-        return CurrentOwnership(dict(registry.ownership), (), f"registry baseline only ({exc})")
+        return CurrentOwnership(dict(registry.ownership), (), LEDGER_UNREADABLE.format(exc))
 
 
 @lru_cache(maxsize=8)
@@ -103,7 +104,7 @@ def apply_ownership(spec: dg.AssetSpec, ownership: CurrentOwnership) -> dg.Asset
             "deputy": who(entry.deputy),
             "retention_days": entry.retention_days,
             "training_required": ", ".join(registry.required_courses(entry.classification)),
-            "ownership_source": ownership.source,
+            OWNERSHIP_SOURCE: ownership.source,
             **personal,
         }
     )

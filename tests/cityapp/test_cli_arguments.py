@@ -21,6 +21,8 @@ BAD_DAYS = [
     (["stewards", "me", "--staff-id", "S-014", "--on", "2026/01/01"], "--on"),
     (["access", "show", "--on", "tomorrow"], "--on"),
     (["access", "sync", "--on", "31-12-2026"], "--on"),
+    (["verify", "--from", "2026-02-30", "--to", "2026-03-01"], "--from"),
+    (["verify", "--from", "2026-03-01", "--to", "tomorrow"], "--to"),
 ]
 
 

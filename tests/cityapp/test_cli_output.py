@@ -28,6 +28,7 @@ PRINTS_DATA = (
     ("vision", "run"),
     ("vision", "evaluate"),
     ("vision", "train"),
+    ("verify",),
 )
 
 

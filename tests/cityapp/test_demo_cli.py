@@ -27,6 +27,7 @@ from cityplatform.embedded_s3 import EmbeddedS3, free_port
 from cityplatform.layout import mart_export_key
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from cityplatform.settings import load_settings
+from governance.lineage.graph import LineageGraph
 from tests.lineage_spec import event_errors
 from tests.readme import readme_snippet
 
@@ -96,5 +97,12 @@ def test_demo_runs_every_job_and_reports_where_the_data_is(
             key=lambda e: e["eventTime"],
         )
         assert [e["eventType"] for e in mart] == ["START", "COMPLETE"]  # a dbt model is a run of its own
+        outputs = [o for e in events for o in e.get("outputs", [])]
+        assert not [o["name"] for o in outputs if "dataQualityAssertions" in o.get("facets", {})]
+        assert ("s3://marts-traffic", "fct_segment_traffic_hourly") in {
+            (o["namespace"], o["name"]) for o in outputs
+        }
+        graph = LineageGraph(events)  # every registry-personal column, and what passes one on, tagged
+        assert graph.personal_columns() and graph.untagged_personal() == []
     finally:
         EmbeddedS3.from_settings(load_settings()).stop()

@@ -335,3 +335,36 @@ def test_events_can_be_turned_off(city: City) -> None:
     assert calm.kinds["air_quality"].values["pm10"].max() < 150
     only_storm = simulate_day(city, DAY, tz=TZ, seed=42, events={EventKind.STORM})
     assert [e.kind for e in only_storm.events] == [EventKind.STORM]
+
+
+def test_a_storm_placed_at_its_own_start_changes_nothing(city: City, readings: DayReadings) -> None:
+    storm = next(e for e in readings.events if e.kind == EventKind.STORM)
+    placed = simulate_day(city, DAY, tz=TZ, seed=42, storm_start=storm.start.replace(tzinfo=None))
+    assert placed.events == readings.events
+    for kind, values in readings.kinds.items():
+        for measure, array in values.values.items():
+            assert np.array_equal(placed.kinds[kind].values[measure], array), (kind, measure)
+
+
+def test_a_storm_placed_late_runs_on_over_midnight_into_the_next_day(city: City) -> None:
+    """The same storm_start for two days: one storm, its rain and flood continuing after midnight."""
+    start = datetime(2026, 11, 24, 22, 0)
+    late, next_day = (
+        simulate_day(city, day, tz=TZ, seed=42, storm_start=start) for day in (DAY, DAY + timedelta(days=1))
+    )
+    storms = [next(e for e in d.events if e.kind == EventKind.STORM) for d in (late, next_day)]
+    assert storms[0].district_id == storms[1].district_id
+    assert storms[0].start == storms[1].start == start.replace(tzinfo=TZ)  # the next day knows when it began
+    river = late.kinds["river_level"]
+    gauge = river.sensor_ids.index(storms[0].peaks["level_m"].sensor_id)
+    attention = city.gauge(river.sensor_ids[gauge]).attention_level_m
+    before, after = (
+        river.values["level_m"][-1, gauge],
+        next_day.kinds["river_level"].values["level_m"][0, gauge],
+    )
+    assert before >= attention and after >= attention  # in flood at 23:55 and at 00:00
+    # the same river, not a jump at midnight: no bigger a step than the storm's within the day
+    assert abs(after - before) <= np.abs(np.diff(river.values["level_m"][:, gauge])).max()
+    # the next day's own storm is replaced: no rain there after the placed storm has passed
+    assert (next_day.kinds["rain"].values["rainfall_mm"][_hours(next_day, 6, 24)] == 0).all()
+    assert late.kinds["rain"].values["rainfall_mm"][_hours(late, 0, 22)].sum() == 0

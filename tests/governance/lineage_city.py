@@ -32,6 +32,7 @@ from governance.lineage.quality import RuleOutcome, rule_assertion
 from governance.registry.departments import load_departments
 from governance.registry.registry import Registry
 from orchestration.defs.governance.checks import CHECK_NAME, DESCRIPTION
+from orchestration.defs.marts.assets import layer_and_name
 from orchestration.lib.dbt import MARTS_PROJECT
 from orchestration.lib.lineage import check_assertion
 
@@ -95,34 +96,39 @@ class City:
         self,
         job: str,
         inputs: Sequence[DatasetId],
-        output: DatasetId,
+        output: DatasetId | Sequence[DatasetId],
         checks: Sequence[dqa.Assertion] | dict[str, bool] = (),
         end: RunState = RunState.COMPLETE,
         stewardship: facets.Stewardship = STEWARDS,
         columns: Sequence[str] = ("sensor_id",),
         column_lineage: cl.ColumnLineageDatasetFacet | None = None,
     ) -> None:
-        """START, then ``end``: what one materialisation of the asset ``job`` emits."""
+        """START, then ``end``: what one materialisation of the asset ``job`` emits (of its one
+        dataset, or each of several: a department's published marts)."""
+        outputs = [output] if isinstance(output, DatasetId) else list(output)
         if isinstance(checks, dict):
             checks = [check(job, name, ok) for name, ok in checks.items()]
         final: dict[str, Any] = {
             **facets.governance_facets(stewardship, list(columns)),
             "schema": facets.schema_facet([facets.Column(c, "VARCHAR") for c in columns]),
-            "dataQualityAssertions": facets.assertions_facet(list(checks)),
         }
         if column_lineage:
             final["columnLineage"] = column_lineage
         run = JobRun(job, str(uuid.uuid4()))
         sources = [InputDataset(d.namespace, d.name) for d in inputs]
-        self.emitter.emit(RunState.START, run, sources, [OutputDataset(output.namespace, output.name)])
-        self.emitter.emit(end, run, sources, [OutputDataset(output.namespace, output.name, facets=final)])
+        self.emitter.emit(RunState.START, run, sources, [OutputDataset(o.namespace, o.name) for o in outputs])
+        written = [OutputDataset(o.namespace, o.name, facets=final) for o in outputs]
+        self.emitter.emit(end, run, sources, written)
+        if checks and end is RunState.COMPLETE:  # judged in the step, after its COMPLETE
+            for dataset in outputs:
+                self.judge(f"{job}:contract", dataset, *checks)
 
-    def judge(self, job: str, dataset: DatasetId, assertion: dqa.Assertion) -> None:
-        """A check judged in a run of its own that reads the dataset (``steward_trained``, a dbt test)."""
+    def judge(self, job: str, dataset: DatasetId, *assertions: dqa.Assertion) -> None:
+        """A check judged in a run of its own that reads the dataset (each check, a dbt test)."""
         tested = InputDataset(
             dataset.namespace,
             dataset.name,
-            inputFacets={"dataQualityAssertions": facets.assertions_facet([assertion])},
+            inputFacets={"dataQualityAssertions": facets.assertions_facet(list(assertions))},
         )
         run = JobRun(job, str(uuid.uuid4()))
         self.emitter.emit(RunState.START, run, [tested])
@@ -144,6 +150,7 @@ PYTHON_ASSETS: dict[str, tuple[DatasetId, tuple[str, ...]]] = {
     "cctv/raw/clips": (DatasetId("s3://landing", "cctv"), ()),
     "cctv/derived/detections": (DatasetId("s3://bronze", "cctv/detections"), ("cctv/raw/clips",)),
     "cctv/derived/counts": (DatasetId("s3://bronze", "cctv/counts"), ("cctv/derived/detections",)),
+    "cctv/derived/coverage": (DatasetId("s3://bronze", "cctv/coverage"), ("cctv/raw/clips",)),
     "cctv/derived/zone_occupancy": (
         DatasetId("s3://bronze", "cctv/zone_occupancy"),
         ("cctv/derived/detections",),
@@ -165,23 +172,29 @@ def stewardship(registry: Registry, key: str) -> facets.Stewardship:
 
 def _model_key(node: dict[str, Any]) -> str:
     """``marts/<layer or department>/<model>``, as the platform's dbt translator names the models."""
-    fqn = node["fqn"]
-    folder = "reference" if len(fqn) == 2 else fqn[2] if fqn[1] == "marts" else fqn[1]
-    return f"marts/{folder}/{fqn[-1]}"
+    return "/".join(("marts", *layer_and_name(node["fqn"], node["resource_type"])))
 
 
 def emit_platform(lineage_dir: Path, registry: Registry) -> dict[str, DatasetId]:
-    """The platform's lineage, one materialisation of everything; the dataset of each asset key."""
+    """The platform's lineage, one materialisation of everything; the dataset of each asset key (a
+    department's publication: its first mart's, of the one dataset per mart it writes)."""
     city = City(lineage_dir)
     manifest = json.loads(MARTS_PROJECT.manifest_path.read_text())
     datasets = {key: dataset for key, (dataset, _) in PYTHON_ASSETS.items()}
     models = {
-        uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed")
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
     }
     for node in models.values():
         datasets[_model_key(node)] = warehouse_dataset(f"warehouse.{node['schema']}.{node['name']}")
+    published: dict[str, list[DatasetId]] = {}
     for department in load_departments():
-        datasets[f"marts/published/{department.id}"] = DatasetId(f"s3://{department.bucket}", "/")
+        marts = sorted(n["name"] for n in models.values() if n["fqn"][1:3] == ["marts", department.id])
+        if marts:
+            key = f"marts/published/{department.id}"
+            published[key] = [DatasetId(f"s3://{department.bucket}", mart) for mart in marts]
+            datasets[key] = published[key][0]
 
     def source_key(uid: str) -> str:
         if uid in models:
@@ -220,13 +233,12 @@ def emit_platform(lineage_dir: Path, registry: Registry) -> dict[str, DatasetId]
             columns=columns,
             column_lineage=lineage,
         )
-    for department in load_departments():
-        key = f"marts/published/{department.id}"
-        marts = [k for k in datasets if k.startswith(f"marts/{department.id}/")]
+    for key, outputs in published.items():
+        marts = [k for k in datasets if k.startswith(f"marts/{key.rsplit('/', 1)[-1]}/")]
         city.run(
             key,
             [datasets[m] for m in marts],
-            datasets[key],
+            outputs,
             stewardship=stewardship(registry, key),
             columns=["mart"],
         )
@@ -236,5 +248,6 @@ def emit_platform(lineage_dir: Path, registry: Registry) -> dict[str, DatasetId]
             key = _model_key(models[attached])
             city.judge(f"{key}:{node['name']}", datasets[key], dbt_test_assertion(manifest, uid, "pass", 0))
     for key, dataset in datasets.items():
-        city.judge(f"{key}:{CHECK_NAME}", dataset, verdict(key))
+        for judged in published.get(key, [dataset]):
+            city.judge(f"{key}:{CHECK_NAME}", judged, verdict(key))
     return datasets

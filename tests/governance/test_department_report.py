@@ -133,20 +133,22 @@ def disaster() -> dict[str, pl.DataFrame]:
     )
     alerts = pl.DataFrame(
         {
-            "alert_id": ["WL-0001@2026-05-04T12:10"],
-            "sensor_id": ["WL-0001"],
-            "river_name": ["Gulpocheon"],
-            "district_id": ["D01"],
-            "local_date": [DAY],
-            "alert_level": ["warning"],
-            "start_at": [at(12, 10)],
-            "warning_at": [at(13, 5)],
-            "alarm_at": pl.Series([None], dtype=pl.Datetime("us", "UTC")),
-            "peak_at": [at(13, 30)],
-            "end_at": [at(15, 40)],
-            "duration_minutes": [215],
-            "peak_level_m": [4.6],
-            "is_open_at_day_end": [False],
+            # the second continues an alert of the day before, across midnight
+            "alert_id": ["WL-0001@2026-05-04T12:10", "WL-0002@2026-05-03T23:50"],
+            "sensor_id": ["WL-0001", "WL-0002"],
+            "river_name": ["Gulpocheon", "Anyangcheon"],
+            "district_id": ["D01", "D02"],
+            "local_date": [DAY, DAY],
+            "alert_level": ["warning", "attention"],
+            "start_at": [at(12, 10), at(23, 50, DAY - timedelta(days=1))],
+            "warning_at": [at(13, 5), None],
+            "alarm_at": pl.Series([None, None], dtype=pl.Datetime("us", "UTC")),
+            "peak_at": [at(13, 30), at(0, 5)],
+            "end_at": [at(15, 40), at(0, 20)],
+            "duration_minutes": [215, 35],
+            "peak_level_m": [4.6, 3.4],
+            "is_continued_from_day_before": [False, True],
+            "is_open_at_day_end": [False, False],
         }
     )
     return {"fct_river_levels_hourly": levels, "fct_flood_alerts": alerts}
@@ -159,9 +161,9 @@ def public_safety() -> dict[str, pl.DataFrame]:
             "local_date": [DAY, DAY],
             "priority_rank": [1, 2],
             "priority_score": [88.0, 30.5],
-            "night_activity": [1_200.0, 300.0],
-            "night_vehicles": [1_000.0, 250.0],
-            "night_pedestrians_per_hour": [25.0, None],
+            "missing_inputs": [[], ["night_pedestrians", "night_noise"]],
+            "night_vehicles_per_segment": [1_000.0, 250.0],
+            "night_pedestrians_per_camera_hour": [25.0, None],
             "night_noise_exceedance_share": [0.25, None],
             "cameras": [0, 2],
             "cameras_per_km2": [0.0, 0.3],
@@ -188,6 +190,7 @@ def policy_planning() -> dict[str, pl.DataFrame]:
             "gap_score": [0.4, -0.3],
             "pressure_score": [0.7, 0.3],
             "coverage_score": [0.3, 0.6],
+            "missing_inputs": [["flood_alerts"], []],
             "lacks_camera_coverage": [True, False],
             "lacks_sensor_kind": [False, False],
             "cameras": [0, 2],
@@ -320,15 +323,20 @@ def test_missing_values_are_drawn_and_written_as_missing_never_as_zero() -> None
     assert (
         "<td>12:10</td><td>13:05</td><td>not reached</td><td>13:30</td><td>4.60</td><td>15:40</td>" in alerts
     )
+    # an episode from the day before shows its start with the date, and that it continues
+    assert "<td>2026-05-03 23:50</td><td>not reached</td><td>not reached</td><td>00:05</td>" in alerts
+    assert "<td>00:20</td><td>yes</td><td>no</td>" in alerts
     daily = sections(render("environment"))["Air quality (CAI) by district and day"]
     assert "<td>D04</td><td>300</td><td>very_unhealthy (매우나쁨)</td><td>missing</td>" in daily
     safety = sections(render("public_safety"))["Patrol priority by district"]
     assert (
-        "<td>2</td><td>D01</td><td>30.5</td><td>300</td><td>250</td><td>missing</td><td>missing</td>"
-        in safety
+        "<td>2</td><td>D01</td><td>30.5</td><td>night_pedestrians, night_noise</td><td>250</td>"
+        "<td>missing</td><td>missing</td>" in safety
     )
     planning = sections(render("policy_planning"))
-    assert "<td>missing</td><td>99.0%</td>" in planning["Coverage gaps by district"]
+    gaps = planning["Coverage gaps by district"]
+    assert "<td>missing</td><td>99.0%</td>" in gaps
+    assert "<td>0.30</td><td>flood_alerts</td>" in gaps and "<td>0.60</td><td>none</td>" in gaps
     assert (
         "<td>S-2</td><td>sensor</td><td>traffic</td><td>D02</td>"
         in planning["Asset uptime by district and kind"]

@@ -75,15 +75,14 @@ def emitted(tmp_path: Path) -> list[dict[str, Any]]:
         facets={
             "schema": facets.schema_facet(columns),
             "documentation": facets.documentation_facet("Contract-valid readings."),
-            "dataQualityAssertions": facets.assertions_facet(
-                pandera_assertions(reading_schema("rain"), failure_cases())
-            ),
             **facets.governance_facets(STEWARDS, [c.name for c in columns]),
             **metrics,
         },
         outputFacets=stats,
     )
-    inputs = [InputDataset("s3://landing", "iot")]
+    # assertions are an input facet (the spec's only place for them): what the run found in its input
+    assertions = facets.assertions_facet(pandera_assertions(reading_schema("rain"), failure_cases()))
+    inputs = [InputDataset("s3://landing", "iot", inputFacets={"dataQualityAssertions": assertions})]
     emitter.emit(RunState.START, run, inputs, [output])
     emitter.emit(RunState.COMPLETE, run, inputs, [output])
     try:
@@ -102,7 +101,11 @@ def test_every_emitted_event_and_facet_validates_against_the_spec(events: list[d
     assert [e["eventType"] for e in events] == ["START", "COMPLETE", "FAIL"]
     for event in events:
         assert event_errors(event) == []
-    facet_keys = set(events[2]["run"]["facets"]) | set(events[1]["outputs"][0]["facets"])
+    facet_keys = (
+        set(events[2]["run"]["facets"])
+        | set(events[1]["outputs"][0]["facets"])
+        | set(events[1]["inputs"][0]["inputFacets"])
+    )
     assert {"parent", "nominalTime", "processing_engine", "errorMessage", "schema", "ownership", "tags"} <= (
         facet_keys
     )
@@ -129,7 +132,11 @@ def test_names_follow_the_openlineage_conventions(events: list[dict[str, Any]]) 
         (("job",), {"namespace": "smart-city"}, "'name' is a required property"),
         (("outputs", 0, "facets", "schema", "fields", 0, "name"), 7, "is not of type 'string'"),
         (("outputs", 0, "facets", "ownership", "owners", 0), {"type": "steward"}, "'name' is a required"),
-        (("outputs", 0, "facets", "dataQualityAssertions", "assertions", 0, "success"), "yes", "not of type"),
+        (
+            ("inputs", 0, "inputFacets", "dataQualityAssertions", "assertions", 0, "success"),
+            "yes",
+            "not of type",
+        ),
         (("run", "facets", "parent", "run", "runId"), "dagster-run", "is not a 'uuid'"),
         (("outputs", 0, "outputFacets", "outputStatistics", "rowCount"), -0.5, "is not of type 'integer'"),
     ],

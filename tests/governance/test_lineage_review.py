@@ -54,7 +54,7 @@ LANDING, BRONZE, MART, OTHER = (
     DatasetId("s3://marts-traffic", "fct_traffic"),
     DatasetId("s3://landing", "other"),
 )
-PUBLISHED = DatasetId("s3://marts-traffic", "/")
+PUBLISHED = DatasetId("s3://marts-traffic", "fct_segment_traffic_hourly")  # each mart its dataset
 # The registry's people: the pages show their names, not their e-mail addresses.
 CHOI = facets.Stewardship(
     [("steward", "hyunwoo.choi@city.example.kr"), ("deputy", "joonho.lee@city.example.kr")],
@@ -142,11 +142,15 @@ def test_the_graph_links_inputs_to_outputs_with_distances(home: Path) -> None:
         ("s3://bronze/iot/readings/date=2026-03-14/traffic/part-0.parquet", BRONZE),
         ("bronze/iot/readings/date=2026-03-14/traffic/part-0.parquet", BRONZE),
         ("s3://landing/iot/traffic/2026-03-14/12/reading.json", LANDING),
-        ("s3://marts-traffic", PUBLISHED),
+        ("s3://marts-traffic/fct_segment_traffic_hourly/", PUBLISHED),
         ("fct_traffic", MART),  # the last part of an asset key, when no other asset has it
         # an object a publication exported from a mart is that mart's
         ("s3://marts-traffic/fct_traffic/date=2026-03-14/fct_traffic.parquet", MART),
-        ("marts-traffic/other_mart/date=2026-03-14/other_mart.parquet", PUBLISHED),
+        # each published mart is its own dataset
+        (
+            "marts-traffic/fct_segment_traffic_hourly/date=2026-03-14/fct_segment_traffic_hourly.parquet",
+            PUBLISHED,
+        ),
     ],
 )
 def test_an_object_path_resolves_to_the_dataset_it_lies_in(home: Path, ref: str, dataset: DatasetId) -> None:

@@ -12,8 +12,8 @@ import pytest
 from cityplatform.layout import landing_iot_prefix
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, build_city, build_iot_day
-from ingestion.day import ingest_kinds
-from ingestion.iot import IngestResult, LandingFile
+from ingestion.day import KindIngest, ingest_kinds
+from ingestion.iot import LandingFile
 
 DAY = date(2026, 11, 24)  # no clock change in either zone
 KINDS = ("noise", "air_quality")  # the other kinds are ingested as empty days, to stay fast
@@ -37,8 +37,8 @@ def simulate_and_ingest(city: City, landed_in: tzinfo, read_in: tzinfo) -> tuple
         ]
         for kind in KINDS
     }
-    results: dict[str, IngestResult] = ingest_kinds(
-        lambda kind: files.get(kind, []),
+    results: dict[str, KindIngest] = ingest_kinds(
+        lambda kind: [files.get(kind, [])],
         lambda kind, accepted: None,
         day=DAY,
         known_sensors=[s.sensor_id for s in city.sensors],
@@ -46,7 +46,7 @@ def simulate_and_ingest(city: City, landed_in: tzinfo, read_in: tzinfo) -> tuple
         bytes_per_kind={},
     )
     assert all(r.reconciles for r in results.values())
-    return day.truth, {kind: (results[kind].accepted.height, results[kind].reasons) for kind in KINDS}
+    return day.truth, {kind: (results[kind].accepted_rows, results[kind].reasons) for kind in KINDS}
 
 
 def expected(truth: DayTruth) -> Outcome:

@@ -262,7 +262,7 @@ class Landed:
     keys: dict[str, str]  # case -> landing key
     good: set[tuple[str, int]]  # (key, line) of every good line
     quarantine: pl.DataFrame  # read back from S3
-    bronze_rows: int  # read back from S3
+    bronze: pl.DataFrame  # every kind's, read back from S3
 
 
 def land(store: ObjectStore) -> tuple[dict[str, str], set[tuple[str, int]]]:
@@ -303,8 +303,13 @@ def landed(store: ObjectStore) -> Landed:
     manifest = LandingManifest.from_listing(store, DAY, SEOUL)
     ingest = ingest_manifest(store, manifest, known_sensors=KNOWN, tz=SEOUL)
     quarantine = read_parquet(store, QUARANTINE, quarantine_readings_key(DAY))
-    bronze_rows = sum(read_parquet(store, BRONZE, bronze_readings_key(k, DAY)).height for k in MEASURES)
-    return Landed(ingest, keys, good, quarantine, bronze_rows)
+    bronze = pl.concat(
+        [
+            read_parquet(store, BRONZE, bronze_readings_key(k, DAY)).select("source_file", "line_no")
+            for k in MEASURES
+        ]
+    )
+    return Landed(ingest, keys, good, quarantine, bronze)
 
 
 def answer(landed: Landed, case: str) -> pl.DataFrame:
@@ -333,20 +338,14 @@ def test_every_case_answered_good_lines_accepted_and_the_day_reconciles(landed: 
     assert answered == CASES
 
     ingest = landed.ingest
-    accepted = {
-        (key, n)
-        for r in ingest.results.values()
-        if r.accepted.height
-        for key, n in r.accepted.select("source_file", "line_no").iter_rows()
-    }
-    assert accepted == landed.good
+    assert set(landed.bronze.iter_rows()) == landed.good
     assert ingest.reconciles and ingest.other_day == 0
     assert ingest.lines_in == ingest.accepted + ingest.quarantined
     assert ingest.lines_in == 3 * len(LINE_CASES) + GOOD_VARIANT_LINES + 2 * len(OBJECT_CASES)
-    assert (landed.bronze_rows, landed.quarantine.height) == (ingest.accepted, ingest.quarantined)
+    assert (landed.bronze.height, landed.quarantine.height) == (ingest.accepted, ingest.quarantined)
 
 
 def test_an_unknown_kind_folder_is_in_the_manifest_and_reported(landed: Landed) -> None:
     humidity = landed.ingest.results["humidity"]
-    assert (humidity.lines_in, humidity.accepted.height, humidity.reasons) == (2, 0, {"unknown_kind": 2})
+    assert (humidity.lines_in, humidity.accepted_rows, humidity.reasons) == (2, 0, {"unknown_kind": 2})
     assert landed.ingest.reasons["unknown_kind"] == 2

@@ -23,9 +23,19 @@ SEOUL = load_settings(timezone="Asia/Seoul").zone
 HOURLY_AIR = dg.AssetKey(["marts", "environment", "fct_air_quality_hourly"])
 AIR_HOURS = dg.AssetKey(["marts", "intermediate", "int_air_quality_district_hours_aggregated"])
 FLOOD_ALERTS = dg.AssetKey(["marts", "disaster_management", "fct_flood_alerts"])
-RAIN_HOURS = dg.AssetKey(["marts", "intermediate", "int_rain_district_hours_aggregated"])
 NOISE = dg.AssetKey(["marts", "environment", "fct_noise_exceedances"])
 NOISE_READINGS = dg.AssetKey(["marts", "intermediate", "int_noise_readings_assessed"])
+RIVER_LEVELS = dg.AssetKey(["marts", "disaster_management", "fct_river_levels_hourly"])
+RIVER_READINGS = dg.AssetKey(["marts", "intermediate", "int_river_readings_classified"])
+RAIN_READINGS = dg.AssetKey(["marts", "intermediate", "int_rain_readings_located"])
+# (mart, parent): the mart's day also reads the parent's day before
+DAY_BEFORE_READS = [
+    (HOURLY_AIR, AIR_HOURS),
+    (NOISE, NOISE_READINGS),  # the night begins the day before
+    (FLOOD_ALERTS, RIVER_READINGS),  # an alert across midnight continues the day before's episode
+    (FLOOD_ALERTS, RAIN_READINGS),  # the 6 hours of rain before a peak early in the day
+    (RIVER_LEVELS, RAIN_READINGS),  # 12 hours of rain for KMA's heavy-rain criteria
+]
 
 
 def test_the_first_day_is_the_setting_else_the_first_landed_day_else_yesterday(
@@ -72,9 +82,7 @@ def test_the_day_closes_after_the_lateness_limit_and_the_marts_follow_the_ingest
     assert MARTS_AT > DAY_GRACE
 
 
-@pytest.mark.parametrize(
-    ("mart", "parent"), [(HOURLY_AIR, AIR_HOURS), (FLOOD_ALERTS, RAIN_HOURS), (NOISE, NOISE_READINGS)]
-)
+@pytest.mark.parametrize(("mart", "parent"), DAY_BEFORE_READS)
 def test_a_mart_that_reads_the_day_before_maps_to_both_days_of_its_parent(
     definitions: dg.Definitions, mart: dg.AssetKey, parent: dg.AssetKey
 ) -> None:
@@ -119,7 +127,7 @@ def test_a_model_reads_before_its_window_exactly_when_it_names_the_parents_it_re
         }
         assert bool(READS_BEFORE_WINDOW.search(node["raw_code"])) == bool(declared), node["name"]
         assert set(declared) <= parents, node["name"]
-    assert (HOURLY_AIR, AIR_HOURS) in day_before_reads() and (FLOOD_ALERTS, RAIN_HOURS) in day_before_reads()
+    assert set(DAY_BEFORE_READS) <= set(day_before_reads())
 
 
 def test_other_marts_read_their_own_day_only(definitions: dg.Definitions) -> None:

@@ -64,6 +64,7 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{QUARANTINE}/{clip.quarantine_key()}": "cctv/raw/clips",
         f"s3://{BRONZE}/{clip.output_key('detections')}": "cctv/derived/detections",
         f"s3://{BRONZE}/{clip.output_key('counts')}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{clip.output_key('coverage')}": "cctv/derived/coverage",
         f"s3://{BRONZE}/{clip.output_key('occupancy')}": "cctv/derived/zone_occupancy",
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
         f"s3://{BRONZE}/{bronze_readings_key('noise', day)}": "iot/bronze/readings",
@@ -254,6 +255,23 @@ def test_the_checks_pass_after_deletion(retention_run: dg.ExecuteInProcessResult
     checks = check_results(retention_run)
     assert checks[CHECK_NAME].passed and checks[CHECK_NAME].metadata["objects_past_retention"].value == 0
     assert checks["steward_trained"].passed  # the definitions gave the new asset its steward check
+
+
+def test_the_check_in_its_own_step_emits_its_lineage_run(
+    retention_run: dg.ExecuteInProcessResult, store: ObjectStore
+) -> None:
+    """A run that reads the deletions record, its result an input assertion, as every check's."""
+    job = f"{DELETIONS.to_user_string()}:{CHECK_NAME}"
+    lineage_run = child_run_id(retention_run.run_id, job)
+    keys = [o.key for o in store.list_objects(LINEAGE, "events/")]
+    mine = [k for k in keys if (parsed := parse_lineage_event_key(k)) and parsed.run_id == lineage_run]
+    events = {e["eventType"]: e for e in (json.loads(store.get_bytes(LINEAGE, k)) for k in mine)}
+    assert set(events) == {"START", "COMPLETE"}
+    assert all(event_errors(event) == [] for event in events.values())
+    (read,) = events["COMPLETE"]["inputs"]
+    assert f"{read['namespace']}/{read['name']}" == "s3://governance/retention/deletions"
+    (assertion,) = read["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert (assertion["name"], assertion["success"]) == (CHECK_NAME, True)
 
 
 def test_the_check_alone_fails_on_a_leftover_and_the_next_run_deletes_it(

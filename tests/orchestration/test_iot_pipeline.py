@@ -6,6 +6,8 @@ match it line for line, and bronze must hold every other line once, however ofte
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +22,15 @@ from cityplatform.layout import (
     landing_iot_prefix,
     quarantine_readings_key,
 )
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, read_parquet
+from cityplatform.objectstore import (
+    BRONZE,
+    LANDING,
+    QUARANTINE,
+    ObjectStore,
+    parquet_record_key,
+    parse_s3_uri,
+    read_parquet,
+)
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
@@ -93,6 +103,22 @@ def test_metadata_reconciles_lines_in_with_accepted_plus_quarantined(
     assert meta["rows_in"] == meta["rows_accepted"] + meta["rows_quarantined"]
     assert meta["quarantined_by_reason"] == {r.value: n for r, n in sorted(truth.fault_counts().items())}
     assert meta["reconciles"] is True
+
+
+def test_each_file_written_is_recorded_in_the_run_and_beside_it(
+    store: ObjectStore, truth: DayTruth, first_run: dg.ExecuteInProcessResult
+) -> None:
+    files = {}
+    for event in first_run.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key in (BRONZE_READINGS, QUARANTINE_READINGS):
+            files |= materialization.metadata["files"].value  # type: ignore[attr-defined]  # JSON metadata
+    assert set(files) == {*SENSOR_KINDS, "quarantine"}
+    assert {kind: files[kind]["rows"] for kind in SENSOR_KINDS} == truth.expected_accepted
+    for record in files.values():
+        bucket, key = parse_s3_uri(record["uri"])
+        assert json.loads(store.get_bytes(bucket, parquet_record_key(key))) == record
+        assert hashlib.sha256(store.get_bytes(bucket, key)).hexdigest() == record["sha256"]
 
 
 def test_rerunning_the_partition_replaces_instead_of_appending(

@@ -24,9 +24,10 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from cityplatform.objectstore import LINEAGE, ObjectStore
 from governance.lineage.graph import LineageGraph
-from governance.lineage.naming import WAREHOUSE_NAMESPACE
-from orchestration.lib.lineage import LineageResource
+from governance.lineage.naming import warehouse_namespace
+from orchestration.lib.lineage import LineageResource, emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
+from orchestration.lib.ownership import PERSONAL_COLUMNS
 from tests.lineage_spec import event_errors
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -165,6 +166,20 @@ def project(city_env: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield root
 
 
+@dg.asset(
+    key=["test", "bronze", "trips"],
+    tags={"classification": "personal"},  # as the registry tags a dataset of personal data
+    metadata={
+        "dagster/uri": "s3://bronze/test/trips/",
+        PERSONAL_COLUMNS: ["trip_id", "vehicles", "observed_at"],
+    },
+)
+@emits_lineage
+def trips(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Personal data (a trip singles out a traveller), written before the models read it."""
+    return dg.MaterializeResult()
+
+
 def materialise(project: Path) -> dg.ExecuteInProcessResult:
     dbt = DbtCliResource(project_dir=str(project), profiles_dir=str(project), dbt_executable=DBT)
     manifest = dbt.cli(["parse"]).wait().target_path / "manifest.json"
@@ -176,10 +191,10 @@ def materialise(project: Path) -> dg.ExecuteInProcessResult:
 
     sources = [
         dg.AssetSpec(["test", "bronze", name], metadata={"dagster/uri": f"s3://bronze/test/{name}/"})
-        for name in ("trips", "segments", "districts")
+        for name in ("segments", "districts")
     ]
     definitions = dg.Definitions(
-        assets=[mini, *sources], resources={"dbt": dbt, "lineage": LineageResource()}
+        assets=[trips, mini, *sources], resources={"dbt": dbt, "lineage": LineageResource()}
     )
     return definitions.resolve_implicit_global_asset_job_def().execute_in_process(raise_on_error=False)
 
@@ -211,6 +226,7 @@ def test_each_model_is_a_run_started_when_dbt_starts_it(events: dict[str, list[d
         job: [e["eventType"] for e in runs] for job, runs in events.items() if not job.startswith("test.")
     }
     assert states == {
+        "test/bronze/trips": ["START", "COMPLETE"],
         "stg_trips": ["START", "COMPLETE"],
         "fct_district_traffic": ["START", "COMPLETE"],
         "fct_broken": ["START", "FAIL"],
@@ -223,12 +239,12 @@ def test_model_inputs_and_outputs_are_named_by_where_they_live(
     events: dict[str, list[dict[str, Any]]],
 ) -> None:
     stg, fct = events["stg_trips"][-1], events["fct_district_traffic"][-1]
+    warehouse = warehouse_namespace()  # as OpenLineage's dbt integration names a DuckDB profile's path
+    assert warehouse.startswith("duckdb:///") and warehouse.endswith("/warehouse.duckdb")
     assert [(d["namespace"], d["name"]) for d in stg["inputs"]] == [("s3://bronze", "test/trips")]
-    assert [(d["namespace"], d["name"]) for d in stg["outputs"]] == [
-        (WAREHOUSE_NAMESPACE, "warehouse.main.stg_trips")
-    ]
+    assert [(d["namespace"], d["name"]) for d in stg["outputs"]] == [(warehouse, "warehouse.main.stg_trips")]
     assert sorted((d["namespace"], d["name"]) for d in fct["inputs"]) == [
-        (WAREHOUSE_NAMESPACE, "warehouse.main.stg_trips"),
+        (warehouse, "warehouse.main.stg_trips"),
         ("s3://bronze", "test/districts"),
         ("s3://bronze", "test/segments"),
     ]
@@ -267,6 +283,30 @@ def test_dbt_tests_report_assertions_on_their_model(events: dict[str, list[dict[
     assert mart.check_status == "failed" and [c.name for c in mart.failed_checks] == [
         "accepted_values_fct_district_traffic_vehicles__1"
     ]
+
+
+def test_personal_columns_keep_their_tag_through_the_models_that_pass_them_on(
+    events: dict[str, list[dict[str, Any]]],
+) -> None:
+    """The registry's personal columns of the source, and every column of a model passed on from
+    one unchanged or transformed, carry ``pii``; one only aggregated from them (``sum(vehicles)``)
+    does not, nor does a column from elsewhere."""
+    graph = LineageGraph([e for runs in events.values() for e in runs])
+    personal = {d.name: columns for d, columns in graph.personal_columns().items()}
+    assert personal == {
+        "test/trips": {"trip_id", "vehicles", "observed_at"},
+        "warehouse.main.stg_trips": {"trip_id", "vehicle_count", "observed_at"},
+    }
+    assert graph.untagged_personal() == []  # 100% of them tagged in the events
+    stg = graph.datasets[graph.resolve("stg_trips")]
+    assert sorted(stg.pii_passed_on) == ["observed_at", "trip_id", "vehicle_count"]
+    assert stg.personal and not graph.datasets[graph.resolve("fct_district_traffic")].personal
+    (column,) = [
+        c
+        for c in events["stg_trips"][-1]["outputs"][0]["facets"]["tags"]["tags"]
+        if c.get("field") == "trip_id"
+    ]
+    assert (column["key"], column["value"], column["source"]) == ("pii", "true", "column-lineage")
 
 
 def _parent_run_id(event: dict[str, Any]) -> str | None:

@@ -98,7 +98,14 @@ def test_every_event_of_a_real_materialisation_is_valid_openlineage(
 def test_each_asset_emits_start_then_complete_in_one_run_under_the_dagster_run(
     ingest_events: dict[str, list[dict]], runs: dict[str, dg.ExecuteInProcessResult]
 ) -> None:
-    assert set(ingest_events) == IOT_ASSETS | {f"{asset}:steward_trained" for asset in IOT_ASSETS}
+    # each check a run of its own, after its asset's COMPLETE; contract rules: the contract's run
+    contracts = {f"{asset}:contract" for asset in IOT_ASSETS if asset.startswith("iot/bronze/")}
+    assert set(ingest_events) == (
+        IOT_ASSETS
+        | {f"{asset}:steward_trained" for asset in IOT_ASSETS}
+        | contracts
+        | {"iot/bronze/readings:reconciliation"}
+    )
     for job, events in ingest_events.items():
         assert [e["eventType"] for e in events] == ["START", "COMPLETE"], job
         assert len({e["run"]["runId"] for e in events}) == 1
@@ -218,7 +225,19 @@ def test_complete_carries_schema_owners_tags_docs_counts_and_check_results(
     assert facets["dataQualityMetrics"]["rowCount"] == rows
     assert bronze["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == rows
 
-    assertions = facets["dataQualityAssertions"]["assertions"]
+    assert "dataQualityAssertions" not in facets  # an input facet only: of the checks' own runs
+
+    def tested(job: str) -> list[dict[str, Any]]:
+        start, complete = ingest_events[job]
+        assert [d["name"] for d in start["inputs"]] == [d["name"] for d in complete["inputs"]]
+        (read,) = complete["inputs"]
+        assert (read["namespace"], read["name"]) == (
+            bronze["outputs"][0]["namespace"],
+            bronze["outputs"][0]["name"],
+        )
+        return read["inputFacets"]["dataQualityAssertions"]["assertions"]
+
+    assertions = tested("iot/bronze/readings:contract") + tested("iot/bronze/readings:reconciliation")
     checks = {a["name"]: a["success"] for a in assertions if a["assertion"] in {"reconciliation", "contract"}}
     assert checks == {"reconciliation": True, "contract": True}
     pandera = [a for a in assertions if a.get("params", {}).get("contract") == "iot_air_quality_reading"]
@@ -226,7 +245,8 @@ def test_complete_carries_schema_owners_tags_docs_counts_and_check_results(
     assert all(a["success"] for a in assertions)
 
     registry = output_facets(ingest_events["iot/bronze/sensor_registry"][-1])
-    assert registry["schema"]["fields"] and registry["dataQualityAssertions"]["assertions"]
+    (read,) = ingest_events["iot/bronze/sensor_registry:contract"][-1]["inputs"]
+    assert registry["schema"]["fields"] and read["inputFacets"]["dataQualityAssertions"]["assertions"]
 
 
 def test_a_failing_asset_emits_start_then_fail_with_the_error(

@@ -24,7 +24,8 @@ from citysim import build_city, write_iot_day
 from tests.governance.registry_files import all_courses, city_today, trained_registry, write_training
 from tests.orchestration.governance_env import materialized, run, steward_results
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# A server of its own: the status objects must be this module's, not another module's publications.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.own_s3]
 
 DAY = date(2026, 5, 5)
 FAILING = "marts/staging/stg_iot__rain"

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore
+from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectStore, parquet_record_key
 from cityplatform.settings import Settings
 from citysim.cctv import ClipSpec, ClipTruth, render_clip, upload_clip
 from vision_jobs.cli import app
@@ -97,7 +97,8 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
         ("occupancy", OCCUPANCY_SCHEMA),
     ):
         keys = [o.key for o in store.list_objects(BRONZE, f"cctv/{table}/{partition}/")]
-        assert keys == [f"cctv/{table}/{partition}/{clip}.parquet"]
+        parquet = f"cctv/{table}/{partition}/{clip}.parquet"
+        assert keys == [parquet, parquet_record_key(parquet)]  # the write's record beside it
         assert read_parquet(store, keys[0]).schema == pl.Schema(schema)
     detections = read_parquet(store, f"cctv/detections/{partition}/{clip}.parquet")
     assert detections["frame_index"].max() >= truth.frames - 2 * 2  # every sampled frame up to the end
@@ -166,7 +167,8 @@ def test_rerunning_a_clip_replaces_its_outputs(
     assert again.ok and again.crossings == reports[-1].crossings
     kept = [o.key for o in store.list_objects(BRONZE, evidence.rsplit("/", 1)[0] + "/")]
     assert kept == [evidence]
-    assert len(list(store.list_objects(BRONZE, "cctv/counts/date=2025-05-12/camera=cam-01/hour=08/"))) == 1
+    counts = [o.key for o in store.list_objects(BRONZE, "cctv/counts/date=2025-05-12/camera=cam-01/hour=08/")]
+    assert len(counts) == 2 and parquet_record_key(counts[0]) == counts[1]  # one file, with its record
 
 
 def test_cli_exit_codes(city_settings: Settings, good_uri: str, bad_uris: dict[str, str]) -> None:

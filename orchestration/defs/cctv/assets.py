@@ -20,6 +20,7 @@ from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.metadata import plain
 from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
+from orchestration.lib.retries import STORAGE_RETRY
 
 RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
 DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
@@ -47,6 +48,7 @@ TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCU
         KEPT_WITH: [f"s3://{BRONZE}/{bronze_cctv_prefix('evidence')}", f"s3://{QUARANTINE}/{CCTV_PREFIX}"],
         RETIRES_PARTITIONS: True,
     },
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def raw_clips(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -126,6 +128,7 @@ def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     ],
     partitions_def=clip_partitions,
     pool="vision",  # as many analyses at once as the instance's `vision` pool allows (GPUs)
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def clip_analysis(

@@ -33,7 +33,7 @@ from cityplatform.objectstore import GOVERNANCE, ObjectStore, parquet_bytes
 from governance.retention import Expired, Location, past_retention
 from orchestration.defs.governance.status import run_date
 from orchestration.lib.code_location import CodeLocationCatalog
-from orchestration.lib.lineage import DELETED_FROM, emits_lineage
+from orchestration.lib.lineage import DELETED_FROM, LineageResource, emits_lineage
 from orchestration.lib.resources import CityStorage
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETENTION_TAG, RETIRES_PARTITIONS
 
@@ -225,6 +225,17 @@ def nothing_past_retention(
     context: dg.AssetCheckExecutionContext,
     storage: CityStorage,
     code_location: dg.ResourceParam[CodeLocationCatalog],
+    lineage: LineageResource,
+) -> dg.AssetCheckResult:
+    """Judged in a step of its own, so its lineage run is too (``check_run``)."""
+    (result,) = lineage.check_run(
+        context, context.check_specs, lambda: [_judge_retention(context, storage, code_location)]
+    )
+    return result
+
+
+def _judge_retention(
+    context: dg.AssetCheckExecutionContext, storage: CityStorage, code_location: CodeLocationCatalog
 ) -> dg.AssetCheckResult:
     found = scan(storage, code_location, context.instance, context.run.run_id)
     oldest = found.expired[:OLDEST_SHOWN]

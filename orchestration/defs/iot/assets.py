@@ -30,11 +30,15 @@ from orchestration.lib.lineage import emits_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage
 from orchestration.lib.retention_scope import RETAINED
+from orchestration.lib.retries import STORAGE_RETRY
 
 RAW_READINGS = dg.AssetKey(["iot", "raw", "readings"])
 BRONZE_READINGS = dg.AssetKey(["iot", "bronze", "readings"])
 QUARANTINE_READINGS = dg.AssetKey(["iot", "quarantine", "readings"])
 SENSOR_REGISTRY = dg.AssetKey(["iot", "bronze", "sensor_registry"])
+# A run with this tag set to "true" (the landing sensor's) parses only the landing objects the day's
+# last ingestion has not; any other run (a re-materialisation, a backfill) ingests the day whole.
+INCREMENTAL_TAG = "iot/incremental"
 
 
 def _column_schema(kind: str) -> dg.TableSchema:
@@ -64,6 +68,7 @@ def _column_schema(kind: str) -> dg.TableSchema:
     ),
     tags=RETAINED,
     metadata={"dagster/uri": f"s3://{LANDING}/{LANDING_IOT_PREFIX}"},
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def raw_readings(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -148,6 +153,7 @@ def _snapshot_metadata(manifest: LandingManifest) -> dict[str, object]:
         ),
     ],
     partitions_def=daily_partitions,
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def bronze_readings(
@@ -161,10 +167,11 @@ def bronze_readings(
         manifest,
         known_sensors=registered_sensor_ids(store),
         tz=storage.settings().zone,
+        incremental=context.run.tags.get(INCREMENTAL_TAG) == "true",
     )
     context.log.info(
         f"{day}: {ingest.lines_in} lines, {ingest.accepted} accepted, {ingest.quarantined} quarantined, "
-        f"{ingest.other_day} of the next or previous day"
+        f"{ingest.other_day} of the next or previous day; {ingest.lines_parsed} lines parsed by this run"
     )
     yield dg.MaterializeResult(
         asset_key=BRONZE_READINGS,
@@ -173,10 +180,12 @@ def bronze_readings(
             "rows_accepted": ingest.accepted,
             "rows_quarantined": ingest.quarantined,
             "rows_other_day": ingest.other_day,
+            "rows_parsed": ingest.lines_parsed,
             "quarantined_by_reason": ingest.reasons,
             "reconciles": ingest.reconciles,
-            "rows_by_kind": {k: r.accepted.height for k, r in ingest.results.items()},
-            "bytes": sum(ingest.written[k].size for k in SENSOR_KINDS),
+            "rows_by_kind": {k: r.accepted_rows for k, r in ingest.results.items()},
+            "bytes": sum(ingest.written[k].info.size for k in SENSOR_KINDS),
+            "files": {k: ingest.written[k].metadata() for k in SENSOR_KINDS},
             "dagster/row_count": ingest.accepted,
             "landing_fingerprint": manifest.fingerprint,
         },
@@ -186,7 +195,8 @@ def bronze_readings(
         metadata={
             "dagster/row_count": ingest.quarantined,
             "by_reason": ingest.reasons,
-            "bytes": ingest.written["quarantine"].size,
+            "bytes": ingest.written["quarantine"].info.size,
+            "files": {"quarantine": ingest.written["quarantine"].metadata()},
             "path": dg.MetadataValue.path(f"s3://{QUARANTINE}/{quarantine_readings_key(day)}"),
         },
     )
@@ -196,7 +206,7 @@ def bronze_readings(
         passed=ingest.reconciles,
         metadata={
             kind: (
-                f"{r.lines_in} in = {r.accepted.height} accepted + {r.quarantined.height} quarantined "
+                f"{r.lines_in} in = {r.accepted_rows} accepted + {r.quarantined.height} quarantined "
                 f"+ {r.other_day} of another day"
             )
             for kind, r in ingest.results.items()
@@ -252,6 +262,7 @@ _REGISTRY_DESCRIPTIONS = {
         )
         for table, key in REGISTRY_ASSETS.items()
     ],
+    retry_policy=STORAGE_RETRY,
 )
 @emits_lineage
 def sensor_registry(

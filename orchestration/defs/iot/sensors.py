@@ -7,7 +7,8 @@ partition once it has ended (``orchestration.lib.partitions``), so the objects o
 running are ingested after midnight: by the next day's first objects, or by the nightly schedule.
 The run key is a digest of every (object key, etag) of that day: a re-delivered object with the
 same etag yields the same key, which Dagster never runs twice; ingestion itself replaces the day,
-so even a forced re-run cannot duplicate rows.
+so even a forced re-run cannot duplicate rows. Its runs are incremental (``INCREMENTAL_TAG``): each
+parses only the objects its day's last ingestion has not.
 """
 
 from collections import defaultdict
@@ -18,6 +19,7 @@ import dagster as dg
 from cityplatform.layout import LANDING_IOT_PREFIX
 from cityplatform.objectstore import LANDING, ObjectInfo
 from ingestion.landing import LandingManifest, ingested_days
+from orchestration.defs.iot.assets import INCREMENTAL_TAG
 from orchestration.defs.iot.jobs import ingest_day_job
 from orchestration.lib.landing_cursor import fresh_objects
 from orchestration.lib.partitions import daily_partitions
@@ -60,7 +62,7 @@ def iot_landing_sensor(context: dg.SensorEvaluationContext, storage: CityStorage
             dg.RunRequest(
                 run_key=f"iot-{day.isoformat()}-{snapshot.fingerprint}",
                 partition_key=day.isoformat(),
-                tags={"landing/objects": str(snapshot.object_count)},
+                tags={"landing/objects": str(snapshot.object_count), INCREMENTAL_TAG: "true"},
             )
         )
     if not run_requests:

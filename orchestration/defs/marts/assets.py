@@ -37,10 +37,11 @@ from orchestration.defs.marts.reports import (
 from orchestration.defs.marts.status import write_blocked, write_published
 from orchestration.lib.dbt import MARTS_PROJECT, PRODUCTION_BUILD, CityDbt, partition_window
 from orchestration.lib.dbt_checks import check_description, readable_test_names
-from orchestration.lib.lineage import emits_lineage
+from orchestration.lib.lineage import LINEAGE_DATASETS, ROWS_BY_DATASET, emits_lineage
 from orchestration.lib.lineage_dbt import emits_dbt_lineage
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.resources import CityStorage, StewardJudge
+from orchestration.lib.retries import STORAGE_RETRY
 
 PROJECT = MARTS_PROJECT
 PROJECT.prepare_if_dev()  # parses under `dagster dev`; elsewhere prepared before loading (lib/dbt.py)
@@ -224,6 +225,7 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        retry_policy=STORAGE_RETRY,
         kinds={"s3", "parquet", "html"} if reported else {"s3", "parquet"},
         description=(
             f"The {department_id} marts as published to the department: one parquet per mart and "
@@ -233,7 +235,12 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
             f"`s3://{bucket}/MART/status.json` says whether its latest run published it (days, "
             f"checks) or blocked it and why.{report}"
         ),
-        metadata={"dagster/uri": f"s3://{bucket}/", "marts": marts},
+        # lineage: each mart its own dataset (s3://<bucket>/<mart>), not the bucket
+        metadata={
+            "dagster/uri": f"s3://{bucket}/",
+            "marts": marts,
+            LINEAGE_DATASETS: [f"s3://{bucket}/{mart}/" for mart in marts],
+        },
     )
     @emits_lineage
     def publish(context: dg.AssetExecutionContext, storage: CityStorage) -> dg.MaterializeResult:
@@ -249,11 +256,14 @@ def _publication(department: Department, marts: list[str]) -> dg.AssetsDefinitio
             end=window.end.date(),
         )
         context.log.info(f"published {len(exports)} objects to s3://{bucket}/")
+        rows = {m: sum(e.record.rows for e in exports if e.mart == m) for m in marts}
         metadata: dict[str, Any] = {
             "objects": len(exports),
-            "rows_by_mart": {m: sum(e.rows for e in exports if e.mart == m) for m in marts},
-            "bytes": sum(e.info.size for e in exports),
-            "dagster/row_count": sum(e.rows for e in exports),
+            "rows_by_mart": rows,
+            ROWS_BY_DATASET: {f"s3://{bucket}/{m}/": n for m, n in rows.items()},
+            "bytes": sum(e.record.info.size for e in exports),
+            "dagster/row_count": sum(e.record.rows for e in exports),
+            "files": [e.record.metadata() for e in exports],
         }
         checks = run_check_statuses(
             context.instance, context.run_id, {m: dg.AssetKey([GROUP, department_id, m]) for m in marts}

@@ -14,17 +14,14 @@ from pathlib import Path
 import duckdb
 
 from cityplatform.layout import mart_export_key
-from cityplatform.objectstore import ObjectInfo, ObjectStore, parquet_bytes
-
-PARQUET = "application/vnd.apache.parquet"
+from cityplatform.objectstore import ObjectStore, ParquetRecord
 
 
 @dataclass(frozen=True)
 class MartExport:
     mart: str
     day: date
-    rows: int
-    info: ObjectInfo
+    record: ParquetRecord  # its object, rows and checksum
 
 
 def export_marts(
@@ -61,6 +58,7 @@ def export_marts(
                     query += " where local_date = ?"
                     params = [day]
                 frame = con.execute(f"{query} order by all", params).pl()
-                info = store.put_bytes(bucket, mart_export_key(mart, day), parquet_bytes(frame), PARQUET)
-                exports.append(MartExport(mart, day, frame.height, info))
+                exports.append(
+                    MartExport(mart, day, store.put_parquet(bucket, mart_export_key(mart, day), frame))
+                )
     return exports

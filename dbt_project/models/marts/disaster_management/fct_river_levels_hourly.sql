@@ -33,6 +33,41 @@ rain as (
 
 ),
 
+gauge_rain_hours as (
+
+    -- each rain gauge's hourly total: the sum of its 5-minute readings (the day before too: 12 h back)
+    select sensor_id, district_id, date_trunc('hour', observed_at) as hour_start, sum(rainfall_mm) as rainfall_mm
+    from {{ ref('int_rain_readings_located') }}
+    where local_date between {{ run_start() }} - interval 1 day and {{ run_end() }}
+    group by 1, 2, 3
+
+),
+
+accumulations as (
+
+    -- KMA's heavy-rain criteria accumulate at a station: each gauge's 3 and 12 hours ending with
+    -- the hour, then the district's wettest gauge
+    select
+        district_id,
+        hour_start,
+        max(rainfall_3h_mm) as rainfall_3h_mm,
+        max(rainfall_12h_mm) as rainfall_12h_mm
+    from (
+        select
+            district_id,
+            hour_start,
+            sum(rainfall_mm) over (
+                partition by sensor_id order by hour_start range between interval 2 hours preceding and current row
+            ) as rainfall_3h_mm,
+            sum(rainfall_mm) over (
+                partition by sensor_id order by hour_start range between interval 11 hours preceding and current row
+            ) as rainfall_12h_mm
+        from gauge_rain_hours
+    )
+    group by 1, 2
+
+),
+
 final as (
 
     select
@@ -60,11 +95,23 @@ final as (
             when rain.max_gauge_rainfall_mm < 15 then 'moderate'
             when rain.max_gauge_rainfall_mm < 30 then 'heavy'
             else 'very_heavy'
-        end as varchar) as rainfall_intensity
+        end as varchar) as rainfall_intensity,
+        cast(accumulations.rainfall_3h_mm as double) as rainfall_3h_mm,
+        cast(accumulations.rainfall_12h_mm as double) as rainfall_12h_mm,
+        -- KMA heavy-rain warning criteria (호우특보), applied to observed accumulations
+        cast(case
+            when accumulations.rainfall_3h_mm is null then null
+            when accumulations.rainfall_3h_mm >= 90 or accumulations.rainfall_12h_mm >= 180 then 'warning'
+            when accumulations.rainfall_3h_mm >= 60 or accumulations.rainfall_12h_mm >= 110 then 'advisory'
+            else 'none'
+        end as varchar) as heavy_rain_level
     from gauge_hours
     left join rain
         on gauge_hours.district_id = rain.district_id
         and gauge_hours.hour_start = rain.hour_start
+    left join accumulations
+        on gauge_hours.district_id = accumulations.district_id
+        and gauge_hours.hour_start = accumulations.hour_start
 
 )
 

@@ -1,3 +1,17 @@
+{#- Equal weights within each score: a local policy choice (no standard weighs these), documented in the YAML. -#}
+{%- set pressure_terms = [
+    ['flood_alerts', 'flood_rank', 1],
+    ['unhealthy_air_hours', 'air_rank', 1],
+    ['noise_hours_over_limit', 'noise_rank', 1],
+    ['congested_segment_hours', 'congestion_rank', 1],
+    ['daily_vehicles', 'traffic_rank', 1],
+] -%}
+{%- set coverage_terms = [
+    ['sensors_per_km2', 'sensor_density_rank', 1],
+    ['cameras_per_100k_residents', 'camera_rank', 1],
+    ['monitored_segment_share', 'monitored_share_rank', 1],
+] -%}
+
 with
 
 district_days as (
@@ -42,11 +56,40 @@ segments as (
 
 ),
 
-traffic as (
+congestion as (
 
-    select district_id, local_date, daily_vehicles, congested_segment_hours
+    select district_id, local_date, congested_segment_hours
     from {{ ref('fct_district_peak_hours') }}
     where {{ in_run_window('local_date') }}
+
+),
+
+segment_days as (
+
+    -- a segment's mean hourly volume over the hours it was measured, through the 24-hour day
+    select
+        district_id,
+        local_date,
+        segment_id,
+        avg(volume_vph) * 24 as daily_vehicles,
+        -- congestion is measured only where a loop gives speeds; a camera-only segment has none
+        count(*) filter (where loop_readings > 0) as loop_hours
+    from {{ ref('fct_segment_traffic_hourly') }}
+    where {{ in_run_window('local_date') }} and volume_vph is not null
+    group by 1, 2, 3
+
+),
+
+traffic as (
+
+    -- per measured segment, so a district with more loops is not busier for it
+    select
+        district_id,
+        local_date,
+        avg(daily_vehicles) as daily_vehicles_per_segment,
+        sum(loop_hours) > 0 as has_loop_hours
+    from segment_days
+    group by 1, 2
 
 ),
 
@@ -69,7 +112,11 @@ air as (
 
 noise as (
 
-    select district_id, local_date, sum(monitor_minutes_over_limit) / 60.0 as noise_monitor_hours_over_limit
+    -- per monitor: each period's monitor-minutes over the limit shared among its monitors
+    select
+        district_id,
+        local_date,
+        sum(monitor_minutes_over_limit / nullif(noise_sensors, 0)) / 60.0 as noise_hours_over_limit_per_monitor
     from {{ ref('fct_noise_exceedances') }}
     where {{ in_run_window('local_date') }}
     group by 1, 2
@@ -102,11 +149,15 @@ joined as (
         coalesce(segments.road_segments, 0) as road_segments,
         coalesce(segments.monitored_segments, 0) as monitored_segments,
         uptime.mean_sensor_uptime_pct,
-        coalesce(traffic.daily_vehicles, 0) as daily_vehicles,
-        coalesce(traffic.congested_segment_hours, 0) as congested_segment_hours,
-        coalesce(floods.flood_alerts, 0) as flood_alerts,
-        coalesce(air.unhealthy_hours, 0) as unhealthy_air_hours,
-        coalesce(noise.noise_monitor_hours_over_limit, 0) as noise_monitor_hours_over_limit
+        -- a district without the instrument has no value, not 0: its term is left out of the score
+        traffic.daily_vehicles_per_segment,
+        case when traffic.has_loop_hours then coalesce(congestion.congested_segment_hours, 0) end
+            as congested_segment_hours,
+        case when coalesce(sensors.river_gauges, 0) > 0 then coalesce(floods.flood_alerts, 0) end as flood_alerts,
+        case when coalesce(sensors.river_gauges, 0) > 0
+            then coalesce(floods.flood_alerts, 0) / sensors.river_gauges end as flood_alerts_per_gauge,
+        air.unhealthy_hours as unhealthy_air_hours,
+        noise.noise_hours_over_limit_per_monitor
     from district_days
     left join sensors on district_days.district_id = sensors.district_id
     left join cameras on district_days.district_id = cameras.district_id
@@ -115,6 +166,8 @@ joined as (
         on district_days.district_id = uptime.district_id and district_days.local_date = uptime.local_date
     left join traffic
         on district_days.district_id = traffic.district_id and district_days.local_date = traffic.local_date
+    left join congestion
+        on district_days.district_id = congestion.district_id and district_days.local_date = congestion.local_date
     left join floods
         on district_days.district_id = floods.district_id and district_days.local_date = floods.local_date
     left join air
@@ -124,30 +177,42 @@ joined as (
 
 ),
 
-scored as (
+measures as (
 
     select
         *,
         iot_sensors / area_km2 as sensors_per_km2,
         cameras * 100000.0 / population as cameras_per_100k_residents,
-        monitored_segments / nullif(road_segments, 0) as monitored_segment_share,
-        -- pressure: incidents and traffic, each ranked among the city's districts that day (0..1)
-        (
-            percent_rank() over (partition by local_date order by flood_alerts)
-            + percent_rank() over (partition by local_date order by unhealthy_air_hours)
-            + percent_rank() over (partition by local_date order by noise_monitor_hours_over_limit)
-            + percent_rank() over (partition by local_date order by congested_segment_hours)
-            + percent_rank() over (partition by local_date order by daily_vehicles)
-        ) / 5 as pressure_score,
-        -- coverage: sensor density, cameras per resident, share of roads measured (0..1)
-        (
-            percent_rank() over (partition by local_date order by iot_sensors / area_km2)
-            + percent_rank() over (partition by local_date order by cameras * 100000.0 / population)
-            + percent_rank() over (
-                partition by local_date order by coalesce(monitored_segments / nullif(road_segments, 0), 0)
-            )
-        ) / 3 as coverage_score
+        monitored_segments / nullif(road_segments, 0) as monitored_segment_share
     from joined
+
+),
+
+ranked as (
+
+    -- each measure ranked among the districts where it is known that day (0 lowest, 1 highest)
+    select
+        *,
+        {{ rank_among_known('flood_alerts_per_gauge') }} as flood_rank,
+        {{ rank_among_known('unhealthy_air_hours') }} as air_rank,
+        {{ rank_among_known('noise_hours_over_limit_per_monitor') }} as noise_rank,
+        {{ rank_among_known('congested_segment_hours') }} as congestion_rank,
+        {{ rank_among_known('daily_vehicles_per_segment') }} as traffic_rank,
+        {{ rank_among_known('sensors_per_km2') }} as sensor_density_rank,
+        {{ rank_among_known('cameras_per_100k_residents') }} as camera_rank,
+        {{ rank_among_known('monitored_segment_share') }} as monitored_share_rank
+    from measures
+
+),
+
+scored as (
+
+    select
+        *,
+        {{ weighted_mean_of_known(pressure_terms) }} as pressure_score,
+        {{ weighted_mean_of_known(coverage_terms) }} as coverage_score,
+        {{ missing_terms(pressure_terms + coverage_terms) }} as missing_inputs
+    from ranked
 
 ),
 
@@ -157,11 +222,12 @@ final as (
         cast(district_id as varchar) as district_id,
         cast(local_date as date) as local_date,
         cast(row_number() over (
-            partition by local_date order by pressure_score - coverage_score desc, district_id
+            partition by local_date order by pressure_score - coverage_score desc nulls last, district_id
         ) as integer) as gap_rank,
         cast(round(pressure_score - coverage_score, 4) as double) as gap_score,
         cast(round(pressure_score, 4) as double) as pressure_score,
         cast(round(coverage_score, 4) as double) as coverage_score,
+        cast(missing_inputs as varchar[]) as missing_inputs,
         cast(population as bigint) as population,
         cast(area_km2 as double) as area_km2,
         cast(iot_sensors as integer) as iot_sensors,
@@ -177,11 +243,12 @@ final as (
         cast(monitored_segments as integer) as monitored_segments,
         cast(monitored_segment_share as double) as monitored_segment_share,
         cast(mean_sensor_uptime_pct as double) as mean_sensor_uptime_pct,
-        cast(daily_vehicles as double) as daily_vehicles,
+        cast(daily_vehicles_per_segment as double) as daily_vehicles_per_segment,
         cast(congested_segment_hours as integer) as congested_segment_hours,
         cast(flood_alerts as integer) as flood_alerts,
+        cast(flood_alerts_per_gauge as double) as flood_alerts_per_gauge,
         cast(unhealthy_air_hours as integer) as unhealthy_air_hours,
-        cast(noise_monitor_hours_over_limit as double) as noise_monitor_hours_over_limit,
+        cast(noise_hours_over_limit_per_monitor as double) as noise_hours_over_limit_per_monitor,
         cast(cameras = 0 as boolean) as lacks_camera_coverage,
         cast(air_quality_sensors = 0 or noise_sensors = 0 or traffic_loops = 0 as boolean) as lacks_sensor_kind
     from scored

@@ -33,9 +33,11 @@ final as (
         cast(local_hour as integer) as local_hour,
         cast({{ is_night('local_hour') }} as boolean) as is_night,
         cast(cameras_reporting as integer) as cameras_reporting,
-        cast(observed_minutes as integer) as observed_minutes,
+        cast(observed_minutes as double) as observed_minutes,
         cast(pedestrian_crossings as bigint) as pedestrian_crossings,
         cast(pedestrians_per_hour as double) as pedestrians_per_hour,
+        -- per camera-hour of footage: comparable between districts with different numbers of cameras
+        cast(pedestrian_crossings * 60.0 / nullif(observed_minutes, 0) as double) as pedestrians_per_camera_hour,
         cast(vehicle_crossings as bigint) as vehicle_crossings
     from district_hours
 
