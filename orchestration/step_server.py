@@ -7,8 +7,8 @@ classes too (dagster_postgres brings SQLAlchemy's driver and alembic: seconds of
 every run worker and step loads to open the instance from its reference; it opens no connection.
 
 A run's forkserver lives as long as the run (the code server's, as long as the server), so its steps
-share the definitions the run started with. Should building fail here, the steps build for themselves and report the error as a step
-failure, instead of a forkserver dying with it.
+share the definitions the run started with. Should building fail here, the steps build for
+themselves and report the error as a step failure, instead of a forkserver dying with it.
 """
 
 import contextlib
