@@ -137,8 +137,9 @@ def wait_for(what: str, done: Callable[[], bool], timeout: float, *services: Ser
 
 @contextmanager
 def code_server(env: Mapping[str, str], port: int, log: Path) -> Iterator[Service]:
-    """``dagster api grpc`` serving the code location as the image's default command does."""
-    argv = [BIN / "dagster", "api", "grpc", "--module-name", "orchestration.definitions"]
+    """The code location served as on one machine without Docker (``orchestration.code_server``:
+    ``dagster api grpc`` whose run workers fork from a process that has built the definitions)."""
+    argv = [sys.executable, "-m", "orchestration.code_server"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--location-name", location_name()]
     with service("code server", argv, env, log) as server:
         client = DagsterGrpcClient(port=port, host="127.0.0.1")
