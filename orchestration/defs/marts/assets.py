@@ -89,12 +89,19 @@ class MartsTranslator(DagsterDbtTranslator):
     ) -> dg.PartitionMapping | None:
         """A model whose day also reads the day before of a parent (the parent named in the model's
         ``meta.reads_day_before``) depends on both of that parent's days, so a rebuilt day D of
-        the parent makes D+1 stale and a backfill orders the days. A model continuing what its day
-        before left open (an episode across midnight) names the parent it reads that day from, not
-        itself: Dagster judges no staleness through a self-dependency once an asset has 100
-        partitions (``SKIP_PARTITION_DATA_VERSION_SELF_DEPENDENCY_THRESHOLD``). The first day has no
-        day before, which is no error: it is built from its own day. A day depends on every
-        partition of a source partitioned by clip (``meta.partitioned_by_clip``)."""
+        the parent makes D+1 stale and a backfill orders the days. A model that reads its own row of
+        the day before (an episode across midnight continued; dagster-dbt's
+        ``meta.dagster.has_self_dependency``) depends on its own day before, so D+1 follows a rebuilt
+        D in the graph, in asset backfills and in the UI. Dagster judges no staleness through a
+        self-dependency once an asset has 100 partitions
+        (``SKIP_PARTITION_DATA_VERSION_SELF_DEPENDENCY_THRESHOLD``), so such a model also names the
+        parents it reads that day from, whose rebuilt day marks its next day stale at any size. The
+        first day has no day before, which is no error: it is built from its own day. A day
+        depends on every partition of a source partitioned by clip (``meta.partitioned_by_clip``)."""
+        if dbt_parent_resource_props["unique_id"] == dbt_resource_props["unique_id"]:
+            return dg.TimeWindowPartitionMapping(
+                start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+            )
         if dbt_parent_resource_props.get("source_meta", {}).get(PARTITIONED_BY_CLIP):
             # No Dagster mapping takes a clip to its day; identity by key would make every day ask
             # for a clip named like it (an asset backfill of the marts fails on that).
