@@ -8,8 +8,10 @@ rather than vars so that dbt keeps partial parsing), and every day-partitioned m
 exactly those days.
 """
 
+import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from dagster_shared.record import replace
 
 from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
@@ -132,6 +135,32 @@ def marts_group(folder: str) -> str:
     return folder if folder in DEPARTMENTS else f"{GROUP}_{folder}"
 
 
+# How DuckDB's httpfs reports the object store going away in dbt's error lines (an HTTP status,
+# an I/O or a connection error): the one kind of dbt failure a later attempt can mend.
+STORAGE_ERROR = re.compile(r"HTTP|IO Error|[Cc]onnection")
+
+
+def retried_for_storage_only(stream: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """The dbt build under :data:`STORAGE_RETRY`, retried only when dbt failed on the object store.
+
+    A retry is safe: a build replaces exactly its window's days (``replace_days``), rebuilds the
+    staging tables whole, takes a snapshot version only when the registry changed and only reads
+    in its data tests, so a second attempt after a failure partway leaves what one clean build
+    leaves. A failed blocking data test or a SQL error fails the same way again: not retried
+    (``dg.Failure(allow_retries=False)``), so a blocked day is not built four times."""
+
+    @functools.wraps(stream)
+    def run(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from stream(*args, **kwargs)
+        except DagsterDbtCliRuntimeError as error:
+            if not STORAGE_ERROR.search(str(error)):
+                raise dg.Failure(str(error), allow_retries=False) from error
+            raise
+
+    return run
+
+
 # Each sensor kind is its own dbt source, all of them parts of the one iot/bronze/readings asset.
 TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 # The manifest as the assets and their runs see it: dbt's, with the data tests' short names.
@@ -145,8 +174,10 @@ MANIFEST = readable_test_names(json.loads(PROJECT.manifest_path.read_text()))
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
+    retry_policy=STORAGE_RETRY,
     name="marts_dbt",
 )
+@retried_for_storage_only
 @emits_dbt_lineage  # OpenLineage: one run per model and per dbt test
 def marts_dbt(
     context: dg.AssetExecutionContext,
