@@ -17,3 +17,12 @@
     end as valid_from,
     coalesce(cast(dbt_valid_to as timestamp with time zone), cast('infinity' as timestamp with time zone)) as valid_to
 {% endmacro %}
+
+
+{% macro registry_day_start(date_column) %}
+    {#-
+        The instant a day-partitioned mart's row of local date D reads the registry at (registry_as_of):
+        D's local midnight, so every row of D, and a backfill of D, sees the version in force that day.
+    -#}
+    timezone('{{ var("timezone") }}', cast({{ date_column }} as timestamp))
+{% endmacro %}

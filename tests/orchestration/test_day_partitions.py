@@ -139,7 +139,27 @@ def test_other_marts_read_their_own_day_only(definitions: dg.Definitions) -> Non
         if isinstance(mapping := graph.get_partition_mapping(key, parent), dg.TimeWindowPartitionMapping)
         and mapping.start_offset != 0
     }
-    assert sorted(shifted) == day_before_reads()
+    assert sorted(shifted) == sorted([*day_before_reads(), (FLOOD_ALERTS, FLOOD_ALERTS)])
+
+
+def test_flood_alerts_depend_on_their_own_day_before_so_a_rebuilt_day_has_the_next_downstream(
+    definitions: dg.Definitions,
+) -> None:
+    """fct_flood_alerts continues an episode open at the end of the day before from its own row of
+    that day: the asset graph has that self-dependency (the day before only), so D+1 is downstream
+    of D and a backfill of both builds D first; the first day has no day before and needs none."""
+    graph = definitions.resolve_asset_graph()
+    assert FLOOD_ALERTS in graph.get(FLOOD_ALERTS).parent_keys
+    assert graph.get_partition_mapping(FLOOD_ALERTS, FLOOD_ALERTS) == dg.TimeWindowPartitionMapping(
+        start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+    )
+    upstream = graph.get_parent_partition_keys_for_child("2026-03-15", FLOOD_ALERTS, FLOOD_ALERTS)
+    assert list(upstream.partitions_subset.get_partition_keys()) == ["2026-03-14"]
+    downstream = graph.get_child_partition_keys_of_parent("2026-03-14", FLOOD_ALERTS, FLOOD_ALERTS)
+    assert list(downstream) == ["2026-03-15"]
+    first = graph.get(FLOOD_ALERTS).partitions_def.get_first_partition_key()
+    upstream = graph.get_parent_partition_keys_for_child(first, FLOOD_ALERTS, FLOOD_ALERTS)
+    assert upstream.partitions_subset.is_empty and upstream.required_but_nonexistent_subset.is_empty
 
 
 @pytest.mark.parametrize(("mart", "parent"), day_before_reads(), ids=lambda key: key.path[-1])

@@ -1,5 +1,5 @@
 """Blocking that reaches every consumer, through a real marts run: a dataset two hops upstream of
-published marts (``stg_iot__rain`` -> ``int_rain_district_hours_aggregated`` -> ``fct_flood_alerts``
+published marts (``stg_iot__rain`` -> ``int_rain_readings_located`` -> ``fct_flood_alerts``
 -> ``fct_coverage_gaps``) loses its trained owners, and everything that reads it, however far down,
 is neither rebuilt nor published in that run, while each blocked mart's status object in its
 department's bucket says why; departments that do not read it publish as usual.
@@ -78,7 +78,8 @@ def test_everything_downstream_of_it_is_neither_rebuilt_nor_published(
 ) -> None:
     built = materialized(build)
     blocked = {
-        "marts/intermediate/int_rain_district_hours_aggregated",  # one hop
+        "marts/intermediate/int_rain_readings_located",  # one hop
+        "marts/intermediate/int_rain_district_hours_aggregated",  # two hops, through the one above
         "marts/disaster_management/fct_flood_alerts",  # two hops
         "marts/policy_planning/fct_coverage_gaps",  # three hops, another department
         "marts/published/disaster_management",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,13 +15,20 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from cityplatform.settings import load_settings
 from governance.registry.departments import load_departments
-from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT, layer_and_name
+from orchestration.defs.marts.assets import (
+    MARTS_BY_DEPARTMENT,
+    PROJECT,
+    layer_and_name,
+    retried_for_storage_only,
+)
 from orchestration.lib.dbt import dbt_env, httpfs_extension_directory, partition_window
 from orchestration.lib.dbt_checks import MAX_NAME, readable_test_names
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.retries import STORAGE_RETRY
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -204,3 +212,22 @@ def test_dbt_gets_the_platform_settings_and_an_httpfs_it_can_load_offline(
     loaded = con.execute("select loaded from duckdb_extensions() where extension_name = 'httpfs'").fetchone()
     assert loaded == (True,)
     assert httpfs_extension_directory(settings) == directory  # reused, not copied again
+
+
+def test_the_dbt_build_is_retried_on_storage_failures_only(definitions: dg.Definitions) -> None:
+    """The build step has the storage retry policy; a dbt failure naming the object store's HTTP or
+    I/O error stays retriable, a failed data test becomes a failure no retry is spent on."""
+    graph = definitions.resolve_asset_graph()
+    node = graph.get(dg.AssetKey(["marts", "traffic", "fct_segment_traffic_hourly"]))
+    assert node.assets_def.op.retry_policy == STORAGE_RETRY
+
+    def failing(message: str) -> Iterator[None]:
+        yield None
+        raise DagsterDbtCliRuntimeError(description=message)
+
+    storage = "Runtime Error in model stg_iot__rain\n  IO Error: Could not establish connection (HTTP 503)"
+    with pytest.raises(DagsterDbtCliRuntimeError):
+        list(retried_for_storage_only(failing)(storage))
+    with pytest.raises(dg.Failure) as failed:
+        list(retried_for_storage_only(failing)("Failure in test primary_key: Got 1 result"))
+    assert not failed.value.allow_retries

@@ -553,16 +553,23 @@ def test_an_old_day_rebuilt_after_a_registry_change_joins_the_registry_as_it_was
     truths: dict[date, DayTruth],
 ) -> None:
     """Lower the jammed segment's speed limit in the registry, then rebuild the first day: the
-    snapshot records a second version, open from now on, and the
-    old day's congested minutes (readings below half the limit) still use the limit of its time."""
+    snapshot records a second version, open from now on, and the old day's congested minutes
+    (readings below half the limit) and the hourly mart's speed ratio and level of service still
+    use the limit of its time."""
     jammed = truths[DAYS[0]].event(EventKind.CONGESTION).segment_id
     query = (
         "select hour_start, congested_minutes from intermediate.int_segment_loop_hours_aggregated "
         "where segment_id = ? and local_date = ? order by 1"
     )
+    mart_query = (
+        "select hour_start, speed_ratio, worst_los from traffic.fct_segment_traffic_hourly "
+        "where segment_id = ? and local_date = ? order by 1"
+    )
     with warehouse() as con:
         congested = con.execute(query, [jammed, DAYS[0]]).fetchall()
+        hourly = con.execute(mart_query, [jammed, DAYS[0]]).fetchall()
     assert sum(minutes for _, minutes in congested) > 0
+    assert any(ratio is not None for _, ratio, _ in hourly)
     key = bronze_registry_key("road_segments")
     segments = read_parquet(store, BRONZE, key)
     slower = segments.with_columns(
@@ -572,9 +579,7 @@ def test_an_old_day_rebuilt_after_a_registry_change_joins_the_registry_as_it_was
         .alias("speed_limit_kmh")
     )
     store.put_bytes(BRONZE, key, parquet_bytes(slower))
-    hours = dg.AssetSelection.assets(
-        dg.AssetKey(["marts", "intermediate", "int_segment_loop_hours_aggregated"])
-    )
+    hours = dg.AssetSelection.assets(dg.AssetKey(["marts", "traffic", "fct_segment_traffic_hourly"]))
     selection = [
         k for k in hours.upstream().resolve(definitions.resolve_asset_graph()) if k.path[0] == "marts"
     ]
@@ -583,6 +588,7 @@ def test_an_old_day_rebuilt_after_a_registry_change_joins_the_registry_as_it_was
     )
     with warehouse() as con:
         assert con.execute(query, [jammed, DAYS[0]]).fetchall() == congested
+        assert con.execute(mart_query, [jammed, DAYS[0]]).fetchall() == hourly
         versions = con.execute(
             "select speed_limit_kmh, valid_from = '-infinity', valid_to = 'infinity' "
             "from staging.stg_iot__road_segment_versions where segment_id = ? order by valid_from",

@@ -8,8 +8,10 @@ rather than vars so that dbt keeps partial parsing), and every day-partitioned m
 exactly those days.
 """
 
+import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from dagster_shared.record import replace
 
 from cityplatform.layout import DEPARTMENT_REPORT_LATEST_KEY, DEPARTMENT_REPORTS_PREFIX
@@ -95,12 +98,19 @@ class MartsTranslator(DagsterDbtTranslator):
     ) -> dg.PartitionMapping | None:
         """A model whose day also reads the day before of a parent (the parent named in the model's
         ``meta.reads_day_before``) depends on both of that parent's days, so a rebuilt day D of
-        the parent makes D+1 stale and a backfill orders the days. A model continuing what its day
-        before left open (an episode across midnight) names the parent it reads that day from, not
-        itself: Dagster judges no staleness through a self-dependency once an asset has 100
-        partitions (``SKIP_PARTITION_DATA_VERSION_SELF_DEPENDENCY_THRESHOLD``). The first day has no
-        day before, which is no error: it is built from its own day. A day depends on every
-        partition of a source partitioned by clip (``meta.partitioned_by_clip``)."""
+        the parent makes D+1 stale and a backfill orders the days. A model that reads its own row of
+        the day before (an episode across midnight continued; dagster-dbt's
+        ``meta.dagster.has_self_dependency``) depends on its own day before, so D+1 follows a rebuilt
+        D in the graph, in asset backfills and in the UI. Dagster judges no staleness through a
+        self-dependency once an asset has 100 partitions
+        (``SKIP_PARTITION_DATA_VERSION_SELF_DEPENDENCY_THRESHOLD``), so such a model also names the
+        parents it reads that day from, whose rebuilt day marks its next day stale at any size. The
+        first day has no day before, which is no error: it is built from its own day. A day
+        depends on every partition of a source partitioned by clip (``meta.partitioned_by_clip``)."""
+        if dbt_parent_resource_props["unique_id"] == dbt_resource_props["unique_id"]:
+            return dg.TimeWindowPartitionMapping(
+                start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+            )
         if dbt_parent_resource_props.get("source_meta", {}).get(PARTITIONED_BY_CLIP):
             # No Dagster mapping takes a clip to its day; identity by key would make every day ask
             # for a clip named like it (an asset backfill of the marts fails on that).
@@ -140,6 +150,32 @@ def marts_group(folder: str) -> str:
     return folder if folder in DEPARTMENTS else f"{GROUP}_{folder}"
 
 
+# How DuckDB's httpfs reports the object store going away in dbt's error lines (an HTTP status,
+# an I/O or a connection error): the one kind of dbt failure a later attempt can mend.
+STORAGE_ERROR = re.compile(r"HTTP|IO Error|[Cc]onnection")
+
+
+def retried_for_storage_only(stream: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """The dbt build under :data:`STORAGE_RETRY`, retried only when dbt failed on the object store.
+
+    A retry is safe: a build replaces exactly its window's days (``replace_days``), rebuilds the
+    staging tables whole, takes a snapshot version only when the registry changed and only reads
+    in its data tests, so a second attempt after a failure partway leaves what one clean build
+    leaves. A failed blocking data test or a SQL error fails the same way again: not retried
+    (``dg.Failure(allow_retries=False)``), so a blocked day is not built four times."""
+
+    @functools.wraps(stream)
+    def run(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from stream(*args, **kwargs)
+        except DagsterDbtCliRuntimeError as error:
+            if not STORAGE_ERROR.search(str(error)):
+                raise dg.Failure(str(error), allow_retries=False) from error
+            raise
+
+    return run
+
+
 # Each sensor kind is its own dbt source, all of them parts of the one iot/bronze/readings asset.
 TRANSLATOR = MartsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 # The manifest as the assets and their runs see it: dbt's, with the data tests' short names.
@@ -153,8 +189,10 @@ MANIFEST = readable_test_names(json.loads(PROJECT.manifest_path.read_text()))
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
+    retry_policy=STORAGE_RETRY,
     name="marts_dbt",
 )
+@retried_for_storage_only
 @emits_dbt_lineage  # OpenLineage: one run per model and per dbt test
 def marts_dbt(
     context: dg.AssetExecutionContext,

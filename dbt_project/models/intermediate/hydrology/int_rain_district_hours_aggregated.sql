@@ -2,29 +2,21 @@ with
 
 readings as (
 
-    select * from {{ ref('stg_iot__rain') }}
-
-),
-
-gauges as (
-
-    select sensor_id, district_id, valid_from, valid_to
-    from {{ ref('stg_iot__sensor_versions') }}
-    where sensor_kind = 'rain'
+    -- the run's rain readings, each with its gauge's district as the registry had it then
+    select * from {{ ref('int_rain_readings_located') }}
+    where {{ in_run_window('local_date') }}
 
 ),
 
 gauge_hours as (
 
     select
-        gauges.district_id,
-        readings.sensor_id,
-        date_trunc('hour', readings.observed_at) as hour_start,
+        district_id,
+        sensor_id,
+        date_trunc('hour', observed_at) as hour_start,
         -- mean 5-minute rain x 12: an hourly total that a missing reading does not lower
-        avg(readings.rainfall_mm) * 12 as rainfall_mm
+        avg(rainfall_mm) * 12 as rainfall_mm
     from readings
-    inner join gauges
-        on readings.sensor_id = gauges.sensor_id and {{ registry_as_of('gauges', 'readings.observed_at') }}
     group by 1, 2, 3
 
 ),

@@ -8,7 +8,8 @@ dates as (
 
 sensors as (
 
-    select * from {{ ref('stg_iot__sensors') }}
+    -- the registry as it was on each day: a backfill of an old day keeps that day's sensors and districts
+    select * from {{ ref('stg_iot__sensor_versions') }}
 
 ),
 
@@ -30,8 +31,8 @@ sensor_days as (
         -- one reading per 5 minutes
         288 as expected_intervals,
         coalesce(observed.readings_received, 0) as observed_intervals
-    from sensors
-    cross join dates
+    from dates
+    inner join sensors on {{ registry_as_of('sensors', registry_day_start('dates.local_date')) }}
     left join observed
         on sensors.sensor_id = observed.sensor_id
         and dates.local_date = observed.local_date

@@ -14,11 +14,24 @@
 
 with
 
+-- the registry (districts, sensors, road segments) as it was on each day: a backfill of an old day
+-- keeps that day's estate; cameras are a seed with no history
+
 district_days as (
 
     select districts.*, dates.local_date
-    from {{ ref('stg_iot__districts') }} as districts
-    cross join {{ run_dates() }} as dates
+    from {{ run_dates() }} as dates
+    inner join {{ ref('stg_iot__district_versions') }} as districts
+        on {{ registry_as_of('districts', registry_day_start('dates.local_date')) }}
+
+),
+
+registered_sensors as (
+
+    select sensors.*, dates.local_date
+    from {{ run_dates() }} as dates
+    inner join {{ ref('stg_iot__sensor_versions') }} as sensors
+        on {{ registry_as_of('sensors', registry_day_start('dates.local_date')) }}
 
 ),
 
@@ -26,14 +39,15 @@ sensors as (
 
     select
         district_id,
+        local_date,
         count(*) as iot_sensors,
         count(*) filter (where sensor_kind = 'air_quality') as air_quality_sensors,
         count(*) filter (where sensor_kind = 'noise') as noise_sensors,
         count(*) filter (where sensor_kind = 'traffic') as traffic_loops,
         count(*) filter (where sensor_kind = 'rain') as rain_gauges,
         count(*) filter (where sensor_kind = 'river_level') as river_gauges
-    from {{ ref('stg_iot__sensors') }}
-    group by 1
+    from registered_sensors
+    group by 1, 2
 
 ),
 
@@ -45,14 +59,32 @@ cameras as (
 
 ),
 
+monitored as (
+
+    -- a segment is monitored by a loop registered that day or by a camera (as dim_road_segments)
+    select distinct local_date, segment_id
+    from registered_sensors
+    where sensor_kind = 'traffic' and segment_id is not null
+    union
+    select dates.local_date, cameras.segment_id
+    from {{ run_dates() }} as dates
+    cross join {{ ref('stg_cctv__cameras') }} as cameras
+
+),
+
 segments as (
 
     select
-        district_id,
+        segments.district_id,
+        dates.local_date,
         count(*) as road_segments,
-        count(*) filter (where is_monitored) as monitored_segments
-    from {{ ref('dim_road_segments') }}
-    group by 1
+        count(monitored.segment_id) as monitored_segments
+    from {{ run_dates() }} as dates
+    inner join {{ ref('stg_iot__road_segment_versions') }} as segments
+        on {{ registry_as_of('segments', registry_day_start('dates.local_date')) }}
+    left join monitored
+        on segments.segment_id = monitored.segment_id and dates.local_date = monitored.local_date
+    group by 1, 2
 
 ),
 
@@ -159,9 +191,11 @@ joined as (
         air.unhealthy_hours as unhealthy_air_hours,
         noise.noise_hours_over_limit_per_monitor
     from district_days
-    left join sensors on district_days.district_id = sensors.district_id
+    left join sensors
+        on district_days.district_id = sensors.district_id and district_days.local_date = sensors.local_date
     left join cameras on district_days.district_id = cameras.district_id
-    left join segments on district_days.district_id = segments.district_id
+    left join segments
+        on district_days.district_id = segments.district_id and district_days.local_date = segments.local_date
     left join uptime
         on district_days.district_id = uptime.district_id and district_days.local_date = uptime.local_date
     left join traffic

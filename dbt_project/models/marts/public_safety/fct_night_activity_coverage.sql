@@ -1,10 +1,14 @@
 with
 
+-- the registry as it was on the night's date (its midnight falls inside the night): a backfill of an
+-- old night keeps that night's districts, limits and sensors
+
 district_days as (
 
     select districts.*, dates.local_date
-    from {{ ref('stg_iot__districts') }} as districts
-    cross join {{ run_dates() }} as dates
+    from {{ run_dates() }} as dates
+    inner join {{ ref('stg_iot__district_versions') }} as districts
+        on {{ registry_as_of('districts', registry_day_start('dates.local_date')) }}
 
 ),
 
@@ -18,9 +22,11 @@ cameras as (
 
 sensors as (
 
-    select district_id, count(*) as iot_sensors
-    from {{ ref('stg_iot__sensors') }}
-    group by 1
+    select sensors.district_id, dates.local_date, count(*) as iot_sensors
+    from {{ run_dates() }} as dates
+    inner join {{ ref('stg_iot__sensor_versions') }} as sensors
+        on {{ registry_as_of('sensors', registry_day_start('dates.local_date')) }}
+    group by 1, 2
 
 ),
 
@@ -142,7 +148,8 @@ joined as (
         night_noise_monitors.night_noise_exceedance_share
     from district_days
     left join cameras on district_days.district_id = cameras.district_id
-    left join sensors on district_days.district_id = sensors.district_id
+    left join sensors
+        on district_days.district_id = sensors.district_id and district_days.local_date = sensors.local_date
     left join night_pedestrians
         on district_days.district_id = night_pedestrians.district_id
         and district_days.local_date = night_pedestrians.local_date

@@ -56,9 +56,12 @@ district_days as (
 
 segments as (
 
-    select district_id, count(*) as road_segments
-    from {{ ref('stg_iot__road_segments') }}
-    group by 1
+    -- the district's segments as registered on each day
+    select segments.district_id, dates.local_date, count(*) as road_segments
+    from {{ ref('stg_iot__road_segment_versions') }} as segments
+    inner join {{ run_dates() }} as dates
+        on {{ registry_as_of('segments', registry_day_start('dates.local_date')) }}
+    group by 1, 2
 
 ),
 
@@ -93,7 +96,8 @@ final as (
     inner join reporting
         on district_days.district_id = reporting.district_id
         and district_days.local_date = reporting.local_date
-    left join segments on district_days.district_id = segments.district_id
+    left join segments
+        on district_days.district_id = segments.district_id and district_days.local_date = segments.local_date
 
 )
 

@@ -24,7 +24,8 @@ cameras as (
 
 segments as (
 
-    select * from {{ ref('stg_iot__road_segments') }}
+    -- the registry as it was in each hour (a backfill of an old day keeps that day's limits)
+    select * from {{ ref('stg_iot__road_segment_versions') }}
 
 ),
 
@@ -73,7 +74,8 @@ measured as (
             else 'cctv'
         end as volume_source
     from combined
-    inner join segments on combined.segment_id = segments.segment_id
+    inner join segments
+        on combined.segment_id = segments.segment_id and {{ registry_as_of('segments', 'combined.hour_start') }}
 
 ),
 
