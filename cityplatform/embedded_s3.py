@@ -236,7 +236,12 @@ class EmbeddedS3:
 
     def wait_healthy(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
         """Ping every 0.25 s until S3 answers; give up at once if the server exits or rejects our
-        credentials (waiting cannot help either), and after ``timeout`` seconds otherwise."""
+        credentials (waiting cannot help either), and after ``timeout`` seconds otherwise.
+
+        No ping connects before something listens on the port: a connection to a local port that
+        nobody listens on may take that very port as its source and talk to itself, which over
+        TLS reads as a wrong protocol version and would end the wait as a TLS failure.
+        """
         store = self.store()
 
         def ping() -> None:
@@ -244,6 +249,8 @@ class EmbeddedS3:
                 raise EmbeddedS3Error(
                     f"the S3 server exited with code {proc.returncode} at start: see {self.log_file}"
                 )
+            if not port_in_use(self.host, self.s3_port):
+                raise _NotListeningYet(f"nothing listens on {self.endpoint} yet")
             store.ping()
 
         try:
@@ -391,10 +398,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+class _NotListeningYet(Exception):
+    """The server has not opened its S3 port yet."""
+
+
 def _not_answering_yet(exc: BaseException) -> bool:
     """Worth another ping: the server does not answer yet (it has neither rejected our credentials
     nor failed TLS)."""
-    return (
+    return isinstance(exc, _NotListeningYet) or (
         isinstance(exc, ObjectStoreError)
         and not isinstance(exc, ObjectStoreTLSError)
         and "rejected the credentials" not in str(exc)

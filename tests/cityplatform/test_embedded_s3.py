@@ -62,12 +62,25 @@ def test_busy_port_is_refused_before_start(tmp_path: Path) -> None:
             server.start()
 
 
-def test_a_server_that_never_answers_times_out_with_a_one_line_error(tmp_path: Path) -> None:
+def test_a_server_that_never_listens_times_out_with_a_one_line_error(tmp_path: Path) -> None:
+    """Nothing is pinged before the port is listened on: a ping to a port nobody listens on can
+    connect to itself, which over TLS reads as a TLS failure and ended CI's wait at once."""
     server = _server(tmp_path)  # nothing listens on its free port
     with pytest.raises(
-        EmbeddedS3Error, match=r"S3 did not answer within 1s \(.*does not answer.*\); see "
+        EmbeddedS3Error,
+        match=rf"S3 did not answer within 1s \(nothing listens on {server.endpoint} yet\); see ",
     ) as info:
         server.wait_healthy(timeout=1.0)
+    assert "\n" not in str(info.value)
+
+
+def test_a_server_that_listens_but_never_answers_times_out_with_a_one_line_error(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    with socket.socket() as silent:
+        silent.bind((server.host, server.s3_port))
+        silent.listen()
+        with pytest.raises(EmbeddedS3Error, match=r"S3 did not answer within 1s \(.*\); see ") as info:
+            server.wait_healthy(timeout=1.0)
     assert "\n" not in str(info.value)
 
 
