@@ -52,9 +52,9 @@ from rich.table import Table
 from cityplatform.embedded_s3 import temporary_server
 from cityplatform.layout import (
     ClipName,
-    bronze_clip_key,
     bronze_readings_key,
     bronze_registry_key,
+    new_generation,
     quarantine_readings_key,
 )
 from cityplatform.objectstore import BRONZE, CORE_BUCKETS, QUARANTINE, ObjectStore, parquet_bytes
@@ -62,13 +62,14 @@ from cityplatform.settings import load_settings
 from citysim import City, build_city, simulate_day
 from governance.contracts.registry import REGISTRY_SCHEMAS
 from ingestion.iot import QUARANTINE_SCHEMA, bronze_schema
-from ingestion.publication import QUARANTINE_FILE, Publication, new_generation, publish
+from ingestion.publication import QUARANTINE_FILE, Publication, publish
 from orchestration.lib.dbt import (
     DBT_PROJECT_DIR,
     PRODUCTION_BUILD,
     dbt_env,
     partition_window,
 )
+from vision_jobs.publication import write_clip
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 
@@ -154,7 +155,6 @@ def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator, tz: 
                 for line, direction, object_class, rate in CLIP_RATES
             ]
             table = pl.DataFrame(records, schema=COUNTS_SCHEMA).filter(pl.col("crossings") > 0)
-            store.put_bytes(BRONZE, bronze_clip_key("counts", name), parquet_bytes(table))
             coverage = [
                 {
                     "camera_id": camera.camera_id,
@@ -168,7 +168,7 @@ def write_cctv_day(store: ObjectStore, day: date, rng: np.random.Generator, tz: 
                 for minute in range(5)
             ]
             frame = pl.DataFrame(coverage, schema=COVERAGE_SCHEMA)
-            store.put_bytes(BRONZE, bronze_clip_key("coverage", name), parquet_bytes(frame))
+            write_clip(store, BRONZE, name, {"counts": table, "coverage": frame})
             rows += table.height
     return rows
 

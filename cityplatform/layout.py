@@ -7,11 +7,13 @@ Local-time parts of keys (``date=``, ``hour=``, slot and clip stamps) are in the
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from urllib.parse import quote, unquote
 
 _DATE_PART = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/")
+_GENERATION = "gen="
 # A landing IoT object's name ends with the local start of the 5-minute slot that delivered it.
 _LANDING_SLOT = re.compile(r"_(\d{8}T\d{4})\.jsonl$")
 _SLOT_FORMAT = "%Y%m%dT%H%M"
@@ -58,6 +60,21 @@ def partition_date(key: str) -> date | None:
     return date.fromisoformat(match.group(1)) if match else None
 
 
+def new_generation() -> str:
+    """A generation id for one run's writes (``gen=<id>`` in their keys): sorts by when the run
+    started (UTC), unique across concurrent runs. Readers see a generation once a publication names
+    it (a day of IoT readings: ``ingestion.publication``; a clip's outputs: ``vision_jobs.publication``)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
+
+
+def generation_of(key: str) -> str | None:
+    """The generation a key was written under, if any."""
+    for part in key.split("/"):
+        if part.startswith(_GENERATION):
+            return part.removeprefix(_GENERATION)
+    return None
+
+
 def bronze_readings_folder(kind: str, day: date) -> str:
     """Every generation of one kind's bronze readings of one day."""
     return f"{IOT_READINGS_PREFIX}kind={kind}/date={day.isoformat()}/"
@@ -66,7 +83,7 @@ def bronze_readings_folder(kind: str, day: date) -> str:
 def bronze_readings_key(kind: str, day: date, generation: str) -> str:
     """One kind's bronze readings of one day as one ingestion run wrote them: each run writes a
     generation of its own, which readers see only once the day's publication names it."""
-    return f"{bronze_readings_folder(kind, day)}gen={generation}/readings.parquet"
+    return f"{bronze_readings_folder(kind, day)}{_GENERATION}{generation}/readings.parquet"
 
 
 def readings_publication_key(day: date) -> str:
@@ -89,7 +106,7 @@ def ingest_state_folder(day: date) -> str:
 def ingest_state_key(day: date, generation: str, name: str) -> str:
     """What a day's IoT ingestion leaves for its next delivery to go on from (bronze bucket, outside
     the readings prefix), one generation per run like the readings themselves."""
-    return f"{ingest_state_folder(day)}gen={generation}/{name}"
+    return f"{ingest_state_folder(day)}{_GENERATION}{generation}/{name}"
 
 
 def quarantine_readings_folder(day: date) -> str:
@@ -97,7 +114,7 @@ def quarantine_readings_folder(day: date) -> str:
 
 
 def quarantine_readings_key(day: date, generation: str) -> str:
-    return f"{quarantine_readings_folder(day)}gen={generation}/quarantine.parquet"
+    return f"{quarantine_readings_folder(day)}{_GENERATION}{generation}/quarantine.parquet"
 
 
 CONTRACT_FAILURES_PREFIX = "contract-failures/"  # in the quarantine bucket
@@ -174,8 +191,12 @@ def department_report_key(day: date) -> str:
 
 # CCTV: clips land as ``cctv/<camera>/date=<day>/<clip name>.<ext>`` (a rejected clip keeps that key
 # in quarantine); the vision job's tables are ``cctv/<table>/date=<day>/camera=<id>/hour=<hh>/``,
-# date first so that a build of some days lists only their objects, however many cameras and years.
+# date first so that a build of some days lists only their objects, however many cameras and years;
+# below that, a folder per clip with a generation per run, which readers see once the clip's
+# publication (``cctv/publications/``, same partitions) names it.
 CCTV_TABLES = ("detections", "counts", "coverage", "occupancy")  # the vision job's parquet tables
+CLIP_EVIDENCE = "evidence"  # the vision job's blurred frames, beside its tables
+CLIP_PUBLICATIONS = "publications"  # each analysed clip's publication, beside its tables
 CCTV_PREFIX = "cctv/"  # every CCTV object, in landing, bronze and quarantine alike
 LANDING_CCTV_TRUTH_PREFIX = "cctv-truth/"  # the simulator's ground truth, outside what the job reads
 _CLIP_STAMP = "%Y%m%dT%H%M%S"
@@ -254,16 +275,28 @@ def bronze_cctv_prefix(table: str, day: date | None = None) -> str:
     return prefix if day is None else f"{prefix}date={day.isoformat()}/"
 
 
-def bronze_clip_key(
-    table: str, name: ClipName, suffix: str = ".parquet", camera_id: str | None = None
-) -> str:
-    """A clip's output in ``table``, by the local date and hour of its start and its camera
-    (``camera_id`` when the clip was analysed as another camera than its name says)."""
+def bronze_clip_folder(table: str, name: ClipName, camera_id: str | None = None) -> str:
+    """Every generation of a clip's output in ``table``, by the local date and hour of its start and
+    its camera (``camera_id`` when the clip was analysed as another camera than its name says)."""
     camera = camera_id or name.camera_id
     return (
-        f"{bronze_cctv_prefix(table, name.start.date())}camera={camera}/hour={name.start:%H}/"
-        f"{name.format()}{suffix}"
+        f"{bronze_cctv_prefix(table, name.start.date())}camera={camera}/hour={name.start:%H}/{name.format()}/"
     )
+
+
+def bronze_clip_key(
+    table: str, name: ClipName, generation: str, file: str | None = None, camera_id: str | None = None
+) -> str:
+    """A clip's output in ``table`` as one run wrote it: ``file`` (the table's parquet, named after
+    the clip, unless another is given: an evidence frame) in the run's generation."""
+    folder = bronze_clip_folder(table, name, camera_id)
+    return f"{folder}{_GENERATION}{generation}/{file or name.format() + '.parquet'}"
+
+
+def clip_publication_key(name: ClipName, camera_id: str | None = None) -> str:
+    """A clip's publication (bronze bucket): which generation of its outputs readers read, written
+    last. Partitioned like the tables, so a build of some days reads only theirs."""
+    return bronze_clip_folder(CLIP_PUBLICATIONS, name, camera_id).removesuffix("/") + ".json"
 
 
 # Governance records, in the ``governance`` bucket.

@@ -38,6 +38,7 @@ from cityplatform.layout import (
     bronze_registry_key,
     ingest_state_key,
     landing_slot_start,
+    new_generation,
     quarantine_readings_key,
 )
 from cityplatform.objectstore import (
@@ -63,7 +64,7 @@ from ingestion.iot import (
     quarantine_unread,
 )
 from ingestion.landing import LandingManifest
-from ingestion.publication import QUARANTINE_FILE, Publication, load_publication, new_generation, publish
+from ingestion.publication import QUARANTINE_FILE, Publication, load_publication, publish
 
 # More kinds in flight than cores: while one holds the GIL (Pandera, the exact classifier), the
 # others parse in DuckDB and polars. Three rather than all five bounds the memory of a big city.

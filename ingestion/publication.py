@@ -12,14 +12,14 @@ contract check, ``city verify``, incremental ingestion) follow the publication, 
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 
 from cityplatform.layout import (
     bronze_readings_folder,
+    generation_of,
     ingest_state_folder,
     quarantine_readings_folder,
     readings_publication_key,
@@ -36,20 +36,6 @@ from cityplatform.objectstore import (
 from cityplatform.sensor_kinds import SENSOR_KINDS
 
 QUARANTINE_FILE = "quarantine"  # the publication's name for the day's quarantined lines
-_GENERATION = "gen="
-
-
-def new_generation() -> str:
-    """A generation id that sorts by when its run started (UTC), unique across concurrent runs."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
-
-
-def generation_of(key: str) -> str | None:
-    """The generation a key was written under, if any."""
-    for part in key.split("/"):
-        if part.startswith(_GENERATION):
-            return part.removeprefix(_GENERATION)
-    return None
 
 
 @dataclass(frozen=True)

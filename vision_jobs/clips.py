@@ -1,7 +1,7 @@
 """Where clips come from and where their results go: landing keys in, partitioned bronze keys out.
 
 The keys and the clip's file name are :mod:`cityplatform.layout`'s (``landing_clip_key``,
-``bronze_clip_key``, ``ClipName``); this module reads a clip's URI into them, its start in the
+``bronze_clip_folder``, ``ClipName``); this module reads a clip's URI into them, its start in the
 city's local time. A camera whose recorder names clips its own way (``CH02_20261205_150000.mp4``)
 declares that in the camera registry (:class:`~vision_jobs.registry.ClipNamePattern`); its clips get
 the platform's name all the same, so partitions and outputs do not depend on the vendor.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import PurePosixPath
 
-from cityplatform.layout import CCTV_PREFIX, BadClipName, ClipName, bronze_clip_key, landing_clip_key
+from cityplatform.layout import CCTV_PREFIX, BadClipName, ClipName, landing_clip_key
 from cityplatform.objectstore import parse_s3_uri
 from vision_jobs.registry import CameraRegistry
 
@@ -50,9 +50,6 @@ class ClipRef:
     @property
     def start_utc(self) -> datetime:
         return self.name.start.astimezone(UTC)
-
-    def output_key(self, table: str, suffix: str = ".parquet") -> str:
-        return bronze_clip_key(table, self.name, suffix, camera_id=self.camera_id)
 
     def quarantine_key(self) -> str:
         """A rejected clip keeps its landing layout in the quarantine bucket."""

@@ -4,8 +4,9 @@ A batch is analysed in one go with one model (:func:`vision_jobs.pipeline.analys
 clip is downloaded by the thread that decodes it, and its outputs are written by its own tracker
 thread as soon as it is done. A bad clip never stops the batch: it is copied to the quarantine
 bucket with a reason record and the others go on. Outputs are written only after a clip was fully
-analysed, so a failed clip leaves no partial results behind; each is one object per clip and
-table, so a clip run again, alone or in any batch, replaces exactly what it wrote before.
+analysed, and published whole (:mod:`vision_jobs.publication`), so a failed or killed run leaves
+no partial results in front of readers, and a clip run again, alone or in any batch, replaces
+exactly what it published before.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from vision_jobs.config import JobConfig
 from vision_jobs.decode import UnreadableClip
 from vision_jobs.detect import Detector
 from vision_jobs.pipeline import ClipAnalysis, ClipInput, ClipResult, ProgressFactory, analyse_clips
+from vision_jobs.publication import write_clip
 from vision_jobs.registry import CameraConfig, CameraRegistry, RegistryError
 from vision_jobs.sinks import (
     counts_table,
     coverage_table,
     detections_table,
+    evidence_files,
     occupancy_table,
     put_quarantine,
-    replace_evidence,
 )
 
 
@@ -132,9 +134,9 @@ def _write(store: ObjectStore, config: JobConfig, clip: _Placed, result: ClipRes
         "coverage": coverage_table(ref, camera, analysis.counter, analysis.sampled_fps),
         "occupancy": occupancy_table(ref, camera, analysis.counter),
     }
-    records = [store.put_parquet(bucket, ref.output_key(table), frame) for table, frame in tables.items()]
-    outputs = [record.info for record in records]
-    outputs += replace_evidence(store, bucket, ref, analysis.evidence)
+    evidence = evidence_files(ref, analysis.evidence)
+    published = write_clip(store, bucket, ref.name, tables, evidence, camera.camera_id)
+    records = list(published.files.values())
     crossings = Counter(f"{c.line_id}/{c.direction}/{c.object_class}" for c in analysis.counter.crossings)
     return ClipReport(
         uri=clip.uri,
@@ -146,7 +148,7 @@ def _write(store: ObjectStore, config: JobConfig, clip: _Placed, result: ClipRes
         detector=analysis.detector,
         detections=len(analysis.detections),
         crossings=dict(sorted(crossings.items())),
-        outputs=[o.uri for o in outputs],
+        outputs=[r.info.uri for r in records] + [f"s3://{bucket}/{key}" for key in published.evidence],
         files={record.info.uri: record.metadata() for record in records},
     )
 

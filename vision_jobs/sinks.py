@@ -1,8 +1,7 @@
-"""Output seam: one parquet file per clip and table (detections, counts, coverage, occupancy),
-blurred evidence JPEGs, quarantine records.
+"""Output seam: a clip's tables (detections, counts, coverage, occupancy) and blurred evidence JPEGs,
+which :mod:`vision_jobs.publication` writes and publishes whole per clip; quarantine records.
 
-Every write is a whole object under a key derived from the clip, so re-running a clip replaces its
-outputs instead of adding to them, and nothing is ever written per frame.
+Nothing is ever written per frame.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from cityplatform.layout import quarantine_record_key
-from cityplatform.objectstore import ObjectInfo, ObjectStore, ObjectStoreError
+from cityplatform.objectstore import ObjectInfo, ObjectStore
 from vision_jobs.clips import ClipRef
 from vision_jobs.count import ClipCounter
 from vision_jobs.pipeline import DetectionColumns
@@ -120,26 +119,16 @@ def occupancy_table(ref: ClipRef, camera: CameraConfig, counter: ClipCounter) ->
     return pl.DataFrame(_with_camera(counter.occupancy_per_minute(), ref, camera), schema=OCCUPANCY_SCHEMA)
 
 
-def put_evidence(store: ObjectStore, bucket: str, ref: ClipRef, frame: AnonymisedFrame) -> ObjectInfo:
-    """An anonymised frame as JPEG; the type guarantees it went through privacy first."""
-    ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    if not ok:
-        raise ValueError(f"cannot encode evidence frame {frame.frame_index} of {ref.clip}")
-    key = ref.output_key("evidence", f"/frame-{frame.frame_index:06d}.jpg")
-    return store.put_bytes(bucket, key, jpeg.tobytes(), content_type="image/jpeg")
-
-
-def replace_evidence(
-    store: ObjectStore, bucket: str, ref: ClipRef, frames: list[AnonymisedFrame]
-) -> list[ObjectInfo]:
-    """Write a clip's evidence frames and remove every other frame it had: a rerun keeps exactly the
-    frames it chose, never an older one (kept before fail-closed anonymisation, or of other frames)."""
-    written = [put_evidence(store, bucket, ref, frame) for frame in frames]
-    keep = {info.key for info in written}
-    stale = [o.key for o in store.list_objects(bucket, ref.output_key("evidence", "/")) if o.key not in keep]
-    if refused := store.delete_keys(bucket, stale):
-        raise ObjectStoreError(f"cannot remove older evidence of {ref.clip}: {', '.join(refused)}")
-    return written
+def evidence_files(ref: ClipRef, frames: list[AnonymisedFrame]) -> dict[str, bytes]:
+    """A clip's anonymised frames as JPEGs, by file name; the type guarantees they went through
+    privacy first."""
+    files = {}
+    for frame in frames:
+        ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise ValueError(f"cannot encode evidence frame {frame.frame_index} of {ref.clip}")
+        files[f"frame-{frame.frame_index:06d}.jpg"] = jpeg.tobytes()
+    return files
 
 
 def put_quarantine(

@@ -6,7 +6,7 @@ store cannot be read; 2 bad arguments or settings.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import typer
 from rich.markup import escape
@@ -23,9 +23,7 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.layout import (
-    CCTV_TABLES,
     DEPARTMENT_REPORTS_PREFIX,
-    bronze_cctv_prefix,
     landing_manifest_key,
     mart_export_key,
     readings_publication_key,
@@ -35,8 +33,12 @@ from cityplatform.output import JSON_OPTION, print_json, stage_progress
 from cityplatform.verify import Location, verify
 from cityplatform.yamlfiles import RegistryError
 from governance.registry.departments import load_departments
+from governance.registry.ownership import load_ownership
+from governance.retention import oldest_kept
 from ingestion.publication import QUARANTINE_FILE, load_publication
+from orchestration.defs.cctv.assets import TABLES as CCTV_TABLE_ASSETS
 from orchestration.defs.marts.status import read_status
+from vision_jobs.publication import clip_publications
 
 
 def _folder(key: str) -> str:
@@ -59,6 +61,28 @@ def _iot_locations(store: ObjectStore, day: date) -> list[Location]:
         key = record.info.key
         locations.append(Location(dataset, record.info.bucket, _folder(key), (key,)))
     return locations
+
+
+def _cctv_locations(store: ObjectStore, day: date, oldest_kept: dict[str, date]) -> list[Location]:
+    """The files the day's clip publications name, each table's parquet, as readers read them (a
+    generation no publication names is no reader's); a table's files that retention has deleted on
+    time (before ``oldest_kept``, the detections long before the counts) are expected no more."""
+    locations = []
+    for publication in clip_publications(store, BRONZE, day):
+        for table, record in publication.files.items():
+            key = record.info.key
+            expected = (key,) if day >= oldest_kept[table] else ()
+            locations.append(Location(f"cctv/{table}", BRONZE, _folder(key), expected))
+    return locations
+
+
+def _cctv_oldest_kept(today: date) -> dict[str, date]:
+    """Each CCTV table's oldest day still kept, by its dataset's period in the registry."""
+    ownership = load_ownership()
+    return {
+        table: oldest_kept(today, ownership[key.to_user_string()].retention_days)
+        for key, table in CCTV_TABLE_ASSETS.items()
+    }
 
 
 def _mart_locations(store: ObjectStore, bucket: str, days: list[date]) -> list[Location]:
@@ -91,18 +115,16 @@ def verify_command(
     if last < first:
         raise fail(f"--to={end} is before --from={start}", EXIT_CONFIG)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    settings = settings_or_exit()
     with exit_on(RegistryError, code=EXIT_CONFIG):
         buckets = [d.bucket for d in load_departments()]
-    store = ObjectStore.from_settings(settings_or_exit())
+        cctv_oldest_kept = _cctv_oldest_kept(datetime.now(settings.zone).date())
+    store = ObjectStore.from_settings(settings)
     with exit_on(ObjectStoreError, code=EXIT_STORAGE):
         store.ping()
         with err_console.status("listing what was written"):
             locations = [loc for day in days for loc in _iot_locations(store, day)]
-            locations += [
-                Location(f"cctv/{table}", BRONZE, bronze_cctv_prefix(table, day))
-                for day in days
-                for table in CCTV_TABLES
-            ]
+            locations += [loc for day in days for loc in _cctv_locations(store, day, cctv_oldest_kept)]
             locations += [loc for bucket in buckets for loc in _mart_locations(store, bucket, days)]
         with stage_progress() as progress:
             result = verify(

@@ -1,12 +1,12 @@
 {% macro create_bronze_views() %}
     {#-
         A view per source over its S3 objects (meta.glob, or meta.location for one object; for a
-        source published per day, meta.published, the files its days' publications name), in the
-        source's schema, so `dbt source freshness` and the docs catalog find a relation behind every
-        source. Run at the start of every dbt command (on-run-start). Creating a view lists its objects
-        and reads one footer, so a view already over the current pattern is kept (a local catalog
-        query; a published source's view is made again, since each publication changes its files);
-        a source with no objects yet gets a typed empty view, tried again on the next run.
+        source published per day or clip, meta.published, the files of meta.glob its publications
+        name), in the source's schema, so `dbt source freshness` and the docs catalog find a relation
+        behind every source. Run at the start of every dbt command (on-run-start). Creating a view
+        lists its objects and reads one footer, so a view already over the current pattern is kept (a
+        local catalog query; the view lists again whenever it is read); a source with no objects (or
+        no publication) yet gets a typed empty view, tried again on the next run.
         A registry object not written yet gets no view: the models that read it fail, naming it.
         Models read the run's days straight from the objects (bronze_parquet), never these views.
     -#}
@@ -21,25 +21,28 @@
             where schema_name = '{{ node.schema }}' and view_name = '{{ node.identifier }}'
                 and sql like '%{{ pattern }}%'
         {%- endset -%}
-        {%- if node.meta.published or run_query(current).columns[0].values()[0] == 0 -%}
+        {%- if run_query(current).columns[0].values()[0] == 0 -%}
             {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier) -%}
-            {%- if node.meta.published -%}
-                {#- the files every day's publication names: never a generation being written -#}
-                {%- set named -%}
-                    select json_extract_string(content, '$.files.{{ node.name }}.uri')
-                    from read_text('{{ node.meta.published }}') order by 1
-                {%- endset -%}
-                {%- set files = run_query(named).columns[0].values() -%}
-                {%- set found = files | length > 0 -%}
-                {%- set pattern = "['" ~ (files | join("', '")) ~ "']" -%}
-            {%- else -%}
-                {#- A wildcard even for one object: a glob of a plain path returns it whether it exists or not. -#}
-                {%- set listing = "select count(*) from glob('" ~ (pattern if node.meta.glob else pattern ~ "*") ~ "')" -%}
+            {#- A wildcard even for one object: a glob of a plain path returns it whether it exists or not. -#}
+            {%- set listing = "select count(*) from glob('" ~ (pattern if node.meta.glob else pattern ~ "*") ~ "')" -%}
+            {%- set found = run_query(listing).columns[0].values()[0] > 0 -%}
+            {%- if found and node.meta.published -%}
+                {%- set listing = "select count(*) from glob('" ~ node.meta.published ~ "')" -%}
                 {%- set found = run_query(listing).columns[0].values()[0] > 0 -%}
-                {%- set pattern = "'" ~ pattern ~ "'" -%}
             {%- endif -%}
-            {%- if found -%}
-                {%- set body = "select * from read_parquet(" ~ pattern ~ ", hive_partitioning = false)" -%}
+            {%- if found and node.meta.published -%}
+                {#- only the files a publication names: never a generation being written or one a
+                    killed run left; both globs expand when the view is read, so it stays current -#}
+                {%- set body -%}
+                    select * exclude (filename)
+                    from read_parquet('{{ pattern }}', hive_partitioning = false, union_by_name = true, filename = true)
+                    where filename in (
+                        select json_extract_string(content, '$.files.{{ node.name }}.uri')
+                        from read_text('{{ node.meta.published }}')
+                    )
+                {%- endset -%}
+            {%- elif found -%}
+                {%- set body = "select * from read_parquet('" ~ pattern ~ "', hive_partitioning = false)" -%}
             {%- elif node.meta.glob -%}
                 {%- set body -%}
                     select

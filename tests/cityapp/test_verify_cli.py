@@ -1,11 +1,11 @@
 """``city verify`` against the real embedded S3 server: days written by the platform's own writers
-(IoT ingestion, the parquet helper the vision job uses, mart publication), then changed behind the
+(IoT ingestion, the vision job's clip publication, mart publication), then changed behind the
 platform's back, must be reported file by file with exit code 4."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,6 @@ from cityapp.cli.main import app
 from cityplatform.exits import EXIT_CONFIG, EXIT_DATA, EXIT_STORAGE
 from cityplatform.layout import (
     ClipName,
-    bronze_clip_key,
     landing_iot_key,
     mart_export_key,
 )
@@ -30,6 +29,7 @@ from ingestion.day import ingest_manifest
 from ingestion.landing import LandingManifest
 from orchestration.defs.marts.publish import export_marts
 from orchestration.defs.marts.status import write_published
+from vision_jobs.publication import write_clip
 
 SEOUL = ZoneInfo("Asia/Seoul")
 MART = "verify_probe"  # a mart of this module's own, in a real department's bucket
@@ -49,8 +49,7 @@ def write_day(store: ObjectStore, day: date, warehouse: Path) -> dict[str, str]:
     manifest = LandingManifest.from_listing(store, day, SEOUL)
     manifest.save(store)
     ingest = ingest_manifest(store, manifest, known_sensors=KNOWN, tz=SEOUL)
-    counts = bronze_clip_key("counts", ClipName("cam-verify", at))
-    store.put_parquet(BRONZE, counts, pl.DataFrame({"minute": [at], "vehicles": [3]}))
+    clip = write_clip(store, BRONZE, ClipName("cam-verify", at), {"counts": pl.DataFrame({"vehicles": [3]})})
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists probe")
         con.execute(
@@ -69,7 +68,7 @@ def write_day(store: ObjectStore, day: date, warehouse: Path) -> dict[str, str]:
     write_published(store, bucket, {MART: CheckStatus()}, first=day, last=day, run_id="verify-test")
     return {
         "bronze": f"s3://{BRONZE}/{ingest.publication.bronze_key('air_quality')}",
-        "cctv": f"s3://{BRONZE}/{counts}",
+        "cctv": clip.files["counts"].info.uri,
         "mart": f"s3://{bucket}/{mart_export_key(MART, day)}",
     }
 
@@ -136,12 +135,29 @@ def test_deleted_files_are_missing(city_settings: Settings, store: ObjectStore, 
 
 def test_a_stray_parquet_is_extra(city_settings: Settings, store: ObjectStore, tmp_path: Path) -> None:
     day = date(2032, 5, 7)
-    write_day(store, day, tmp_path / "warehouse.duckdb")
-    stray = bronze_clip_key("occupancy", ClipName("cam-stray", datetime(2032, 5, 7, 9, tzinfo=SEOUL)))
+    published = write_day(store, day, tmp_path / "warehouse.duckdb")["cctv"]
+    stray = published.removeprefix(f"s3://{BRONZE}/").rsplit("/", 1)[0] + "/stray.parquet"
     store.put_bytes(BRONZE, stray, parquet_bytes(pl.DataFrame({"x": [1]})))
     result = verify(day)
     assert result.exit_code == EXIT_DATA
     assert f"extra s3://{BRONZE}/{stray}" in result.stdout
+
+
+def test_a_clip_table_deleted_on_time_by_retention_is_not_missing(
+    city_settings: Settings, store: ObjectStore
+) -> None:
+    """A clip's publication names every table, but retention deletes the detections (personal, 30
+    days) long before the counts (400 days): past 30 days only the counts must still be there."""
+    day = datetime.now(SEOUL).date() - timedelta(days=100)
+    at = datetime(day.year, day.month, day.day, 8, 0, tzinfo=SEOUL)
+    tables = {table: pl.DataFrame({"rows": [1]}) for table in ("detections", "counts")}
+    clip = write_clip(store, BRONZE, ClipName("cam-retained", at), tables)
+    for table in tables:  # as retention deletes: the file and its record
+        key = clip.files[table].info.key
+        store.delete_keys(BRONZE, [key, parquet_record_key(key)])
+    result = verify(day, "--json")
+    assert result.exit_code == EXIT_DATA, result.output
+    assert problems(result) == {clip.files["counts"].info.uri: "missing"}
 
 
 def test_bad_days_and_unreachable_storage(city_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,14 @@ from cityplatform.layout import (
     BadClipName,
     ClipName,
     bronze_cctv_prefix,
+    bronze_clip_folder,
     bronze_clip_key,
+    clip_publication_key,
+    generation_of,
     landing_cctv_prefix,
     landing_clip_key,
     landing_clip_truth_key,
+    new_generation,
     partition_date,
     retention_record_key,
     scorecard_key,
@@ -89,13 +93,23 @@ def test_clip_keys_put_the_local_date_first_and_keep_the_name() -> None:
     assert landing_clip_truth_key(name, ".truth.json") == (
         "cctv-truth/cam-02/date=2026-03-16/cam-02_20260316T235500.truth.json"
     )
-    counts = bronze_clip_key("counts", name)
-    assert counts == "cctv/counts/date=2026-03-16/camera=cam-02/hour=23/cam-02_20260316T235500.parquet"
+    generation = new_generation()
+    counts = bronze_clip_key("counts", name, generation)
+    assert counts == (
+        "cctv/counts/date=2026-03-16/camera=cam-02/hour=23/cam-02_20260316T235500/"
+        f"gen={generation}/cam-02_20260316T235500.parquet"
+    )
+    assert counts.startswith(bronze_clip_folder("counts", name))
     assert counts.startswith(bronze_cctv_prefix("counts", day))
-    assert counts.startswith(bronze_cctv_prefix("counts"))
-    assert bronze_clip_key("counts", name, camera_id="cam-07").split("/")[3] == "camera=cam-07"
-    assert bronze_clip_key("evidence", name, "/frame-000001.jpg").endswith("T235500/frame-000001.jpg")
-    for key in (landing, counts):
+    assert generation_of(counts) == generation
+    assert bronze_clip_key("counts", name, generation, camera_id="cam-07").split("/")[3] == "camera=cam-07"
+    evidence = bronze_clip_key("evidence", name, generation, "frame-000001.jpg")
+    assert evidence.endswith(f"T235500/gen={generation}/frame-000001.jpg")
+    publication = clip_publication_key(name)
+    assert (
+        publication == "cctv/publications/date=2026-03-16/camera=cam-02/hour=23/cam-02_20260316T235500.json"
+    )
+    for key in (landing, publication):
         assert partition_date(key) == day
         assert ClipName.parse(key.rsplit("/", 1)[1].split(".")[0], name.start.tzinfo) == name
     assert unplaced_clip_key("cctv/cam-02/clip.mp4") == "cctv/unplaced/cam-02/clip.mp4"

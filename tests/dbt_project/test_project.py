@@ -21,11 +21,12 @@ from cityplatform.layout import (
     bronze_clip_key,
     bronze_readings_key,
     bronze_registry_key,
+    clip_publication_key,
+    new_generation,
     readings_publication_key,
 )
 from governance.registry.departments import load_departments
 from governance.registry.ownership import load_ownership, load_staff
-from ingestion.publication import new_generation
 from orchestration.lib.dbt import DBT_PROJECT_DIR, MARTS_PROJECT
 from vision_jobs.registry import load_registry
 
@@ -125,9 +126,9 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
             assert pattern.index("*") == pattern.index("date=*") + len("date="), pattern
     clip = ClipName("cam-01", datetime(2026, 3, 14, 8, 0, tzinfo=UTC))  # keys follow its wall clock
     for table in ("counts", "coverage"):
-        assert fnmatch.fnmatch(
-            f"s3://bronze/{bronze_clip_key(table, clip)}", sources[("cctv", table)]["meta"]["glob"]
-        )
+        meta = sources[("cctv", table)]["meta"]
+        assert fnmatch.fnmatch(f"s3://bronze/{bronze_clip_key(table, clip, new_generation())}", meta["glob"])
+        assert fnmatch.fnmatch(f"s3://bronze/{clip_publication_key(clip)}", meta["published"])
 
 
 # Traffic's derived metrics: each description names its method and its source.

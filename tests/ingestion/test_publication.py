@@ -8,12 +8,12 @@ import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cityplatform.layout import bronze_readings_folder, bronze_readings_key, landing_iot_key
+from cityplatform.layout import bronze_readings_folder, bronze_readings_key, generation_of, landing_iot_key
 from cityplatform.objectstore import BRONZE, LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from ingestion.day import ingest_manifest
 from ingestion.landing import LandingManifest
-from ingestion.publication import generation_of, load_publication
+from ingestion.publication import load_publication
 from tests.conftest import published
 
 SEOUL = ZoneInfo("Asia/Seoul")

@@ -27,12 +27,12 @@ from dagster._core.test_utils import freeze_time
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from cityplatform.embedded_s3 import EmbeddedS3
-from cityplatform.layout import bronze_readings_folder, landing_manifest_key
+from cityplatform.layout import bronze_readings_folder, generation_of, landing_manifest_key
 from cityplatform.objectstore import BRONZE, ObjectStore, parquet_record_key
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import City, DayTruth, build_city, write_iot_day
-from ingestion.publication import generation_of, load_publication
+from ingestion.publication import load_publication
 from orchestration.defs.iot.repair import REPAIR_ATTEMPT_TAG, backoff, days_to_repair
 from orchestration.lib.resources import CityStorage
 from tests.conftest import running_s3_server

@@ -21,7 +21,9 @@ from minio.versioningconfig import ENABLED, VersioningConfig
 from cityplatform.layout import (
     CCTV_PREFIX,
     ClipName,
+    bronze_clip_key,
     bronze_readings_key,
+    clip_publication_key,
     contract_failures_key,
     landing_clip_key,
     landing_clip_truth_key,
@@ -72,7 +74,7 @@ PUBLISHED = department_marts(MANIFEST)  # department id -> its marts
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3, pytest.mark.usefixtures("governance_env")]
 
 JOB = "governance_retention"
-GENERATION = "20260101T000000000000Z-0a0b0c"  # an ingestion run's, as published
+GENERATION = "20260101T000000000000Z-0a0b0c"  # a run's, as published
 
 
 def objects_dated(day: date) -> dict[str, str]:
@@ -87,12 +89,13 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{LANDING}/{unplaced}": "cctv/raw/clips",
         f"s3://{QUARANTINE}/{quarantine_record_key(unplaced_clip_key(unplaced))}": "cctv/raw/clips",
         f"s3://{LANDING}/{landing_clip_truth_key(name, '.boxes.parquet')}": "cctv/raw/clips",
-        f"s3://{BRONZE}/{clip.output_key('evidence', '/frame-000001.jpg')}": "cctv/raw/clips",
+        f"s3://{BRONZE}/{bronze_clip_key('evidence', name, GENERATION, 'frame-1.jpg')}": "cctv/raw/clips",
         f"s3://{QUARANTINE}/{clip.quarantine_key()}": "cctv/raw/clips",
-        f"s3://{BRONZE}/{clip.output_key('detections')}": "cctv/derived/detections",
-        f"s3://{BRONZE}/{clip.output_key('counts')}": "cctv/derived/counts",
-        f"s3://{BRONZE}/{clip.output_key('coverage')}": "cctv/derived/coverage",
-        f"s3://{BRONZE}/{clip.output_key('occupancy')}": "cctv/derived/zone_occupancy",
+        f"s3://{BRONZE}/{bronze_clip_key('detections', name, GENERATION)}": "cctv/derived/detections",
+        f"s3://{BRONZE}/{bronze_clip_key('counts', name, GENERATION)}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{clip_publication_key(name)}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{bronze_clip_key('coverage', name, GENERATION)}": "cctv/derived/coverage",
+        f"s3://{BRONZE}/{bronze_clip_key('occupancy', name, GENERATION)}": "cctv/derived/zone_occupancy",
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",
         f"s3://{BRONZE}/{bronze_readings_key('noise', day, GENERATION)}": "iot/bronze/readings",
         f"s3://{BRONZE}/{readings_publication_key(day)}": "iot/bronze/readings",

@@ -33,7 +33,6 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from cityplatform.layout import (
     DEPARTMENT_REPORT_LATEST_KEY,
     ClipName,
-    bronze_clip_key,
     bronze_registry_key,
     department_report_key,
     mart_export_key,
@@ -46,6 +45,7 @@ from governance.registry.departments import load_departments
 from orchestration.defs.marts.assets import MARTS_BY_DEPARTMENT, PROJECT
 from orchestration.lib.metadata import plain
 from vision_jobs.count import minute_of
+from vision_jobs.publication import write_clip
 from vision_jobs.registry import load_registry
 from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA
 
@@ -160,11 +160,11 @@ def write_cctv_clips(store: ObjectStore, day: date) -> None:
             }
             for minute, seconds in enumerate([60] * (CLIP_SECONDS // 60) + [CLIP_SECONDS % 60])
         ]
-        for table, frame in (
-            ("counts", pl.DataFrame(rows, schema=COUNTS_SCHEMA)),
-            ("coverage", pl.DataFrame(coverage, schema=COVERAGE_SCHEMA)),
-        ):
-            store.put_bytes(BRONZE, bronze_clip_key(table, name), parquet_bytes(frame))
+        tables = {
+            "counts": pl.DataFrame(rows, schema=COUNTS_SCHEMA),
+            "coverage": pl.DataFrame(coverage, schema=COVERAGE_SCHEMA),
+        }
+        write_clip(store, BRONZE, name, tables)
 
 
 @pytest.fixture(scope="module")
@@ -915,8 +915,7 @@ def test_pedestrian_activity_of_a_camera_matches_the_simulated_true_crossings(
     people = truth.crossings.filter(pl.col("object_class").is_in(list(PEDESTRIAN_CLASSES)))
     minutes = {minute_of(frame_time(start, frame, spec.fps)) for frame in truth.crossings["frame_index"]}
     assert people.height > 0 and len(minutes) == 2  # people crossed, and something crossed in each minute
-    store.put_bytes(BRONZE, bronze_clip_key("counts", spec.name), parquet_bytes(true_counts(truth)))
-    store.put_bytes(BRONZE, bronze_clip_key("coverage", spec.name), parquet_bytes(footage_coverage(truth)))
+    write_clip(store, BRONZE, spec.name, {"counts": true_counts(truth), "coverage": footage_coverage(truth)})
     hourly = dg.AssetSelection.assets(dg.AssetKey([*SAFETY, "fct_pedestrian_activity_hourly"]))
     selection = [
         k for k in hourly.upstream().resolve(definitions.resolve_asset_graph()) if k.path[0] == "marts"

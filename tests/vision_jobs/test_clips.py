@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cityplatform.layout import ClipName, landing_clip_key
+from cityplatform.layout import ClipName, bronze_clip_folder, landing_clip_key
 from vision_jobs.clips import BadClipKey, clip_name_of, parse_clip_uri
 from vision_jobs.registry import CameraRegistry, ClipNamePattern, RegistryError, load_registry
 
@@ -26,8 +26,8 @@ def test_clip_start_is_local_time_and_outputs_partition_by_local_date_and_hour(
     assert (ref.camera_id, ref.clip, ref.suffix) == ("cam-03", "cam-03_20250512T083000", ".mp4")
     assert ref.start_utc.isoformat() == start_utc
     assert (
-        ref.output_key("counts")
-        == "cctv/counts/date=2025-05-12/camera=cam-03/hour=08/cam-03_20250512T083000.parquet"
+        bronze_clip_folder("counts", ref.name, ref.camera_id)
+        == "cctv/counts/date=2025-05-12/camera=cam-03/hour=08/cam-03_20250512T083000/"
     )
     assert ref.quarantine_key() == ref.key == landing_clip_key(ref.name, ".mp4")
 
@@ -43,7 +43,9 @@ def test_a_clip_landed_in_the_city_zone_is_read_back_at_the_same_instant(tz: Zon
 def test_an_explicit_camera_moves_the_outputs_but_not_the_clip_name() -> None:
     ref = parse_clip_uri(URI, SEOUL)
     moved = type(ref)(ref.bucket, ref.key, ref.name, ref.suffix, "cam-09")
-    assert moved.output_key("detections").endswith("/camera=cam-09/hour=08/cam-03_20250512T083000.parquet")
+    assert bronze_clip_folder("detections", moved.name, moved.camera_id).endswith(
+        "/camera=cam-09/hour=08/cam-03_20250512T083000/"
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -19,6 +20,7 @@ from vision_jobs.cli import app
 from vision_jobs.config import JobConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.job import ClipReport, run_batch
+from vision_jobs.publication import clip_publications
 from vision_jobs.registry import CameraRegistry
 from vision_jobs.sinks import COUNTS_SCHEMA, COVERAGE_SCHEMA, DETECTIONS_SCHEMA, OCCUPANCY_SCHEMA
 
@@ -115,6 +117,8 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
     _, truth = short_clip
     clip = truth.spec.clip_name
     partition = "date=2025-05-12/camera=cam-01/hour=08"
+    (published,) = [p for p in clip_publications(store, BRONZE, date(2025, 5, 12)) if p.clip == clip]
+    files = {table: record.info.key for table, record in published.files.items()}
     for table, schema in (
         ("detections", DETECTIONS_SCHEMA),
         ("counts", COUNTS_SCHEMA),
@@ -122,14 +126,15 @@ def test_one_parquet_per_table_in_camera_date_hour_partitions(
         ("occupancy", OCCUPANCY_SCHEMA),
     ):
         keys = [o.key for o in store.list_objects(BRONZE, f"cctv/{table}/{partition}/")]
-        parquet = f"cctv/{table}/{partition}/{clip}.parquet"
+        parquet = f"cctv/{table}/{partition}/{clip}/gen={published.generation}/{clip}.parquet"
+        assert files[table] == parquet
         assert keys == [parquet, parquet_record_key(parquet)]  # the write's record beside it
-        assert read_parquet(store, keys[0]).schema == pl.Schema(schema)
-    detections = read_parquet(store, f"cctv/detections/{partition}/{clip}.parquet")
+        assert read_parquet(store, parquet).schema == pl.Schema(schema)
+    detections = read_parquet(store, files["detections"])
     assert detections["frame_index"].max() >= truth.frames - 2 * 2  # every sampled frame up to the end
     assert set(detections["class"]) >= {"car", "person"}
     assert detections["ts"].min() == truth.spec.start  # 08:15 in the city's zone, stored in UTC
-    coverage = read_parquet(store, f"cctv/coverage/{partition}/{clip}.parquet")
+    coverage = read_parquet(store, files["coverage"])
     assert coverage["minute_start"].to_list() == [truth.spec.start]  # 08:15:00-08:15:08: one minute
     assert coverage["observed_seconds"].to_list() == [pytest.approx(truth.spec.seconds)]  # not 60
 
@@ -138,9 +143,10 @@ def test_counts_match_the_simulator_on_this_short_clip(
     store: ObjectStore, reports: list[ClipReport], short_clip: tuple[Path, ClipTruth]
 ) -> None:
     _, truth = short_clip
-    counts = read_parquet(
-        store, f"cctv/counts/date=2025-05-12/camera=cam-01/hour=08/{truth.spec.clip_name}.parquet"
-    )
+    (published,) = [
+        p for p in clip_publications(store, BRONZE, date(2025, 5, 12)) if p.clip == truth.spec.clip_name
+    ]
+    counts = read_parquet(store, published.files["counts"].info.key)
     assert set(counts["segment_id"]) == {"RS001"}
     counted = {
         (r["line_id"], r["direction"], r["object_class"]): r["crossings"]
@@ -190,8 +196,9 @@ def test_rerunning_a_clip_replaces_its_outputs(
     store.put_bytes(BRONZE, older, b"an older, unblurred frame")
     (again,) = run_batch(store, [good_uri], registry, detector, job_config)
     assert again.ok and again.crossings == reports[-1].crossings
-    kept = [o.key for o in store.list_objects(BRONZE, evidence.rsplit("/", 1)[0] + "/")]
-    assert kept == [evidence]
+    (evidence_again,) = [u.split("/", 3)[3] for u in again.outputs if u.endswith(".jpg")]
+    kept = [o.key for o in store.list_objects(BRONZE, evidence.split("/gen=")[0] + "/")]
+    assert kept == [evidence_again]  # the earlier generation went, with the frame planted in it
     counts = [o.key for o in store.list_objects(BRONZE, "cctv/counts/date=2025-05-12/camera=cam-01/hour=08/")]
     assert len(counts) == 2 and parquet_record_key(counts[0]) == counts[1]  # one file, with its record
 

@@ -15,7 +15,13 @@ from typing import Any
 
 import dagster as dg
 
-from cityplatform.layout import CCTV_PREFIX, LANDING_CCTV_TRUTH_PREFIX, ClipName, bronze_cctv_prefix
+from cityplatform.layout import (
+    CCTV_PREFIX,
+    CLIP_PUBLICATIONS,
+    LANDING_CCTV_TRUTH_PREFIX,
+    ClipName,
+    bronze_cctv_prefix,
+)
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectInfo, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
@@ -92,19 +98,29 @@ def _landed(storage: CityStorage, keys: list[str]) -> tuple[dict[str, ObjectInfo
     return {k: o for k, o in objects.items() if o is not None}, [k for k, o in objects.items() if o is None]
 
 
+PUBLISHED = (
+    " A run writes a clip's tables and evidence as a generation of their own and publishes them at "
+    f"once in `s3://{BRONZE}/{bronze_cctv_prefix(CLIP_PUBLICATIONS)}` (same partitions, one JSON per "
+    "clip): readers read what it names, never a run's half."
+)
+
+
 def _derived_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    metadata: dict[str, Any] = {
+        "dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}",
+        # the contract's columns; the registry's personal columns are tagged on them at load
+        "dagster/column_schema": contract_columns(CCTV_SCHEMAS[TABLES[key]]),
+    }
+    if key == COUNTS:  # the publications name every table: kept as long as the counts that marts read
+        metadata[KEPT_WITH] = [f"s3://{BRONZE}/{bronze_cctv_prefix(CLIP_PUBLICATIONS)}"]
     return dg.AssetSpec(
         key,
         group_name="cctv",
         deps=[RAW_CLIPS],
         kinds={"pytorch", "s3", "parquet"},
-        description=description,
+        description=description + PUBLISHED,
         tags=RETAINED,
-        metadata={
-            "dagster/uri": f"s3://{BRONZE}/{bronze_cctv_prefix(TABLES[key])}",
-            # the contract's columns; the registry's personal columns are tagged on them at load
-            "dagster/column_schema": contract_columns(CCTV_SCHEMAS[TABLES[key]]),
-        },
+        metadata=metadata,
     )
 
 

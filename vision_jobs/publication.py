@@ -1,0 +1,128 @@
+"""A clip's outputs published atomically: what readers read is what the clip's publication names.
+
+A run writes every output of a clip (each table's parquet with its record, and the blurred evidence
+frames) under a generation of its own, then the clip's publication (``clip_publication_key``), one
+small JSON object whose single PUT switches readers from the previous generation to the new one at
+once, as a day of IoT readings is published (``ingestion.publication``). A run killed or failing
+before that leaves the clip's previous outputs (or none) in front of readers, never some tables new
+and others old; its files are unnamed, and the next publication removes them with every earlier
+generation. Readers (dbt's cctv sources, ``city verify``) follow publications, never a listing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from cityplatform.layout import (
+    CCTV_TABLES,
+    CLIP_EVIDENCE,
+    CLIP_PUBLICATIONS,
+    ClipName,
+    bronze_cctv_prefix,
+    bronze_clip_folder,
+    bronze_clip_key,
+    clip_publication_key,
+    generation_of,
+    new_generation,
+)
+from cityplatform.objectstore import ObjectInfo, ObjectStore, ObjectStoreError, ParquetRecord
+
+
+@dataclass(frozen=True)
+class ClipPublication:
+    """The outputs of one analysed clip that readers read: each table's parquet, with its record
+    (by table name), and its evidence frames (keys), all of one generation."""
+
+    clip: str
+    camera_id: str  # the camera it was analysed as
+    generation: str
+    files: dict[str, ParquetRecord]
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> bytes:
+        document = {
+            "clip": self.clip,
+            "camera_id": self.camera_id,
+            "generation": self.generation,
+            # s3:// URIs, so a reader with no knowledge of the layout (DuckDB in dbt) follows them
+            "files": {table: record.metadata() for table, record in self.files.items()},
+            "evidence": list(self.evidence),
+        }
+        return json.dumps(document, indent=1).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ClipPublication:
+        document = json.loads(data)
+        files = {}
+        for table, record in document["files"].items():
+            bucket, key = record["uri"].removeprefix("s3://").split("/", 1)
+            info = ObjectInfo(bucket, key, "", int(record["bytes"]))
+            files[table] = ParquetRecord(info, int(record["rows"]), str(record["sha256"]))
+        return cls(
+            document["clip"],
+            document["camera_id"],
+            document["generation"],
+            files,
+            tuple(document["evidence"]),
+        )
+
+
+def write_clip(
+    store: ObjectStore,
+    bucket: str,
+    name: ClipName,
+    tables: Mapping[str, pl.DataFrame],
+    evidence: Mapping[str, bytes] | None = None,
+    camera_id: str | None = None,
+) -> ClipPublication:
+    """Write a clip's tables (name -> frame) and evidence frames (file name -> JPEG) as a new
+    generation, then publish it; return the publication."""
+    camera, generation = camera_id or name.camera_id, new_generation()
+    files = {
+        table: store.put_parquet(bucket, bronze_clip_key(table, name, generation, camera_id=camera), frame)
+        for table, frame in tables.items()
+    }
+    frames = tuple(
+        store.put_bytes(
+            bucket, bronze_clip_key(CLIP_EVIDENCE, name, generation, file, camera), jpeg, "image/jpeg"
+        ).key
+        for file, jpeg in (evidence or {}).items()
+    )
+    publication = ClipPublication(name.format(), camera, generation, files, frames)
+    publish_clip(store, bucket, name, publication)
+    return publication
+
+
+def publish_clip(store: ObjectStore, bucket: str, name: ClipName, publication: ClipPublication) -> None:
+    """Switch readers to ``publication`` (one PUT), then remove what no reader can reach any more:
+    every earlier generation of the clip's outputs, and any written before generations. A later
+    generation, a run still writing, is left alone."""
+    store.put_bytes(
+        bucket, clip_publication_key(name, publication.camera_id), publication.to_json(), "application/json"
+    )
+    stale = []
+    for table in (*CCTV_TABLES, CLIP_EVIDENCE):
+        # without its slash, the folder's prefix also lists the clip's files from before generations
+        prefix = bronze_clip_folder(table, name, publication.camera_id).removesuffix("/")
+        stale += [
+            o.key
+            for o in store.list_objects(bucket, prefix)
+            if (generation := generation_of(o.key)) is None or generation < publication.generation
+        ]
+    if refused := store.delete_keys(bucket, stale):
+        raise ObjectStoreError(f"cannot remove earlier outputs of {name.format()}: {', '.join(refused)}")
+
+
+def clip_publications(store: ObjectStore, bucket: str, day: date) -> list[ClipPublication]:
+    """The publications of every clip of a local day (the day its start falls on)."""
+    prefix = bronze_cctv_prefix(CLIP_PUBLICATIONS, day)
+    return [
+        ClipPublication.from_json(store.get_bytes(bucket, o.key))
+        for o in store.list_objects(bucket, prefix)
+        if o.key.endswith(".json")
+    ]
