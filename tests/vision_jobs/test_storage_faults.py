@@ -1,6 +1,8 @@
 """A vision batch when the real S3 server process goes away while it writes: a restart of a few
 seconds is ridden out by the object store's retries and every clip's outputs exist exactly once; a
-server that stays away ends the CLI with one line and exit code 3, never a traceback."""
+server that stays away ends the CLI with one line and exit code 3, never a traceback. A batch whose
+process is killed leaves readers each clip's last publication whole, and a rerun publishes each
+clip once."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -20,13 +22,14 @@ from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from cityplatform.embedded_s3 import EmbeddedS3
 from cityplatform.exits import EXIT_STORAGE
-from cityplatform.objectstore import BRONZE, ObjectStore
+from cityplatform.objectstore import BRONZE, PARQUET_RECORD_SUFFIX, ObjectStore
 from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, render_clip, upload_clip
 from tests.conftest import running_s3_server
 from vision_jobs.config import JobConfig
 from vision_jobs.detect import UltralyticsDetector
 from vision_jobs.job import run_batch
+from vision_jobs.publication import ClipPublication, clip_publications
 from vision_jobs.registry import CameraRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -126,3 +129,49 @@ def test_storage_that_stays_away_is_one_line_and_exit_code_3(
     assert stderr.strip().splitlines()[-1] == (
         f"error: S3 at {store.url} does not answer: start it with `city storage up` or set CITY_S3_ENDPOINT."
     )
+
+
+def publications(store: ObjectStore, hour: int) -> dict[str, ClipPublication]:
+    """The clips of the hour that readers see, by clip name."""
+    day = clip_publications(store, BRONZE, date(2025, 6, 3))
+    return {p.clip: p for p in day if f"T{hour:02d}" in p.clip}
+
+
+def test_a_batch_killed_partway_leaves_whole_clips_and_a_rerun_publishes_each_once(
+    s3_server: EmbeddedS3,
+    store: ObjectStore,
+    city_env: Path,
+    tmp_path: Path,
+    registry: CameraRegistry,
+    detector: UltralyticsDetector,
+    job_config: JobConfig,
+) -> None:
+    uris = land_clips(store, tmp_path, 11, [2, 12])
+    short, long = (Path(uri).stem for uri in uris)
+    first = run_batch(store, uris, registry, detector, job_config)
+    published = publications(store, 11)
+    command = [sys.executable, "-m", "vision_jobs", "run", "--clip", uris[0], "--clip", uris[1]]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        # the short clip is published anew while the long one is still analysed: kill the batch then
+        Retrying(stop=stop_after_delay(300), wait=wait_fixed(0.05), retry=retry_if_result(lambda r: not r))(
+            lambda: (
+                process.poll() is not None
+                or publications(store, 11)[short].generation != published[short].generation
+            )
+        )
+        assert process.poll() is None, "the batch ended before it was killed"
+        process.kill()
+    killed = publications(store, 11)
+    assert killed[long].generation == published[long].generation  # the last whole publication
+    for publication in killed.values():  # and what each names is there, as its write recorded
+        for record in publication.files.values():
+            data = store.get_bytes(BRONZE, record.info.key)
+            assert hashlib.sha256(data).hexdigest() == record.sha256
+    again = run_batch(store, uris, registry, detector, job_config)
+    assert [r.crossings for r in again] == [r.crossings for r in first]
+    final = publications(store, 11)
+    named = {key for p in final.values() for key in (*p.evidence, *(r.info.key for r in p.files.values()))}
+    left = [
+        k for keys in bronze_keys(store, 11).values() for k in keys if not k.endswith(PARQUET_RECORD_SUFFIX)
+    ]
+    assert sorted(left) == sorted(named)  # each clip's outputs once: no earlier or killed generation
