@@ -15,7 +15,7 @@ from cityplatform.layout import ClipName
 from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore
 from cityplatform.settings import load_settings
 from orchestration.defs.cctv.clips import camera_registry, find_clip
-from orchestration.lib.resources import CityStorage
+from tests.orchestration.sensors import tick_sensor
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
 
@@ -34,9 +34,7 @@ def sensor_result(
 ) -> dg.SensorResult:
     for key in [VENDOR, OWN, *UNKNOWN]:
         store.put_bytes(LANDING, key, key.encode())
-    sensor = definitions.resolve_sensor_def("cctv_landing_sensor")
-    with dg.build_sensor_context(instance=instance, resources={"storage": CityStorage()}) as context:
-        return sensor(context)
+    return tick_sensor(definitions, instance, "cctv_landing_sensor")
 
 
 def test_a_vendor_named_clip_becomes_the_platform_s_partition(

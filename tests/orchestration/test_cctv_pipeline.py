@@ -22,7 +22,7 @@ from cityplatform.objectstore import LANDING, QUARANTINE, ObjectStore, parse_s3_
 from cityplatform.settings import load_settings
 from citysim.cctv import ClipSpec, ClipTruth, render_clip, upload_clip
 from orchestration.defs.cctv.partitions import clip_partitions
-from orchestration.lib.resources import CityStorage
+from tests.orchestration.sensors import tick_sensor
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
 
@@ -68,11 +68,7 @@ def sensor_result(
 
 
 def tick(definitions: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    sensor = definitions.resolve_sensor_def("cctv_landing_sensor")
-    with dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"storage": CityStorage()}
-    ) as context:
-        return sensor(context)
+    return tick_sensor(definitions, instance, "cctv_landing_sensor", cursor)
 
 
 def test_sensor_adds_new_clips_as_partitions_analysed_in_one_run(

@@ -34,8 +34,8 @@ from cityplatform.settings import load_settings
 from citysim import City, DayTruth, build_city, write_iot_day
 from ingestion.publication import load_publication
 from orchestration.defs.iot.repair import REPAIR_ATTEMPT_TAG, backoff, days_to_repair
-from orchestration.lib.resources import CityStorage
 from tests.conftest import running_s3_server
+from tests.orchestration.sensors import tick_sensor
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -201,14 +201,10 @@ def test_one_landing_state_offered_to_two_ticks_is_ingested_once(
     store: ObjectStore, city: City, definitions: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
     truth = land(store, city, TWO_TICKS_DAY)
-    sensor = definitions.resolve_sensor_def("iot_landing_sensor")
 
     def tick() -> list[dg.RunRequest]:
         # two ticks that overlap both start from the cursor before the delivery
-        with dg.build_sensor_context(
-            instance=instance, cursor=None, resources={"storage": CityStorage()}
-        ) as ctx:
-            result = sensor(ctx)
+        result = tick_sensor(definitions, instance, "iot_landing_sensor")
         return [r for r in result.run_requests if r.partition_key == TWO_TICKS_DAY.isoformat()]
 
     first, second = tick(), tick()

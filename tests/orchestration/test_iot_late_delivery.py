@@ -18,8 +18,8 @@ from cityplatform.objectstore import LANDING, ObjectStore
 from cityplatform.sensor_kinds import SENSOR_KINDS
 from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
-from orchestration.lib.resources import CityStorage
 from tests.conftest import published
+from tests.orchestration.sensors import tick_sensor
 
 # The landing sensor lists the whole landing prefix: a server of its own.
 pytestmark = [pytest.mark.integration, pytest.mark.own_s3]
@@ -50,11 +50,7 @@ def moved_line(store: ObjectStore, truths: dict[date, DayTruth]) -> str:
 
 
 def tick(definitions: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    sensor = definitions.resolve_sensor_def("iot_landing_sensor")
-    with dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"storage": CityStorage()}
-    ) as context:
-        return sensor(context)
+    return tick_sensor(definitions, instance, "iot_landing_sensor", cursor)
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,8 @@ from cityplatform.settings import load_settings
 from citysim import DayTruth, build_city, write_iot_day
 from ingestion.landing import LandingManifest
 from orchestration.defs.iot.assets import BRONZE_READINGS, QUARANTINE_READINGS, RAW_READINGS
-from orchestration.lib.resources import CityStorage
 from tests.conftest import published
+from tests.orchestration.sensors import tick_sensor
 
 pytestmark = pytest.mark.integration
 
@@ -140,13 +140,9 @@ def test_sensor_requests_one_run_per_landing_state_and_never_twice_for_a_redeliv
     instance: dg.DagsterInstance,
     first_run: dg.ExecuteInProcessResult,
 ) -> None:
-    sensor = definitions.resolve_sensor_def("iot_landing_sensor")
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        with dg.build_sensor_context(
-            instance=instance, cursor=cursor, resources={"storage": CityStorage()}
-        ) as context:
-            return sensor(context)
+        return tick_sensor(definitions, instance, "iot_landing_sensor", cursor)
 
     first = tick(None)
     day_requests = [r for r in first.run_requests if r.partition_key == DAY.isoformat()]
