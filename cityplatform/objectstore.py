@@ -10,13 +10,13 @@ import hashlib
 import io
 import json
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -107,6 +107,14 @@ class ParquetRecord:
     def metadata(self) -> dict[str, object]:
         """The record as a run's asset metadata (and as the sidecar's JSON)."""
         return {"uri": self.info.uri, "rows": self.rows, "sha256": self.sha256, "bytes": self.info.size}
+
+    @classmethod
+    def from_metadata(cls, record: Mapping[str, Any]) -> ParquetRecord:
+        """The record :meth:`metadata` wrote (as a publication holds it), read back."""
+        bucket, key = parse_s3_uri(str(record["uri"]))
+        return cls(
+            ObjectInfo(bucket, key, "", int(record["bytes"])), int(record["rows"]), str(record["sha256"])
+        )
 
 
 def parquet_record_key(key: str) -> str:

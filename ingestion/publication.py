@@ -28,7 +28,6 @@ from cityplatform.objectstore import (
     BRONZE,
     PARQUET_RECORD_SUFFIX,
     QUARANTINE,
-    ObjectInfo,
     ObjectStore,
     ParquetRecord,
     read_parquet,
@@ -74,11 +73,7 @@ class Publication:
     @classmethod
     def from_json(cls, data: bytes) -> Publication:
         document = json.loads(data)
-        files = {}
-        for name, record in document["files"].items():
-            bucket, key = record["uri"].removeprefix("s3://").split("/", 1)
-            info = ObjectInfo(bucket, key, "", int(record["bytes"]))
-            files[name] = ParquetRecord(info, int(record["rows"]), str(record["sha256"]))
+        files = {name: ParquetRecord.from_metadata(record) for name, record in document["files"].items()}
         return cls(date.fromisoformat(document["day"]), document["generation"], files, document["state"])
 
 

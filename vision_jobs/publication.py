@@ -30,7 +30,7 @@ from cityplatform.layout import (
     generation_of,
     new_generation,
 )
-from cityplatform.objectstore import ObjectInfo, ObjectStore, ObjectStoreError, ParquetRecord
+from cityplatform.objectstore import ObjectStore, ObjectStoreError, ParquetRecord
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,7 @@ class ClipPublication:
     @classmethod
     def from_json(cls, data: bytes) -> ClipPublication:
         document = json.loads(data)
-        files = {}
-        for table, record in document["files"].items():
-            bucket, key = record["uri"].removeprefix("s3://").split("/", 1)
-            info = ObjectInfo(bucket, key, "", int(record["bytes"]))
-            files[table] = ParquetRecord(info, int(record["rows"]), str(record["sha256"]))
+        files = {table: ParquetRecord.from_metadata(record) for table, record in document["files"].items()}
         return cls(
             document["clip"],
             document["camera_id"],
