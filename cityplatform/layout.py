@@ -68,10 +68,11 @@ def new_generation() -> str:
 
 
 def generation_of(key: str) -> str | None:
-    """The generation a key was written under, if any."""
+    """The generation a key was written under (a folder ``gen=<G>/``, or a generation's publication
+    ``gen=<G>.json``), if any."""
     for part in key.split("/"):
         if part.startswith(_GENERATION):
-            return part.removeprefix(_GENERATION)
+            return part.removeprefix(_GENERATION).split(".", 1)[0]
     return None
 
 
@@ -192,8 +193,8 @@ def department_report_key(day: date) -> str:
 # CCTV: clips land as ``cctv/<camera>/date=<day>/<clip name>.<ext>`` (a rejected clip keeps that key
 # in quarantine); the vision job's tables are ``cctv/<table>/date=<day>/camera=<id>/hour=<hh>/``,
 # date first so that a build of some days lists only their objects, however many cameras and years;
-# below that, a folder per clip with a generation per run, which readers see once the clip's
-# publication (``cctv/publications/``, same partitions) names it.
+# below that, a folder per clip with a generation per run, which readers see once it is published
+# (``cctv/publications/``, same partitions and clip folders, one object per generation).
 CCTV_TABLES = ("detections", "counts", "coverage", "occupancy")  # the vision job's parquet tables
 CLIP_EVIDENCE = "evidence"  # the vision job's blurred frames, beside its tables
 CLIP_PUBLICATIONS = "publications"  # each analysed clip's publication, beside its tables
@@ -293,10 +294,11 @@ def bronze_clip_key(
     return f"{folder}{_GENERATION}{generation}/{file or name.format() + '.parquet'}"
 
 
-def clip_publication_key(name: ClipName, camera_id: str | None = None) -> str:
-    """A clip's publication (bronze bucket): which generation of its outputs readers read, written
-    last. Partitioned like the tables, so a build of some days reads only theirs."""
-    return bronze_clip_folder(CLIP_PUBLICATIONS, name, camera_id).removesuffix("/") + ".json"
+def clip_publication_key(name: ClipName, generation: str, camera_id: str | None = None) -> str:
+    """A generation's publication of a clip's outputs (bronze bucket), written after them: readers
+    read the clip's newest published generation, found from the keys alone (one listing, however many
+    clips). Partitioned like the tables, so a build of some days lists only theirs."""
+    return f"{bronze_clip_folder(CLIP_PUBLICATIONS, name, camera_id)}{_GENERATION}{generation}.json"
 
 
 # Governance records, in the ``governance`` bucket.

@@ -1,12 +1,15 @@
-"""A clip's outputs published atomically: what readers read is what the clip's publication names.
+"""A clip's outputs published atomically: readers read the clip's newest published generation.
 
 A run writes every output of a clip (each table's parquet with its record, and the blurred evidence
-frames) under a generation of its own, then the clip's publication (``clip_publication_key``), one
-small JSON object whose single PUT switches readers from the previous generation to the new one at
-once, as a day of IoT readings is published (``ingestion.publication``). A run killed or failing
-before that leaves the clip's previous outputs (or none) in front of readers, never some tables new
-and others old; its files are unnamed, and the next publication removes them with every earlier
-generation. Readers (dbt's cctv sources, ``city verify``) follow publications, never a listing.
+frames) under a generation of its own, then that generation's publication (``clip_publication_key``),
+a small JSON object naming them with their records; its single PUT switches readers from the
+previous generation to the new one at once. The published generation is the newest that has a
+publication, which a listing of the clip's publications tells: dbt's cctv sources find each clip's
+files from the keys alone (one listing per day, not one read per clip), and ``city verify`` reads
+the publication's records. A run killed or failing before its PUT leaves the clip's previous outputs
+(or none) in front of readers, never some tables new and others old; the next publication removes
+its files with every earlier generation and publication. Two runs of one clip at once: the one that
+started later is the one read, whichever publishes last.
 """
 
 from __future__ import annotations
@@ -96,29 +99,30 @@ def write_clip(
 
 def publish_clip(store: ObjectStore, bucket: str, name: ClipName, publication: ClipPublication) -> None:
     """Switch readers to ``publication`` (one PUT), then remove what no reader can reach any more:
-    every earlier generation of the clip's outputs, and any written before generations. A later
-    generation, a run still writing, is left alone."""
-    store.put_bytes(
-        bucket, clip_publication_key(name, publication.camera_id), publication.to_json(), "application/json"
-    )
+    every earlier generation of the clip's outputs and publications, and any written before
+    generations. A later generation, a run still writing, is left alone."""
+    camera, generation = publication.camera_id, publication.generation
+    key = clip_publication_key(name, generation, camera)
+    store.put_bytes(bucket, key, publication.to_json(), "application/json")
     stale = []
-    for table in (*CCTV_TABLES, CLIP_EVIDENCE):
+    for table in (*CCTV_TABLES, CLIP_EVIDENCE, CLIP_PUBLICATIONS):
         # without its slash, the folder's prefix also lists the clip's files from before generations
-        prefix = bronze_clip_folder(table, name, publication.camera_id).removesuffix("/")
+        prefix = bronze_clip_folder(table, name, camera).removesuffix("/")
         stale += [
             o.key
             for o in store.list_objects(bucket, prefix)
-            if (generation := generation_of(o.key)) is None or generation < publication.generation
+            if (found := generation_of(o.key)) is None or found < generation
         ]
     if refused := store.delete_keys(bucket, stale):
         raise ObjectStoreError(f"cannot remove earlier outputs of {name.format()}: {', '.join(refused)}")
 
 
 def clip_publications(store: ObjectStore, bucket: str, day: date) -> list[ClipPublication]:
-    """The publications of every clip of a local day (the day its start falls on)."""
-    prefix = bronze_cctv_prefix(CLIP_PUBLICATIONS, day)
-    return [
-        ClipPublication.from_json(store.get_bytes(bucket, o.key))
-        for o in store.list_objects(bucket, prefix)
-        if o.key.endswith(".json")
-    ]
+    """What readers read of every clip of a local day (the day its start falls on): each clip's
+    newest publication."""
+    newest: dict[str, str] = {}  # clip folder -> its newest publication's key
+    for o in store.list_objects(bucket, bronze_cctv_prefix(CLIP_PUBLICATIONS, day)):
+        folder = o.key.rsplit("/", 1)[0]
+        if generation_of(o.key) is not None and o.key > newest.get(folder, ""):
+            newest[folder] = o.key
+    return [ClipPublication.from_json(store.get_bytes(bucket, key)) for key in sorted(newest.values())]

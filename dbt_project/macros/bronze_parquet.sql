@@ -54,10 +54,13 @@
         The source's files dated from `first` to `last`, as a relation of `file`. A source published
         per day (meta.published, the pattern of its days' publication.json) is read through them:
         each names one file per table (by the table's name), written before it, so a reader never
-        meets a generation still being written or one left half-written by a killed run. Any other
-        source: the files its meta.glob matches.
+        meets a generation still being written or one left half-written by a killed run. A source
+        published per clip and generation (meta.published_generations): each clip's newest published
+        generation, from the keys alone. Any other source: the files its meta.glob matches.
     -#}
-    {%- if node.meta.published -%}
+    {%- if node.meta.published_generations -%}
+        {{ newest_generation_files(node, bronze_globs(node.name, node.meta.published_generations, first, last)) }}
+    {%- elif node.meta.published -%}
         {%- set listing = "select file from " ~ bronze_globs(node.name, node.meta.published, first, last) -%}
         {%- set publications = run_query(listing).columns[0].values() -%}
         {%- if publications | length == 0 -%}
@@ -102,4 +105,24 @@
         {{- " union all" if not loop.last }}
     {%- endfor %}
     )
+{% endmacro %}
+
+
+{% macro newest_generation_files(node, publications) %}
+    {#-
+        The file of each folder's newest published generation, from `publications` (a relation of
+        `file`: meta.published_generations' objects, <folder>/gen=<G>.json), as a relation of
+        `file`: meta.glob's prefix, the folder, then gen=<G>/<folder's last part>.parquet
+        (cityplatform.layout's bronze_clip_key). A listing is all it takes: no object is read.
+    -#}
+    {%- set files = node.meta.glob.split('/date=')[0] -%}
+    (select '{{ files }}' || m.folder || '/gen=' || max(m.generation) || '/' || m.name || '.parquet' as file
+     from (
+         select regexp_extract(
+             file, '(/date=.*/([^/]+))/gen=([^/.]+)\.json$', ['folder', 'name', 'generation']
+         ) as m
+         from {{ publications }}
+     )
+     where m.generation <> ''
+     group by m.folder, m.name)
 {% endmacro %}

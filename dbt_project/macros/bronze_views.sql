@@ -1,8 +1,8 @@
 {% macro create_bronze_views() %}
     {#-
         A view per source over its S3 objects (meta.glob, or meta.location for one object; for a
-        source published per day or clip, meta.published, the files of meta.glob its publications
-        name), in the source's schema, so `dbt source freshness` and the docs catalog find a relation
+        source published per day or clip, meta.published or meta.published_generations, the files of
+        meta.glob that are published), in the source's schema, so `dbt source freshness` and the docs catalog find a relation
         behind every source. Run at the start of every dbt command (on-run-start). Creating a view
         lists its objects and reads one footer, so a view already over the current pattern is kept (a
         local catalog query; the view lists again whenever it is read); a source with no objects (or
@@ -26,19 +26,24 @@
             {#- A wildcard even for one object: a glob of a plain path returns it whether it exists or not. -#}
             {%- set listing = "select count(*) from glob('" ~ (pattern if node.meta.glob else pattern ~ "*") ~ "')" -%}
             {%- set found = run_query(listing).columns[0].values()[0] > 0 -%}
-            {%- if found and node.meta.published -%}
-                {%- set listing = "select count(*) from glob('" ~ node.meta.published ~ "')" -%}
+            {%- set published = node.meta.published_generations or node.meta.published -%}
+            {%- if found and published -%}
+                {%- set listing = "select count(*) from glob('" ~ published ~ "')" -%}
                 {%- set found = run_query(listing).columns[0].values()[0] > 0 -%}
             {%- endif -%}
-            {%- if found and node.meta.published -%}
+            {%- if found and published -%}
                 {#- only the files a publication names: never a generation being written or one a
-                    killed run left; both globs expand when the view is read, so it stays current -#}
+                    killed run left; the globs expand when the view is read, so it stays current -#}
                 {%- set body -%}
                     select * exclude (filename)
                     from read_parquet('{{ pattern }}', hive_partitioning = false, union_by_name = true, filename = true)
                     where filename in (
+                    {%- if node.meta.published_generations %}
+                        select file from {{ newest_generation_files(node, "glob('" ~ published ~ "')") }}
+                    {%- else %}
                         select json_extract_string(content, '$.files.{{ node.name }}.uri')
-                        from read_text('{{ node.meta.published }}')
+                        from read_text('{{ published }}')
+                    {%- endif %}
                     )
                 {%- endset -%}
             {%- elif found -%}

@@ -105,11 +105,12 @@ def test_clip_keys_put_the_local_date_first_and_keep_the_name() -> None:
     assert bronze_clip_key("counts", name, generation, camera_id="cam-07").split("/")[3] == "camera=cam-07"
     evidence = bronze_clip_key("evidence", name, generation, "frame-000001.jpg")
     assert evidence.endswith(f"T235500/gen={generation}/frame-000001.jpg")
-    publication = clip_publication_key(name)
-    assert (
-        publication == "cctv/publications/date=2026-03-16/camera=cam-02/hour=23/cam-02_20260316T235500.json"
+    publication = clip_publication_key(name, generation)
+    assert publication == (
+        f"cctv/publications/date=2026-03-16/camera=cam-02/hour=23/cam-02_20260316T235500/gen={generation}.json"
     )
-    for key in (landing, publication):
+    assert (generation_of(publication), partition_date(publication)) == (generation, day)
+    for key in (landing, counts):
         assert partition_date(key) == day
         assert ClipName.parse(key.rsplit("/", 1)[1].split(".")[0], name.start.tzinfo) == name
     assert unplaced_clip_key("cctv/cam-02/clip.mp4") == "cctv/unplaced/cam-02/clip.mp4"

@@ -127,8 +127,10 @@ def test_source_patterns_match_the_keys_the_platform_writes(manifest: dict[str, 
     clip = ClipName("cam-01", datetime(2026, 3, 14, 8, 0, tzinfo=UTC))  # keys follow its wall clock
     for table in ("counts", "coverage"):
         meta = sources[("cctv", table)]["meta"]
-        assert fnmatch.fnmatch(f"s3://bronze/{bronze_clip_key(table, clip, new_generation())}", meta["glob"])
-        assert fnmatch.fnmatch(f"s3://bronze/{clip_publication_key(clip)}", meta["published"])
+        generation = new_generation()
+        assert fnmatch.fnmatch(f"s3://bronze/{bronze_clip_key(table, clip, generation)}", meta["glob"])
+        publication = f"s3://bronze/{clip_publication_key(clip, generation)}"
+        assert fnmatch.fnmatch(publication, meta["published_generations"])
 
 
 # Traffic's derived metrics: each description names its method and its source.

@@ -93,7 +93,7 @@ def objects_dated(day: date) -> dict[str, str]:
         f"s3://{QUARANTINE}/{clip.quarantine_key()}": "cctv/raw/clips",
         f"s3://{BRONZE}/{bronze_clip_key('detections', name, GENERATION)}": "cctv/derived/detections",
         f"s3://{BRONZE}/{bronze_clip_key('counts', name, GENERATION)}": "cctv/derived/counts",
-        f"s3://{BRONZE}/{clip_publication_key(name)}": "cctv/derived/counts",
+        f"s3://{BRONZE}/{clip_publication_key(name, GENERATION)}": "cctv/derived/counts",
         f"s3://{BRONZE}/{bronze_clip_key('coverage', name, GENERATION)}": "cctv/derived/coverage",
         f"s3://{BRONZE}/{bronze_clip_key('occupancy', name, GENERATION)}": "cctv/derived/zone_occupancy",
         f"s3://{LANDING}/{landing_iot_key('noise', start)}": "iot/raw/readings",

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from cityplatform.layout import CCTV_TABLES, ClipName, bronze_clip_folder, bronze_clip_key, new_generation
+from cityplatform.layout import (
+    CCTV_TABLES,
+    ClipName,
+    bronze_clip_folder,
+    bronze_clip_key,
+    clip_publication_key,
+    new_generation,
+)
 from cityplatform.objectstore import BRONZE, PARQUET_RECORD_SUFFIX, ObjectStore, read_parquet
 from vision_jobs.publication import ClipPublication, clip_publications, write_clip
 
@@ -55,6 +62,29 @@ def test_a_run_that_stopped_partway_leaves_readers_the_last_publication(store: O
     named = {r.info.key for r in third.files.values()} | set(third.evidence)
     assert {k for k in clip_objects(store) if not k.endswith(PARQUET_RECORD_SUFFIX)} == named
     assert not any(first.generation in k or stopped in k for k in clip_objects(store))
+    publications = [o.key for o in store.list_objects(BRONZE, bronze_clip_folder("publications", CLIP))]
+    assert publications == [clip_publication_key(CLIP, third.generation)]
+
+
+def test_the_newest_published_generation_is_the_one_read(store: ObjectStore) -> None:
+    """A run killed between its publication and its cleanup leaves two publications: readers read
+    the newer, and the next publication removes both."""
+    clip = ClipName(CLIP.camera_id, CLIP.start.replace(hour=13))
+    write_clip(store, BRONZE, clip, tables(1))
+    generation = new_generation()
+    files = {
+        t: store.put_parquet(BRONZE, bronze_clip_key(t, clip, generation), f) for t, f in tables(2).items()
+    }
+    store.put_bytes(
+        BRONZE,
+        clip_publication_key(clip, generation),
+        ClipPublication(clip.format(), clip.camera_id, generation, files).to_json(),
+    )
+    read = {p.clip: p.generation for p in clip_publications(store, BRONZE, clip.start.date())}
+    assert read[clip.format()] == generation
+    last = write_clip(store, BRONZE, clip, tables(3))
+    publications = [o.key for o in store.list_objects(BRONZE, bronze_clip_folder("publications", clip))]
+    assert publications == [clip_publication_key(clip, last.generation)]
 
 
 def test_files_from_before_generations_go_with_the_first_publication(store: ObjectStore) -> None:

@@ -101,7 +101,7 @@ def _landed(storage: CityStorage, keys: list[str]) -> tuple[dict[str, ObjectInfo
 PUBLISHED = (
     " A run writes a clip's tables and evidence as a generation of their own and publishes them at "
     f"once in `s3://{BRONZE}/{bronze_cctv_prefix(CLIP_PUBLICATIONS)}` (same partitions, one JSON per "
-    "clip): readers read what it names, never a run's half."
+    "clip and generation): readers read each clip's newest published generation, never a run's half."
 )
 
 
