@@ -19,7 +19,7 @@ table gives the median of each side and the ratio of every round.
 The issue's figure is at city scale, where the direct SQL takes over a minute on 2 cores and dbt's
 fixed cost per process no longer dominates; 500 sensors is a reference size only:
 
-    .venv/bin/python benchmarks/marts.py --days 30 --sensors 2000 --repeat 3
+    .venv/bin/python benchmarks/marts.py --days 30 --sensors 3000 --repeat 3
 
 After the rounds, the nightly build: one day more on top of dbt's warehouse, as the schedule runs it.
 Simulating is the slow part at city scale, so only --distinct-days days are simulated and the others
@@ -301,7 +301,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--sensors", type=int, default=2000)
+    parser.add_argument("--sensors", type=int, default=3000)
     parser.add_argument(
         "--distinct-days", type=int, default=7, help="days simulated; the others repeat them (a week)"
     )
