@@ -36,7 +36,7 @@ from governance.registry.departments import load_departments
 from governance.registry.ownership import load_ownership
 from governance.retention import oldest_kept
 from ingestion.publication import QUARANTINE_FILE, load_publication
-from orchestration.defs.cctv.assets import TABLES as CCTV_TABLE_ASSETS
+from orchestration.defs.cctv.keys import TABLES as CCTV_TABLE_ASSETS
 from orchestration.defs.marts.status import read_status
 from vision_jobs.publication import clip_publications
 

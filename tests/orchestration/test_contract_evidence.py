@@ -12,7 +12,7 @@ from cityplatform.objectstore import QUARANTINE, ObjectStore, parse_s3_uri, read
 from governance.contracts import Chunks
 from governance.contracts.cctv import CCTV_SCHEMAS
 from governance.contracts.iot import reading_schema
-from orchestration.defs.cctv.assets import COUNTS
+from orchestration.defs.cctv.keys import COUNTS
 from orchestration.defs.iot.assets import BRONZE_READINGS as READINGS
 from orchestration.lib.contracts import contract_check, rules_in
 

@@ -25,6 +25,7 @@ from cityplatform.layout import (
 from cityplatform.objectstore import BRONZE, LANDING, QUARANTINE, ObjectInfo, parse_s3_uri, read_parquet
 from governance.contracts.cctv import CCTV_SCHEMAS
 from orchestration.defs.cctv.clips import DAYLIGHT_HOURS, camera_registry, find_clip
+from orchestration.defs.cctv.keys import COUNTS, COVERAGE, DETECTIONS, OCCUPANCY, RAW_CLIPS, TABLES
 from orchestration.defs.cctv.partitions import clip_partitions
 from orchestration.lib.contracts import contract_check, contract_columns
 from orchestration.lib.lineage import emits_lineage
@@ -33,13 +34,6 @@ from orchestration.lib.resources import CityStorage, VisionInputs
 from orchestration.lib.retention_scope import KEPT_WITH, RETAINED, RETIRES_PARTITIONS
 from orchestration.lib.retries import STORAGE_RETRY
 from orchestration.lib.vision_workers import VisionWorkers
-
-RAW_CLIPS = dg.AssetKey(["cctv", "raw", "clips"])
-DETECTIONS = dg.AssetKey(["cctv", "derived", "detections"])
-COUNTS = dg.AssetKey(["cctv", "derived", "counts"])
-COVERAGE = dg.AssetKey(["cctv", "derived", "coverage"])
-OCCUPANCY = dg.AssetKey(["cctv", "derived", "zone_occupancy"])
-TABLES = {DETECTIONS: "detections", COUNTS: "counts", COVERAGE: "coverage", OCCUPANCY: "occupancy"}
 
 
 @dg.asset(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.cctv.assets import RAW_CLIPS, TABLES
+from orchestration.defs.cctv.keys import RAW_CLIPS, TABLES
 
 analyse_clip_job = dg.define_asset_job(
     "cctv_analyse_clip",
