@@ -52,7 +52,7 @@ class ClipPublication:
             "clip": self.clip,
             "camera_id": self.camera_id,
             "generation": self.generation,
-            # s3:// URIs, so a reader with no knowledge of the layout (DuckDB in dbt) follows them
+            # s3:// URIs with the rows and sha256 their writes recorded: what `city verify` checks
             "files": {table: record.metadata() for table, record in self.files.items()},
             "evidence": list(self.evidence),
         }
