@@ -24,6 +24,7 @@ from cityplatform.exits import (
     settings_or_exit,
 )
 from cityplatform.layout import (
+    CLIP_PUBLICATIONS,
     DEPARTMENT_REPORT_LATEST_KEY,
     bronze_cctv_prefix,
     landing_cctv_prefix,
@@ -157,8 +158,8 @@ def _print_summary(summary: DemoSummary, settings: Settings) -> None:
             f"  landing          s3://{LANDING}/{landing_iot_prefix('<kind>', the_day)} and "
             f"s3://{LANDING}/{landing_cctv_prefix('<camera>', the_day)}\n"
             f"  bronze IoT       s3://{BRONZE}/{readings_publication_key(the_day)} names the day's files\n"
-            f"  bronze CCTV      s3://{BRONZE}/"
-            f"{bronze_cctv_prefix('{detections,counts,evidence}', the_day)}\n"
+            f"  bronze CCTV      s3://{BRONZE}/{bronze_cctv_prefix(CLIP_PUBLICATIONS, the_day)} names each "
+            "clip's files\n"
             f"  quarantine       s3://{QUARANTINE}/{quarantine_readings_folder(the_day)}gen=<generation>/\n"
             f"  warehouse        {settings.warehouse_path} (DuckDB; schemas per department)\n"
             f"  marts            s3://<department's bucket, above>/{mart_export_key('<mart>', the_day)}\n"
