@@ -2,11 +2,12 @@
     {#-
         A view per source over its S3 objects (meta.glob, or meta.location for one object; for a
         source published per day or clip, meta.published or meta.published_generations, the files of
-        meta.glob that are published), in the source's schema, so `dbt source freshness` and the docs catalog find a relation
-        behind every source. Run at the start of every dbt command (on-run-start). Creating a view
-        lists its objects and reads one footer, so a view already over the current pattern is kept (a
-        local catalog query; the view lists again whenever it is read); a source with no objects (or
-        no publication) yet gets a typed empty view, tried again on the next run.
+        meta.glob that are published), in the source's schema, so `dbt source freshness` and the
+        docs catalog find a relation behind every source. Run at the start of every dbt command
+        (on-run-start). Creating a view lists its objects and reads one footer, so a view already
+        over the current pattern is kept (a local catalog query; the view lists again whenever it is
+        read); a source with no objects (or no publication) yet gets a typed empty view, tried again
+        on the next run.
         A registry object not written yet gets no view: the models that read it fail, naming it.
         Models read the run's days straight from the objects (bronze_parquet), never these views.
     -#}
