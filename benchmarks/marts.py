@@ -1,9 +1,13 @@
 """Marts build time: ``dbt build`` of every mart over simulated days, against the same SQL run directly.
 
 Both sides read the same bronze parquet from the same embedded S3 server through DuckDB httpfs and
-write a fresh warehouse file. The baseline takes dbt's compiled SQL of every model (and of every
-data test) and runs it in dependency order in one DuckDB connection with the profile's settings,
-so the ratio is dbt's own overhead: process start, loading the (partially) parsed project,
+write a new warehouse file, which starts as a warehouse does after its first dbt command: holding
+only the source views (macros/bronze_views.sql) that dbt's on-run-start hook creates once and then
+keeps while their pattern is unchanged. Creating them is timed apart, as a one-off cost of a new
+warehouse: at city scale a CCTV view reads the footer of every clip's file. The baseline takes
+dbt's compiled SQL of every model (and of every data test) and runs it in dependency order in one
+DuckDB connection with the profile's settings, so the ratio is dbt's own overhead: process start,
+loading the (partially) parsed project, the on-run-start hook finding the source views current,
 compiling (with the S3 listing that picks each source's files), per-node transactions, contracts
 and incremental logic, and one query per data test.
 dbt is invoked as Dagster invokes it: the project parsed once per deployment with the platform's
@@ -32,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -225,9 +230,9 @@ def _ordered_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[st
 
 
 def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -> tuple[Timing, Timing]:
-    """Run dbt's compiled model SQL (then its data tests) straight in DuckDB; time models, then all."""
+    """Run dbt's compiled model SQL (then its data tests) straight in DuckDB, in a warehouse holding
+    the source views; time models, then all."""
     extension = Path(env["CITY_DUCKDB_EXTENSION_DIR"])
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = perf_counter()
@@ -245,13 +250,6 @@ def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -
         f"create table {seed['schema']}.{seed['name']} as select * from read_csv(?, header = true)",
         [os.fspath(DBT_PROJECT_DIR / seed["original_file_path"])],
     )
-    for source in manifest["sources"].values():  # as the on-run-start hook (macros/bronze_views.sql)
-        pattern = source["meta"].get("glob") or source["meta"]["location"]
-        con.execute(f"create schema if not exists {source['schema']}")
-        con.execute(
-            f"create or replace view {source['schema']}.{source['identifier']} as "
-            f"select * from read_parquet('{pattern}', hive_partitioning = false)"
-        )
     for node in _ordered_nodes(manifest, "model"):
         con.execute(f"create schema if not exists {node['schema']}")
         query = node["compiled_code"]
@@ -273,20 +271,21 @@ def direct_sql(warehouse: Path, env: dict[str, str], manifest: dict[str, Any]) -
 NOTHING = ("--select", "tag:benchmark-selects-no-node")
 
 
-def dbt_round(warehouse: Path, env: dict[str, str]) -> dict[str, Timing]:
-    """``dbt build`` into a fresh warehouse, the build without data tests (seed, registry snapshots and
-    models, as the direct side's models: ``dbt run`` alone would find no snapshot) into another,
-    then an empty build."""
-    warehouse.unlink(missing_ok=True)
+def dbt_round(warehouse: Path, env: dict[str, str], views: Path) -> dict[str, Timing]:
+    """``dbt build`` into a new warehouse (a copy of ``views``), the build without data tests (seed,
+    registry snapshots and models, as the direct side's models: ``dbt run`` alone would find no
+    snapshot) into another, then an empty build."""
+    shutil.copyfile(views, warehouse)
     build = run_dbt(list(PRODUCTION_BUILD), env)
-    warehouse.unlink()
+    shutil.copyfile(views, warehouse)
     run = run_dbt([*PRODUCTION_BUILD, "--exclude-resource-type", "test"], env)
     return {"build": build, "run": run, "fixed": run_dbt([*PRODUCTION_BUILD, *NOTHING], env)}
 
 
-def direct_round(root: Path, env: dict[str, str], manifest: dict[str, Any]) -> dict[str, Timing]:
+def direct_round(root: Path, env: dict[str, str], manifest: dict[str, Any], views: Path) -> dict[str, Timing]:
     warehouse = root / "direct" / "warehouse.duckdb"
-    warehouse.unlink(missing_ok=True)
+    warehouse.parent.mkdir(exist_ok=True)
+    shutil.copyfile(views, warehouse)
     models, everything = direct_sql(warehouse, env, manifest)
     return {"direct_models": models, "direct_all": everything}
 
@@ -354,6 +353,11 @@ def main() -> None:
         run_env = {**env, **partition_window(start, end)}
         run_dbt(["compile"], run_env)  # builds write no manifest; this one has every compiled query
         manifest = json.loads((root / "target" / "manifest.json").read_text())
+        # a new warehouse's one-off cost: the hook's source views, which both sides then start from
+        settings.warehouse_path.unlink()
+        new_warehouse = run_dbt(["run-operation", "create_bronze_views"], run_env)
+        views = root / "views.duckdb"
+        shutil.copyfile(settings.warehouse_path, views)
 
         rounds: list[dict[str, Timing]] = []
         for round_no in track(
@@ -361,10 +365,10 @@ def main() -> None:
         ):
             # alternate which side goes first, so a machine speeding up or slowing down favours neither
             dbt_first = round_no % 2 == 0
-            timings = {} if dbt_first else direct_round(root, env, manifest)
-            timings |= dbt_round(settings.warehouse_path, run_env)
+            timings = {} if dbt_first else direct_round(root, env, manifest, views)
+            timings |= dbt_round(settings.warehouse_path, run_env, views)
             if dbt_first:
-                timings |= direct_round(root, env, manifest)
+                timings |= direct_round(root, env, manifest, views)
             rounds.append(timings)
         # the nightly run: the day after the last, landed, then built alone on dbt's warehouse
         nightly_day = days[-1] + timedelta(days=1)
@@ -415,13 +419,15 @@ def main() -> None:
     console.print(table)
     console.print(
         "dbt side: one `dbt build` process (or one without data tests), start to exit: Python start "
-        f"and imports, loading the parsed project ({rounds[0]['build'].note}), compiling with the S3 "
+        f"and imports, loading the parsed project ({rounds[0]['build'].note}), the on-run-start hook "
+        "finding the source views current, compiling with the S3 "
         "listing of each source's files, the seed, the registry snapshots, every model with its "
         "transactions, contract and incremental logic, "
         "every data test (threads as in profiles.yml)."
     )
     console.print(
-        "direct side: in this already running Python, one DuckDB connection (httpfs load, S3 secret, "
+        "direct side: in this already running Python, one DuckDB connection to a copy of the same "
+        "warehouse with its source views (httpfs load, S3 secret, "
         "the profile's threads and timezone), the seed from its CSV, dbt's compiled SQL of every model "
         "as create table ... as, one after the other, then every data test's compiled query."
     )
@@ -429,6 +435,11 @@ def main() -> None:
         "load average (1 min) before->after each dbt build: "
         + ", ".join(_load(r["build"]) for r in rounds)
         + f"; {os.cpu_count()} cores"
+    )
+    console.print(
+        f"a new warehouse: dbt's hook creates the {len(manifest['sources'])} source views once "
+        f"({new_warehouse.seconds:.1f} s for `dbt run-operation create_bronze_views`, start to exit), "
+        "kept by every later command while their pattern is unchanged; not in the rounds, on either side"
     )
     fixed = statistics.median(r["fixed"].seconds for r in rounds)
     per_node = (build - fixed - direct_all) / sum(nodes.values())
