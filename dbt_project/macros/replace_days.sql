@@ -10,3 +10,24 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict["temp_relation"] }}
 {% endmacro %}
+
+
+{% macro get_where_subquery(relation) %}
+    {#-
+        dbt's own macro (what a data test reads of the model it tests), overridden so that the tests
+        of a day-partitioned model check the days this run replaced, not every day kept. The other
+        days were checked by the runs that built them and are untouched, so a nightly build's tests
+        read one day's rows however long the history (400 days at full retention), and a backfill's
+        read its days. A test's own `where` config still applies.
+    -#}
+    {%- set conditions = [config.get('where')] if config.get('where') else [] -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if execute and model.attached_node -%}
+    {%- if tested and tested.config.incremental_strategy == 'replace_days'
+            and tested.config.materialized == 'incremental' -%}
+        {%- do conditions.append(in_run_window('local_date')) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') }}
+    {%- endif -%}
+    {{ return(relation) }}
+{% endmacro %}

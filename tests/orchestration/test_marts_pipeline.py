@@ -508,6 +508,36 @@ def test_the_primary_key_test_returns_a_null_key_and_a_duplicated_key(
     assert shown == {None: 1, 1: 2}
 
 
+def test_data_tests_of_a_day_partitioned_model_check_the_days_of_the_run(
+    backfill: dg.ExecuteInProcessResult,
+) -> None:
+    """A null key planted on the first day fails the model's key test in a run of that day, and
+    not in a run of the second day, which reads only its own day (macros/replace_days.sql)."""
+    table = "intermediate.int_rain_readings_located"
+    with duckdb.connect(str(load_settings().warehouse_path)) as planted:
+        planted.execute(
+            f"insert into {table} select * replace (null as sensor_id) from {table} "
+            "where local_date = ? limit 1",
+            [DAYS[0]],
+        )
+    try:
+        runs = {
+            day: dbt(
+                "test",
+                "--select",
+                "int_rain_readings_located,test_name:primary_key",
+                env={"CITY_MIN_DATE": day.isoformat(), "CITY_MAX_DATE": day.isoformat()},
+            )
+            for day in DAYS[:2]
+        }
+    finally:
+        with duckdb.connect(str(load_settings().warehouse_path)) as planted:
+            planted.execute(f"delete from {table} where sensor_id is null")
+    assert runs[DAYS[1]].returncode == 0, runs[DAYS[1]].stdout[-3000:]
+    assert runs[DAYS[0]].returncode == 1
+    assert "FAIL 1 primary_key_int_rain_readings_located_sensor_id__observed_at" in runs[DAYS[0]].stdout
+
+
 def test_dbt_docs_generate_and_the_unit_tests_run_on_the_built_warehouse(
     backfill: dg.ExecuteInProcessResult, manifest: dict[str, Any]
 ) -> None:
